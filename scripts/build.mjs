@@ -1,0 +1,53 @@
+// npm run build:
+// 1. tsc compiles everything to dist/ (the engine, the sandbox process, tests' imports).
+// 2. esbuild bundles the CLI entry and one entry per command into dist/cli/ with shared chunks, so a
+//    command loads one small file plus the chunks it needs; @oclif/core, yaml and zod are bundled (parsed
+//    once, no module-resolution walk), the SDKs stay external and load only in the code paths that import them.
+// 3. oclif writes oclif.manifest.json so help and command lookup never import command files.
+import { execFileSync } from 'node:child_process'
+import { readdirSync, rmSync, statSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { build } from 'esbuild'
+
+const require = createRequire(import.meta.url)
+const run = (file, args) => execFileSync(process.execPath, [file, ...args], { stdio: 'inherit' })
+const walk = (dir) => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]))
+
+rmSync('dist', { recursive: true, force: true })
+rmSync('oclif.manifest.json', { force: true })
+run(require.resolve('typescript/bin/tsc'), ['-p', 'tsconfig.json'])
+
+const commandEntries = Object.fromEntries(
+  walk('commands')
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => [f.replace(/\.ts$/, ''), f]),
+)
+await build({
+  entryPoints: { run: 'src/cli/run.ts', help: 'src/cli/help.ts', 'hooks/command-not-found': 'src/cli/hooks/command-not-found.ts', ...commandEntries },
+  outdir: 'dist/cli',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  chunkNames: 'chunks/[name]-[hash]',
+  // Everything heavy stays in node_modules and is imported lazily where it is needed.
+  external: [
+    '@kubernetes/client-node',
+    '@azure/*',
+    'execa',
+    'listr2',
+    'node-forge',
+    'pg',
+    '@electric-sql/*',
+    '@oclif/plugin-*',
+    'typescript',
+    'ts-node',
+    'tsx',
+  ],
+  // Bundled CommonJS dependencies of @oclif/core call require(); give ESM one.
+  banner: { js: "import { createRequire as __mktCreateRequire } from 'node:module'; const require = __mktCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+})
+run(require.resolve('oclif/bin/run.js'), ['manifest'])
