@@ -1,0 +1,80 @@
+// Runs the built CLI (bin/run.js) as a user would, and captures stdout, stderr and the exit code.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Ajv2020 } from 'ajv/dist/2020.js'
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const binPath = join(repoRoot, 'bin', 'run.js')
+
+export interface RunResult {
+  exitCode: number | null
+  stdout: string
+  stderr: string
+}
+
+export interface RunOptions {
+  cwd?: string
+  env?: Record<string, string | undefined>
+  input?: string
+  timeoutMs?: number
+}
+
+/** Environment that isolates a test run from the developer's: own cache, no colour forcing, no CI hints. */
+export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith('MKT_') || key === 'NO_COLOR' || key === 'FORCE_COLOR') continue
+    env[key] = value
+  }
+  env.MKT_CACHE_DIR = sharedCacheDir
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[key]
+    else env[key] = value
+  }
+  return env
+}
+
+const sharedCacheDir = mkdtempSync(join(tmpdir(), 'mkt-test-cache-'))
+
+export function runMkt(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [binPath, ...args], {
+      cwd: options.cwd ?? tmpdir(),
+      env: cleanEnv(options.env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ exitCode: code, stdout, stderr })
+    })
+    child.stdin.end(options.input ?? '')
+  })
+}
+
+/** Parses stdout as the single JSON envelope it must be under --json (throws if anything else is there). */
+export function parseEnvelope(result: RunResult): { ok: boolean; result: unknown; warnings: string[]; error?: { code: string; exitCode: number; message: string; hints: string[] } } {
+  return JSON.parse(result.stdout)
+}
+
+const ajv = new Ajv2020({ strict: false, allErrors: true })
+const validators = new Map<string, ReturnType<typeof ajv.compile>>()
+
+/** Validates an envelope against the committed schema of a command (schemas/results/<id>.schema.json). */
+export function validateEnvelope(commandId: string, envelope: unknown): string[] {
+  const file = join(repoRoot, 'schemas', 'results', `${commandId.replace(/ /g, '-')}.schema.json`)
+  let validate = validators.get(file)
+  if (!validate) {
+    validate = ajv.compile(JSON.parse(readFileSync(file, 'utf8')))
+    validators.set(file, validate)
+  }
+  return validate(envelope) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`)
+}
