@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { MktError } from '../../src/errors.js'
+import { errorOf } from '../helpers/errors.js'
 import { closestNames, dependencyWaves, editDistance, resolveComponent, resolveComponents, toKebabCase, toPascalCase } from '../../src/platform/components.js'
 import { regionsInRolloutOrder, resolveEnvironment } from '../../src/platform/environments.js'
 import { parsePlatform } from '../../src/platform/parse.js'
@@ -9,14 +9,6 @@ import { parsePlatform } from '../../src/platform/parse.js'
 const builtIn = readFileSync(join(__dirname, '..', '..', 'templates', 'mkt.yaml'), 'utf8')
 const platform = parsePlatform(builtIn, 'mkt.yaml')
 
-const errorOf = (fn: () => unknown): MktError => {
-  try {
-    fn()
-  } catch (error) {
-    return error as MktError
-  }
-  throw new Error('expected an error')
-}
 
 describe('component names', () => {
   it('converts between PascalCase and kebab-case', () => {

@@ -1,0 +1,11 @@
+import type { MktError } from '../../src/errors.js'
+
+/** The MktError a function throws (fails the test when it throws nothing). */
+export function errorOf(fn: () => unknown): MktError {
+  try {
+    fn()
+  } catch (error) {
+    return error as MktError
+  }
+  throw new Error('expected an error')
+}
