@@ -187,9 +187,9 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
 /** Maps anything thrown to an MktError with a frozen exit code. */
 export function toMktError(error: unknown): MktError {
   if (error instanceof MktError) return error
-  if (error instanceof Errors.CLIError && 'parse' in error) {
-    const message = error.message.split('\n')[0].replace(/^Error: /, '')
-    return usageError(message, { hints: ['Run the command with --help to see its flags and arguments.'] })
+  // oclif parse errors (CLIParseError) and flag values rejected by a flag's parse(): usage errors (64).
+  if ((error instanceof Errors.CLIError && 'parse' in error) || (error instanceof Error && /^Parsing --[\w-]+/.test(error.message))) {
+    return usageError(oneLine(error.message), { hints: ['Run the command with --help to see its flags and arguments.'] })
   }
   if (error instanceof Errors.CLIError) {
     const exit = (error as Errors.CLIError).oclif?.exit
@@ -197,4 +197,14 @@ export function toMktError(error: unknown): MktError {
   }
   const message = error instanceof Error ? error.message : String(error)
   return internalError(`internal error: ${message}`, { hints: ['This is a bug in mkt. Run again with --verbose for the stack trace and report it.'] })
+}
+
+/** oclif's multi-line parse messages as one line: drop the preamble and the "See more help" trailer. */
+export function oneLine(message: string): string {
+  return message
+    .split('\n')
+    .map((line) => line.trim().replace(/^Error: /, ''))
+    .filter((line) => line !== '' && !/^The following errors? occurred:$/.test(line) && !/^See more help with --help$/.test(line))
+    .join(': ')
+    .replace(/:\s*:/g, ':')
 }

@@ -31,11 +31,33 @@ export const environmentSummary = z.object({
   database: z.object({ engine: z.string().nullable(), source: z.string() }),
 })
 
+const sandboxStatus = z.object({
+  running: z.boolean(),
+  dataDir: z.string(),
+  pid: z.number().int().nullable(),
+  startedAt: z.string().nullable(),
+  uptimeSeconds: z.number().nullable(),
+  endpoints: z.object({ kubernetes: z.string() }).nullable(),
+  kubeconfig: z.string(),
+  objects: z.record(z.string(), z.number().int()),
+  log: z.string(),
+})
+
+const fault = z.object({ id: z.string(), type: z.enum(['pod', 'api']) }).passthrough()
+
 export const resultSchemas = {
   'components list': z.object({ platform: z.string(), source: z.string(), components: z.array(componentSummary) }),
   'env list': z.object({ source: z.string(), environments: z.array(environmentSummary) }),
   'env show': z.object({ source: z.string(), environment: environmentSummary }),
   init: z.object({ directory: z.string(), written: z.array(z.string()), overwritten: z.array(z.string()) }),
+  'sandbox start': sandboxStatus.extend({ alreadyRunning: z.boolean() }),
+  'sandbox stop': z.object({ dataDir: z.string(), stopped: z.boolean() }),
+  'sandbox status': sandboxStatus,
+  'sandbox reset': sandboxStatus,
+  'sandbox fault set': z.object({ fault }),
+  'sandbox fault api': z.object({ fault }),
+  'sandbox fault list': z.object({ faults: z.array(fault) }),
+  'sandbox fault clear': z.object({ deleted: z.number().int() }),
 } as const
 
 export type CommandId = keyof typeof resultSchemas

@@ -1,0 +1,50 @@
+import { Args, Flags } from '@oclif/core'
+import { durationFlag } from '../../../src/cli/duration-flag.js'
+import { MktCommand } from '../../../src/cli/mkt-command.js'
+import type { ResultOf } from '../../../src/cli/result-schemas.js'
+import { resolveComponent } from '../../../src/platform/components.js'
+import { addFault } from '../../../src/sandbox-cli.js'
+
+const behaviours = ['not-ready', 'slow-ready', 'crashloop', 'image-pull-error', 'degraded', 'unhealthy']
+const entries = ['database', 'servicebus', 'redis']
+
+export default class FaultSet extends MktCommand<typeof FaultSet> {
+  static override summary = "Make a component's sandbox pods misbehave (optionally only pods of one image tag)."
+  static override description =
+    'Exactly one behaviour. With --image-tag the fault hits only pods running that tag, which simulates a bad release: `mkt sandbox fault set catalog --image-tag 2.0.0 --not-ready`.'
+  static override args = { component: Args.string({ description: 'Component (name, alias or .NET name)', required: true }) }
+  static override flags = {
+    'image-tag': Flags.string({ summary: 'Only pods whose image has this tag.', env: 'MKT_IMAGE_TAG', helpValue: '<tag>' }),
+    'not-ready': Flags.boolean({ summary: 'Pods run but never become ready (/health/ready 503).', env: 'MKT_NOT_READY', exactlyOne: behaviours }),
+    'slow-ready': durationFlag({ summary: 'Pods become ready only after this long.', env: 'MKT_SLOW_READY', exactlyOne: behaviours }),
+    crashloop: Flags.boolean({ summary: 'Containers crash and restart with back-off (CrashLoopBackOff).', env: 'MKT_CRASHLOOP', exactlyOne: behaviours }),
+    'image-pull-error': Flags.boolean({ summary: 'The image cannot be pulled (ErrImagePull, ImagePullBackOff).', env: 'MKT_IMAGE_PULL_ERROR', exactlyOne: behaviours }),
+    degraded: Flags.string({ summary: 'A health entry reports Degraded.', options: entries, env: 'MKT_DEGRADED', exactlyOne: behaviours }),
+    unhealthy: Flags.string({ summary: 'A health entry reports Unhealthy (ready answers 503).', options: entries, env: 'MKT_UNHEALTHY', exactlyOne: behaviours }),
+  }
+  static override examples = [
+    '<%= config.bin %> sandbox fault set catalog --image-tag 2.0.0 --not-ready',
+    '<%= config.bin %> sandbox fault set search --crashloop',
+    '<%= config.bin %> sandbox fault set pricing --unhealthy database',
+  ]
+
+  async run(): Promise<ResultOf<'sandbox fault set'>> {
+    const { platform } = await this.platform()
+    const component = resolveComponent(platform, this.args.component)
+    const f = this.flags
+    const [kind, extra] = f['not-ready']
+      ? ['not-ready', {}]
+      : f['slow-ready'] !== undefined
+        ? ['slow-ready', { durationMs: f['slow-ready'] }]
+        : f.crashloop
+          ? ['crashloop', {}]
+          : f['image-pull-error']
+            ? ['image-pull-error', {}]
+            : f.degraded
+              ? ['degraded', { entry: f.degraded }]
+              : ['unhealthy', { entry: f.unhealthy }]
+    const fault = await addFault(platform, { type: 'pod', component: component.name, kind, ...(f['image-tag'] ? { imageTag: f['image-tag'] } : {}), ...extra })
+    this.out.result(`Fault ${fault.id}: ${component.name}${f['image-tag'] ? `:${f['image-tag']}` : ''} ${kind}. Undo: mkt sandbox fault clear ${fault.id}`)
+    return { fault }
+  }
+}

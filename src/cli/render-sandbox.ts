@@ -1,0 +1,19 @@
+import type { SandboxStatus } from '../sandbox-cli.js'
+import { renderKeyValues } from './output.js'
+
+export function renderSandboxStatus(status: SandboxStatus): string {
+  if (!status.running) return renderKeyValues([['running', 'no (any command against the local environment starts it)'], ['data', status.dataDir]])
+  const objects = Object.entries(status.objects)
+    .filter(([, n]) => n > 0)
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(', ')
+  return renderKeyValues([
+    ['running', `yes (pid ${status.pid}, up ${status.uptimeSeconds}s)`],
+    ['kubernetes', status.endpoints?.kubernetes ?? '-'],
+    ['kubeconfig', status.kubeconfig],
+    ['objects', objects || '-'],
+    ['data', status.dataDir],
+    ['log', status.log],
+    ['try', `kubectl --kubeconfig ${status.kubeconfig} -n marketplace get deployments`],
+  ])
+}

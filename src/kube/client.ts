@@ -1,0 +1,69 @@
+// A Kubernetes client for one region of an environment: the same @kubernetes/client-node KubeConfig
+// whether the region is the sandbox, a kubeconfig context, or (with the Azure issue) AKS.
+import type { KubeConfig } from '@kubernetes/client-node'
+import { configError, usageError } from '../errors.js'
+import { clusterTarget, describeClusterTarget } from '../platform/environments.js'
+import type { Environment, Platform, Region } from '../platform/schema.js'
+import { ensureSandbox } from './sandbox.js'
+
+export interface ClusterConnection {
+  kubeConfig: KubeConfig
+  environment: string
+  region: string
+  namespace: string
+  /** API server URL, for messages. */
+  server: string
+  description: string
+}
+
+/** Loads @kubernetes/client-node only when a command actually talks to a cluster (it costs ~0.7 s). */
+export const loadKubeClient = () => import('@kubernetes/client-node')
+
+export async function connectRegion(platform: Platform, environment: Environment, region: Region): Promise<ClusterConnection> {
+  const k8s = await loadKubeClient()
+  const kubeConfig = new k8s.KubeConfig()
+  const target = clusterTarget(region)
+  switch (target.type) {
+    case 'sandbox': {
+      const state = await ensureSandbox(platform)
+      kubeConfig.loadFromFile(state.kubeconfigPath)
+      break
+    }
+    case 'kubeContext': {
+      kubeConfig.loadFromDefault()
+      if (!kubeConfig.getContextObject(target.context)) {
+        throw configError(`kube context "${target.context}" (environment ${environment.name}, region ${region.name}) is not in your kubeconfig`, {
+          hints: ['Check KUBECONFIG or ~/.kube/config, e.g. `kubectl config get-contexts`.'],
+        })
+      }
+      kubeConfig.setCurrentContext(target.context)
+      break
+    }
+    case 'aks':
+      throw configError(`environment ${environment.name} region ${region.name} uses AKS coordinates, and AKS credentials are not built yet`, {
+        hints: [
+          `For now run \`az aks get-credentials -g ${target.resourceGroup} -n ${target.cluster}\` and use \`kubeContext: ${target.cluster}\` for this region in mkt.yaml.`,
+        ],
+      })
+  }
+  return {
+    kubeConfig,
+    environment: environment.name,
+    region: region.name,
+    namespace: region.namespace,
+    server: kubeConfig.getCurrentCluster()?.server ?? 'unknown server',
+    description: describeClusterTarget(target),
+  }
+}
+
+/** Resolves `--regions a,b` against an environment, keeping rollout order (primary first). */
+export function selectRegions(environment: Environment, wanted: string[] | undefined, ordered: Region[]): Region[] {
+  if (!wanted || wanted.length === 0) return ordered
+  const unknown = wanted.filter((w) => !environment.regions.some((r) => r.name === w))
+  if (unknown.length > 0) {
+    throw usageError(`unknown region ${unknown.map((u) => `"${u}"`).join(', ')} in environment ${environment.name}`, {
+      hints: [`Regions of ${environment.name}: ${environment.regions.map((r) => r.name).join(', ')}.`],
+    })
+  }
+  return ordered.filter((r) => wanted.includes(r.name))
+}

@@ -1,0 +1,63 @@
+// The one place that knows `sandbox: true` means "start the embedded sandbox if needed and use its
+// kubeconfig". Everything after this talks to the sandbox through the same clients as to AKS.
+import { join } from 'node:path'
+import { unavailableError } from '../errors.js'
+import { packageRoot } from '../paths.js'
+import type { Platform } from '../platform/schema.js'
+import { defaultSandboxDir, isSandboxRunning, readSandboxState, startDetached, type SandboxState } from '../sandbox/lifecycle.js'
+import type { SeedComponent } from '../sandbox/types.js'
+
+export const sandboxEntry = () => join(packageRoot(), 'dist', 'src', 'sandbox', 'main.js')
+export const SANDBOX_IMAGE_VERSION = '1.0.0'
+
+/** What the sandbox creates on first start: a Deployment per component (and a Service per service). */
+export function seedFromPlatform(platform: Platform): SeedComponent[] {
+  return platform.components.map((c) => ({ name: c.name, kind: c.kind, port: c.port, image: `${c.name}:${SANDBOX_IMAGE_VERSION}` }))
+}
+
+export function podStartDelayFromEnv(): number | undefined {
+  const value = process.env.MKT_SANDBOX_POD_START_DELAY_MS
+  return value === undefined || value === '' ? undefined : Number(value)
+}
+
+/** Returns the running sandbox's state, starting it (detached) first when it is not running. */
+export async function ensureSandbox(platform: Platform, dataDir = defaultSandboxDir()): Promise<SandboxState> {
+  const state = await readSandboxState(dataDir)
+  if (state && (await isSandboxRunning(state))) return state
+  try {
+    return await startDetached({ dataDir, seed: seedFromPlatform(platform), podStartDelayMs: podStartDelayFromEnv(), entry: sandboxEntry() })
+  } catch (error) {
+    throw unavailableError(`could not start the sandbox in ${dataDir}: ${(error as Error).message.split('\n')[0]}`, {
+      hints: [`See ${join(dataDir, 'sandbox.log')}, or run \`mkt sandbox reset\` to start from a clean state.`],
+    })
+  }
+}
+
+/** Calls one of the sandbox's own control routes (/_sandbox/...) with its CA and token. */
+export async function sandboxControl<T>(state: SandboxState, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const { readFile } = await import('node:fs/promises')
+  const { request } = await import('node:https')
+  const [ca, token] = await Promise.all([readFile(join(state.dataDir, 'ca.crt'), 'utf8'), readFile(join(state.dataDir, 'token'), 'utf8')])
+  const payload = body === undefined ? undefined : JSON.stringify(body)
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${state.endpoints.kubernetes}${path}`,
+      { method, ca, headers: { authorization: `Bearer ${token.trim()}`, 'content-type': 'application/json', accept: 'application/json' }, timeout: 10_000 },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk) => (text += chunk))
+        res.on('end', () => {
+          try {
+            resolve({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : undefined) as T })
+          } catch {
+            reject(unavailableError(`the sandbox answered ${method} ${path} with something that is not JSON (HTTP ${res.statusCode})`))
+          }
+        })
+      },
+    )
+    req.on('timeout', () => req.destroy(new Error('ETIMEDOUT')))
+    req.on('error', (error) => reject(unavailableError(`cannot reach the sandbox at ${state.endpoints.kubernetes}: ${error.message}`)))
+    req.end(payload)
+  })
+}
