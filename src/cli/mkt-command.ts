@@ -63,10 +63,12 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
 
   protected flags!: MktFlags<T>
   protected args!: MktArgs<T>
+  /** Every positional argument, for commands that take several (static strict = false). */
+  protected positional: string[] = []
   protected out: Output = new Output({ json: false, quiet: false, verbose: false, color: false })
   /** Aborted on SIGINT/SIGTERM: long operations watch it and clean up. */
   protected readonly abort = new AbortController()
-  private readonly cleanups: Array<() => Promise<void> | void> = []
+  private readonly cleanups: Array<() => Promise<unknown> | unknown> = []
   private loaded: LoadedPlatform | undefined
 
   override async init(): Promise<void> {
@@ -75,7 +77,7 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
     this.out = this.outputFor({ quiet: this.argv.includes('-q') || this.argv.includes('--quiet'), verbose: this.argv.includes('--verbose'), noColor: this.argv.includes('--no-color') })
     this.installSignalHandlers()
     const ctor = this.ctor as unknown as typeof MktCommand
-    const { args, flags } = await this.parse({
+    const { args, argv, flags } = await this.parse({
       flags: ctor.flags,
       baseFlags: (ctor as typeof MktCommand).baseFlags,
       enableJsonFlag: ctor.enableJsonFlag,
@@ -84,6 +86,7 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as MktFlags<T>
     this.args = args as MktArgs<T>
+    this.positional = argv.map(String)
     this.out = this.outputFor({ quiet: Boolean(flags.quiet), verbose: Boolean(flags.verbose), noColor: Boolean(flags['no-color']) })
   }
 
@@ -120,9 +123,20 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
     await confirmProtectedChange({ environment, action, yes, interactive: this.interactive })
   }
 
-  /** Registers cleanup that runs on SIGINT/SIGTERM before mkt exits 130. */
-  protected onInterrupt(cleanup: () => Promise<void> | void): void {
+  /**
+   * Registers cleanup that runs on SIGINT/SIGTERM before mkt exits 130. A cleanup may return the partial
+   * result of the operation it wound down: it goes into the --json failure envelope.
+   */
+  protected onInterrupt(cleanup: () => Promise<unknown> | unknown): void {
     this.cleanups.push(cleanup)
+  }
+
+  /**
+   * For run() after an operation noticed the interrupt and wound down: the signal handler reports and exits
+   * 130 once its cleanups are done, so run() must neither print a result nor throw. It waits for that exit.
+   */
+  protected async waitForInterruptExit(): Promise<never> {
+    return new Promise<never>(() => undefined)
   }
 
   private installSignalHandlers(): void {
@@ -135,14 +149,16 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
     this.abort.abort(new MktError('INTERRUPTED', ExitCode.INTERRUPTED, `interrupted by ${signal}`))
     // A second signal while cleaning up exits at once.
     process.once('SIGINT', () => process.exit(ExitCode.INTERRUPTED))
+    process.once('SIGTERM', () => process.exit(ExitCode.INTERRUPTED))
+    let partial: unknown = null
     for (const cleanup of this.cleanups.reverse()) {
       try {
-        await cleanup()
+        partial = (await cleanup()) ?? partial
       } catch (error) {
         this.out.warn(`cleanup after ${signal} failed: ${(error as Error).message}`)
       }
     }
-    this.report(new MktError('INTERRUPTED', ExitCode.INTERRUPTED, `interrupted by ${signal}; cleaned up`))
+    this.report(new MktError('INTERRUPTED', ExitCode.INTERRUPTED, `interrupted by ${signal}; cleaned up`, { result: partial }))
     process.exit(ExitCode.INTERRUPTED)
   }
 

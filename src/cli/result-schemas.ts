@@ -45,6 +45,46 @@ const sandboxStatus = z.object({
 
 const fault = z.object({ id: z.string(), type: z.enum(['pod', 'api']) }).passthrough()
 
+const gateResult = z.object({ gate: z.enum(['progress', 'pods', 'readiness', 'bake']), status: z.enum(['passed', 'failed', 'pending']), reason: z.string() })
+
+const deployPlan = z.object({
+  regions: z.array(
+    z.object({
+      region: z.string(),
+      components: z.array(
+        z.object({
+          component: z.string(),
+          from: z.string().nullable(),
+          to: z.string().nullable(),
+          revision: z.number().int().nullable(),
+          changes: z.boolean(),
+          strategy: z.enum(['rolling', 'canary']),
+          canarySteps: z.array(z.object({ weight: z.number(), canaryReplicas: z.number().int() })),
+          blockers: z.array(z.string()),
+          notes: z.array(z.string()),
+        }),
+      ),
+    }),
+  ),
+  waves: z.array(z.array(z.object({ region: z.string(), component: z.string() }))),
+  blockers: z.array(z.string()),
+})
+
+const deployItem = z.object({
+  region: z.string(),
+  component: z.string(),
+  from: z.string().nullable(),
+  to: z.string().nullable(),
+  fromRevision: z.number().int().nullable(),
+  toRevision: z.number().int().nullable(),
+  outcome: z.enum(['deployed', 'unchanged', 'rolled-back', 'rollback-failed', 'failed', 'not-started', 'interrupted', 'paused']),
+  reason: z.string(),
+  gates: z.array(gateResult),
+  durationMs: z.number(),
+  undo: z.string().nullable(),
+  rollback: z.object({ toRevision: z.number().int(), outcome: z.enum(['healthy', 'unhealthy']), reason: z.string(), durationMs: z.number() }).nullable(),
+})
+
 export const resultSchemas = {
   'components list': z.object({ platform: z.string(), source: z.string(), components: z.array(componentSummary) }),
   'env list': z.object({ source: z.string(), environments: z.array(environmentSummary) }),
@@ -58,6 +98,84 @@ export const resultSchemas = {
   'sandbox fault api': z.object({ fault }),
   'sandbox fault list': z.object({ faults: z.array(fault) }),
   'sandbox fault clear': z.object({ deleted: z.number().int() }),
+  history: z.object({
+    environment: z.string(),
+    component: z.string(),
+    regions: z.array(
+      z.object({
+        region: z.string(),
+        revisions: z.array(
+          z.object({
+            revision: z.number().int(),
+            current: z.boolean(),
+            image: z.string().nullable(),
+            replicaSet: z.string(),
+            createdAt: z.string().nullable(),
+            deployedAt: z.string().nullable(),
+            deployedBy: z.string().nullable(),
+            reason: z.string().nullable(),
+            changeCause: z.string().nullable(),
+            gitSha: z.string().nullable(),
+            runUrl: z.string().nullable(),
+            verdict: z.enum(['pending', 'passed', 'rolled-back', 'failed']).nullable(),
+            verdictReason: z.string().nullable(),
+            formerRevisions: z.array(z.number().int()),
+            replicas: z.number().int(),
+          }),
+        ),
+      }),
+    ),
+  }),
+  rollback: z.object({
+    environment: z.string(),
+    component: z.string(),
+    regions: z.array(
+      z.object({
+        region: z.string(),
+        fromRevision: z.number().int().nullable(),
+        fromImage: z.string().nullable(),
+        toRevision: z.number().int(),
+        toImage: z.string().nullable(),
+        outcome: z.enum(['rolled-back', 'unhealthy', 'not-waited']),
+        reason: z.string(),
+        durationMs: z.number(),
+        newRevision: z.number().int().nullable(),
+      }),
+    ),
+  }),
+  'lock status': z.object({
+    environment: z.string(),
+    locks: z.array(
+      z.object({
+        region: z.string(),
+        name: z.string(),
+        component: z.string(),
+        holder: z.string().nullable(),
+        operation: z.string().nullable(),
+        reason: z.string().nullable(),
+        acquiredAt: z.string().nullable(),
+        renewedAt: z.string().nullable(),
+        expiresAt: z.string().nullable(),
+        expired: z.boolean(),
+      }),
+    ),
+  }),
+  'lock break': z.object({
+    environment: z.string(),
+    component: z.string(),
+    brokenBy: z.string(),
+    reason: z.string(),
+    regions: z.array(z.object({ region: z.string(), broken: z.boolean(), holder: z.string().nullable() })),
+  }),
+  'deploy service': z.object({
+    environment: z.string(),
+    image: z.string(),
+    strategy: z.enum(['rolling', 'canary']),
+    planOnly: z.boolean(),
+    changed: z.boolean(),
+    plan: deployPlan,
+    items: z.array(deployItem),
+  }),
 } as const
 
 export type CommandId = keyof typeof resultSchemas

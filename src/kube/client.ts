@@ -2,7 +2,7 @@
 // whether the region is the sandbox, a kubeconfig context, or (with the Azure issue) AKS.
 import type { KubeConfig } from '@kubernetes/client-node'
 import { configError, usageError } from '../errors.js'
-import { clusterTarget, describeClusterTarget } from '../platform/environments.js'
+import { clusterTarget, describeClusterTarget, regionsInRolloutOrder } from '../platform/environments.js'
 import type { Environment, Platform, Region } from '../platform/schema.js'
 import { ensureSandbox } from './sandbox.js'
 
@@ -66,4 +66,10 @@ export function selectRegions(environment: Environment, wanted: string[] | undef
     })
   }
   return ordered.filter((r) => wanted.includes(r.name))
+}
+
+/** `--regions a,b` (or none) → regions in rollout order. */
+export function regionsFromFlag(environment: Environment, flag: string | undefined): Region[] {
+  const wanted = flag?.split(',').map((r) => r.trim()).filter(Boolean)
+  return selectRegions(environment, wanted, regionsInRolloutOrder(environment))
 }

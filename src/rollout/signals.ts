@@ -95,9 +95,9 @@ function containerSignal(pod: V1Pod, status: V1ContainerStatus, options: SignalO
   if (isDecisiveWaiting(waiting?.reason)) {
     switch (waiting.reason) {
       case 'ErrImagePull':
-        return signal('ErrImagePull', `container "${container}" cannot pull image "${image}"${kubeletSays}`)
+        return signal('ErrImagePull', `container "${container}" cannot pull image "${image}" (ErrImagePull)${kubeletSays}`)
       case 'ImagePullBackOff':
-        return signal('ImagePullBackOff', `container "${container}" cannot pull image "${image}" (backing off)${kubeletSays}`)
+        return signal('ImagePullBackOff', `container "${container}" cannot pull image "${image}" (ImagePullBackOff)${kubeletSays}`)
       case 'InvalidImageName':
         return signal('InvalidImageName', `container "${container}" has an invalid image name "${image}"${kubeletSays}`)
       case 'CreateContainerConfigError':

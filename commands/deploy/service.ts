@@ -1,0 +1,171 @@
+import { Args, Flags } from '@oclif/core'
+import { durationFlag } from '../../src/cli/duration-flag.js'
+import { envFlag, MktCommand, yesFlag } from '../../src/cli/mkt-command.js'
+import { renderTable } from '../../src/cli/output.js'
+import { createProgress } from '../../src/cli/progress.js'
+import type { ResultOf } from '../../src/cli/result-schemas.js'
+import { MktError, usageError } from '../../src/errors.js'
+import { parseDuration } from '../../src/duration.js'
+import { regionsFromFlag } from '../../src/kube/client.js'
+import { dependencyWaves, resolveComponents } from '../../src/platform/components.js'
+import { ciGitSha, ciRunUrl, lockIdentity, whoAmI } from '../../src/rollout/audit.js'
+import { assertNotLocked, describePlanEntry, executeDeploy, prepareDeploy, type DeployResult } from '../../src/rollout/deploy.js'
+import { checkImageInput } from '../../src/rollout/image.js'
+import { hasChanges, parseCanarySteps } from '../../src/rollout/plan.js'
+import { summarizeDeploy, summarizePlan } from '../../src/rollout/summary.js'
+
+export default class DeployService extends MktCommand<typeof DeployService> {
+  static override summary = 'Roll services or workers out to a new image, gated on health, with automatic rollback.'
+  static override description = `Plans first (current and target image per region), takes a lock per component, then rolls each component out
+region by region (primary first) in dependsOn order, independent components in parallel. Gates: the Deployment's
+progress (ProgressDeadlineExceeded), pod signals (CrashLoopBackOff, image pull errors, OOMKilled, restart bursts)
+caught as they happen, and /health/ready of every new pod through the API server for the bake time. A failed gate
+rolls the component back to the revision that was serving (exit 80; 81 if the rollback is unhealthy too).
+Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrupt=pause) and exits 130.
+--image takes a full reference or a bare tag/@digest applied to each component's current repository.`
+  static override strict = false
+  static override args = { component: Args.string({ description: 'Components to deploy (names, aliases or .NET names); several allowed', required: true }) }
+  static override flags = {
+    env: envFlag,
+    image: Flags.string({ char: 'i', summary: 'Image reference, or a bare tag (2.0.0) / @sha256:digest for the current repository.', required: true, env: 'MKT_IMAGE', helpValue: '<ref|tag>' }),
+    plan: Flags.boolean({ summary: 'Print the plan and exit without changing anything.', env: 'MKT_PLAN', default: false }),
+    'exit-code': Flags.boolean({ summary: 'With --plan: exit 2 when something would change, 0 when nothing.', env: 'MKT_EXIT_CODE', default: false }),
+    strategy: Flags.string({ summary: 'rolling (the Deployment rolling update) or canary (replica-count steps).', options: ['rolling', 'canary'], default: 'rolling', env: 'MKT_STRATEGY' }),
+    steps: Flags.string({ summary: 'Canary weights in percent, ascending (100 is added when missing).', default: '25,50,100', env: 'MKT_STEPS', helpValue: '<w,w,…>' }),
+    bake: durationFlag({ summary: 'How long every gate must hold before a step passes.', default: parseDuration('10s'), env: 'MKT_BAKE' }),
+    timeout: durationFlag({ summary: 'Budget of each component rollout (default defaults.timeouts.rollout, 10m).', env: 'MKT_TIMEOUT' }),
+    'rollback-timeout': durationFlag({ summary: 'Separate budget of an automatic rollback (default defaults.timeouts.rollback, 5m).', env: 'MKT_ROLLBACK_TIMEOUT' }),
+    'auto-rollback': Flags.boolean({ summary: 'Roll back by itself when a gate fails (--no-auto-rollback leaves it for a human).', default: true, allowNo: true, env: 'MKT_AUTO_ROLLBACK' }),
+    'on-interrupt': Flags.string({ summary: 'On Ctrl-C/SIGTERM: roll back, or pause the rollout.', options: ['rollback', 'pause'], default: 'rollback', env: 'MKT_ON_INTERRUPT' }),
+    regions: Flags.string({ summary: 'Only these regions (comma-separated); default all, primary first.', env: 'MKT_REGIONS', helpValue: '<a,b>' }),
+    reason: Flags.string({ char: 'r', summary: 'Why: recorded in the release history and change-cause.', env: 'MKT_REASON' }),
+    'git-sha': Flags.string({ summary: 'Commit being released (default: from CI variables).', env: 'MKT_GIT_SHA' }),
+    'run-url': Flags.string({ summary: 'Pipeline run URL (default: from CI variables).', env: 'MKT_RUN_URL' }),
+    yes: yesFlag,
+  }
+  static override examples = [
+    '<%= config.bin %> deploy service catalog --image 2.0.0 --reason "PRJ-42 search facets"',
+    '<%= config.bin %> deploy service catalog search --env prod --image 2.0.0 --yes --json',
+    '<%= config.bin %> deploy service catalog --image myacr.azurecr.io/marketplace-catalog-service:2.0.0 --strategy canary --steps 25,50 --bake 2m',
+    '<%= config.bin %> deploy service catalog --env staging --image 2.0.0 --plan --exit-code',
+  ]
+
+  async run(): Promise<ResultOf<'deploy service'>> {
+    const { flags } = this
+    const { platform } = await this.platform()
+    const environment = await this.environment(flags.env)
+    const components = resolveComponents(platform, this.positional)
+    const imageProblem = checkImageInput(flags.image)
+    if (imageProblem) throw usageError(`invalid image reference "${flags.image}": ${imageProblem}`, { hints: ['Pass a reference like registry/repo:tag, a bare tag like 2.0.0, or @sha256:<digest>.'] })
+    const steps = flags.strategy === 'canary' ? parseCanarySteps(flags.steps) : undefined
+    const regions = regionsFromFlag(environment, flags.regions)
+    const componentWaves = dependencyWaves(components, platform.components).map((wave) => wave.map((c) => c.name))
+    const base = {
+      platform,
+      environment,
+      components,
+      regions,
+      componentWaves,
+      image: flags.image,
+      strategy: flags.strategy as 'rolling' | 'canary',
+      ...(steps ? { canarySteps: steps } : {}),
+      bakeMs: flags.bake,
+    }
+
+    const prepared = await prepareDeploy(base)
+    const { plan } = prepared
+    const planSummary = summarizePlan(plan)
+    const multiRegion = regions.length > 1
+    const planLines = plan.regions.flatMap((r) => r.components.map((e) => `${multiRegion ? `${r.region}/` : ''}${e.component}: ${describePlanEntry(e)}`))
+    if (flags.plan) {
+      this.out.result(planLines.join('\n'))
+      if (flags['exit-code'] && hasChanges(plan)) process.exitCode = 2
+      return { environment: environment.name, image: flags.image, strategy: base.strategy, planOnly: true, changed: hasChanges(plan), plan: planSummary, items: [] }
+    }
+    for (const line of planLines) this.out.info(`plan: ${line}`)
+    if (!hasChanges(plan) && plan.blockers.length === 0) {
+      // Unchanged because another operation is rolling this very image out right now? Then say so (73).
+      await assertNotLocked(prepared, environment.name)
+      this.out.result('Nothing to deploy: every component already runs this image.')
+      return { environment: environment.name, image: flags.image, strategy: base.strategy, planOnly: false, changed: false, plan: planSummary, items: [] }
+    }
+    await this.confirmChange(environment, `deploy ${flags.image}`, flags.yes)
+
+    const timeouts = platform.defaults.timeouts
+    const items = plan.waves.flat().map((item) => ({ region: item.region, component: item.component, title: item.component }))
+    const progress = await createProgress(this.out, items, { multiRegion })
+    const work = progress.run(() =>
+      executeDeploy(
+        {
+          ...base,
+          timeoutMs: flags.timeout ?? parseDuration(timeouts.rollout),
+          rollbackTimeoutMs: flags['rollback-timeout'] ?? parseDuration(timeouts.rollback),
+          autoRollback: flags['auto-rollback'],
+          onInterrupt: flags['on-interrupt'] as 'rollback' | 'pause',
+          audit: {
+            deployedBy: whoAmI(),
+            deployedAt: Date.now(),
+            ...(flags.reason ? { reason: flags.reason } : {}),
+            ...((flags['git-sha'] ?? ciGitSha()) ? { gitSha: flags['git-sha'] ?? ciGitSha() } : {}),
+            ...((flags['run-url'] ?? ciRunUrl()) ? { runUrl: flags['run-url'] ?? ciRunUrl() } : {}),
+          },
+          identity: lockIdentity(),
+          signal: this.abort.signal,
+          onEvent: progress.onEvent,
+          ...(process.env.MKT_PROBE_INTERVAL_MS ? { probeIntervalMs: Number(process.env.MKT_PROBE_INTERVAL_MS) } : {}),
+        },
+        prepared,
+      ),
+    )
+    const toJson = (result: DeployResult) => ({ environment: environment.name, image: flags.image, strategy: base.strategy, planOnly: false, changed: true, plan: planSummary, items: summarizeDeploy(result) })
+    // Ctrl-C: the engine sees the abort, rolls back (or pauses) and releases its locks; wait for that.
+    this.onInterrupt(async () => {
+      const result = await work.catch(() => undefined)
+      if (!result) return undefined
+      this.printOutcome(result)
+      return toJson(result)
+    })
+    const result = await work
+    if (this.abort.signal.aborted) return this.waitForInterruptExit()
+    const json = toJson(result)
+    this.printOutcome(result)
+    if (result.exitCode !== 0) throw new MktError(codeName(result.exitCode), result.exitCode, failureMessage(result), { result: json, hints: failureHints(result) })
+    return json
+  }
+
+  private printOutcome(result: DeployResult): void {
+    this.out.result(
+      renderTable(result.items, [
+        { header: 'region', get: (i) => i.region },
+        { header: 'component', get: (i) => i.component },
+        { header: 'from', get: (i) => `${i.from ?? '-'}${i.fromRevision ? ` (r${i.fromRevision})` : ''}` },
+        { header: 'to', get: (i) => `${i.to ?? '-'}${i.toRevision ? ` (r${i.toRevision})` : ''}` },
+        { header: 'outcome', get: (i) => i.outcome, style: (i) => (i.outcome === 'deployed' || i.outcome === 'unchanged' ? 'green' : i.outcome === 'rolled-back' ? 'yellow' : 'red') },
+        { header: 'why', get: (i) => (i.rollback ? `${i.reason}; rollback ${i.rollback.outcome}` : i.reason) },
+      ], this.out),
+    )
+  }
+}
+
+function codeName(exitCode: number): string {
+  return exitCode === 80 ? 'ROLLED_BACK' : exitCode === 81 ? 'ROLLBACK_FAILED' : exitCode === 130 ? 'INTERRUPTED' : 'FAILED'
+}
+
+function failureMessage(result: DeployResult): string {
+  const bad = result.items.find((i) => i.outcome === 'rollback-failed') ?? result.items.find((i) => i.outcome === 'rolled-back' && !i.reason.startsWith('rolled back because')) ?? result.items.find((i) => i.outcome !== 'deployed' && i.outcome !== 'unchanged')
+  const where = bad ? `${bad.region}/${bad.component}` : result.environment
+  switch (result.exitCode) {
+    case 80:
+      return `deploy of ${result.image} failed in ${where} and was rolled back: ${bad?.reason ?? ''}`
+    case 81:
+      return `deploy of ${result.image} failed in ${where} and the rollback is not healthy either: ${bad?.rollback?.reason ?? bad?.reason ?? ''}`
+    default:
+      return `deploy of ${result.image} failed in ${where}: ${bad?.reason ?? ''}`
+  }
+}
+
+function failureHints(result: DeployResult): string[] {
+  if (result.exitCode === 81) return ['Page the on-call owner: the component is not healthy on either revision. `mkt history` shows the revisions; `mkt rollback --to-revision N` picks one.']
+  if (result.exitCode === 80) return ['The previous revision is serving again. `mkt history <component>` shows the failed release and its verdict.']
+  return ['The failed revision was left in place (--no-auto-rollback). `mkt rollback <component>` returns to the last good revision.']
+}

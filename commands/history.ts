@@ -1,0 +1,64 @@
+import { Args, Flags } from '@oclif/core'
+import { envFlag, MktCommand } from '../src/cli/mkt-command.js'
+import { renderTable } from '../src/cli/output.js'
+import type { ResultOf } from '../src/cli/result-schemas.js'
+import { regionsFromFlag } from '../src/kube/client.js'
+import { resolveComponent } from '../src/platform/components.js'
+import { readHistory } from '../src/rollout/rollback.js'
+
+export default class History extends MktCommand<typeof History> {
+  static override summary = 'Revisions of a component: image, when, who, why, verdict, and which one runs.'
+  static override description = 'Revision numbers are the ones `kubectl rollout history` shows; rollbacks renumber them like kubectl does.'
+  static override args = { component: Args.string({ description: 'Component (name, alias or .NET name)', required: true }) }
+  static override flags = {
+    env: envFlag,
+    regions: Flags.string({ summary: 'Only these regions (comma-separated).', env: 'MKT_REGIONS', helpValue: '<a,b>' }),
+  }
+  static override examples = ['<%= config.bin %> history catalog', '<%= config.bin %> history catalog --env prod --json']
+
+  async run(): Promise<ResultOf<'history'>> {
+    const { flags } = this
+    const { platform } = await this.platform()
+    const environment = await this.environment(flags.env)
+    const component = resolveComponent(platform, this.args.component)
+    const regions = regionsFromFlag(environment, flags.regions)
+    const history = await readHistory(platform, environment, component, regions)
+    for (const region of history.regions) {
+      if (history.regions.length > 1) this.out.result(`${region.region}:`)
+      this.out.result(
+        renderTable(region.revisions, [
+          { header: 'revision', get: (r) => `${r.current ? '*' : ' '}${r.revision}` },
+          { header: 'image', get: (r) => r.image ?? '-' },
+          { header: 'deployed', get: (r) => r.deployedAt ?? r.createdAt ?? '-' },
+          { header: 'by', get: (r) => r.deployedBy ?? '-' },
+          { header: 'verdict', get: (r) => r.verdict ?? '-' },
+          { header: 'reason', get: (r) => r.reason ?? r.changeCause ?? '-' },
+        ]),
+      )
+    }
+    return {
+      environment: history.environment,
+      component: history.component,
+      regions: history.regions.map((r) => ({
+        region: r.region,
+        revisions: r.revisions.map((e) => ({
+          revision: e.revision,
+          current: e.current,
+          image: e.image ?? null,
+          replicaSet: e.replicaSet,
+          createdAt: e.createdAt ?? null,
+          deployedAt: e.deployedAt ?? null,
+          deployedBy: e.deployedBy ?? null,
+          reason: e.reason ?? null,
+          changeCause: e.changeCause ?? null,
+          gitSha: e.gitSha ?? null,
+          runUrl: e.runUrl ?? null,
+          verdict: e.verdict ?? null,
+          verdictReason: e.verdictReason ?? null,
+          formerRevisions: e.formerRevisions,
+          replicas: e.replicas,
+        })),
+      })),
+    }
+  }
+}

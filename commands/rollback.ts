@@ -1,0 +1,80 @@
+import { Args, Flags } from '@oclif/core'
+import { durationFlag } from '../src/cli/duration-flag.js'
+import { envFlag, MktCommand, yesFlag } from '../src/cli/mkt-command.js'
+import { renderTable } from '../src/cli/output.js'
+import { createProgress } from '../src/cli/progress.js'
+import type { ResultOf } from '../src/cli/result-schemas.js'
+import { ExitCode, MktError, usageError } from '../src/errors.js'
+import { parseDuration } from '../src/duration.js'
+import { regionsFromFlag } from '../src/kube/client.js'
+import { resolveComponent } from '../src/platform/components.js'
+import { lockIdentity } from '../src/rollout/audit.js'
+import { rollback } from '../src/rollout/rollback.js'
+
+export default class Rollback extends MktCommand<typeof Rollback> {
+  static override summary = 'Roll a component back to its last good revision (or --to-revision N), fast.'
+  static override description = `The default target is the newest revision that passed mkt's gates, not merely the previous one. Shows
+from -> to before acting; skips canary steps and bake; waits until the target is healthy unless --no-wait.
+Revision numbers are kubectl's (\`kubectl rollout history\`), and the request is the one \`kubectl rollout undo\` sends.`
+  static override args = { component: Args.string({ description: 'Component (name, alias or .NET name)', required: true }) }
+  static override flags = {
+    env: envFlag,
+    'to-revision': Flags.integer({ summary: 'Revision to return to (see `mkt history`).', min: 1, env: 'MKT_TO_REVISION' }),
+    reason: Flags.string({ char: 'r', summary: 'Why (incident id): recorded on the rolled-back revision.', env: 'MKT_REASON' }),
+    wait: Flags.boolean({ summary: 'Wait until the target revision is healthy (--no-wait returns after the change).', default: true, allowNo: true, env: 'MKT_WAIT' }),
+    timeout: durationFlag({ summary: 'How long to wait for health (default defaults.timeouts.rollback, 5m).', env: 'MKT_TIMEOUT' }),
+    regions: Flags.string({ summary: 'Only these regions (comma-separated).', env: 'MKT_REGIONS', helpValue: '<a,b>' }),
+    'force-unlock': Flags.boolean({ summary: 'Break a stuck lock first (needs --reason).', default: false, env: 'MKT_FORCE_UNLOCK' }),
+    yes: yesFlag,
+  }
+  static override examples = [
+    '<%= config.bin %> rollback catalog --env prod --yes --reason "INC-123"',
+    '<%= config.bin %> rollback catalog --to-revision 7 --json',
+  ]
+
+  async run(): Promise<ResultOf<'rollback'>> {
+    const { flags } = this
+    if (flags['force-unlock'] && !flags.reason) throw usageError('--force-unlock needs --reason', { hints: ['Say why the lock is being broken: --reason "INC-123: deploy stuck"'] })
+    const { platform } = await this.platform()
+    const environment = await this.environment(flags.env)
+    const component = resolveComponent(platform, this.args.component)
+    const regions = regionsFromFlag(environment, flags.regions)
+    const progress = await createProgress(this.out, regions.map((r) => ({ region: r.name, component: component.name, title: component.name })), { multiRegion: regions.length > 1 })
+    const result = await progress.run(() =>
+      rollback({
+        platform,
+        environment,
+        component,
+        regions,
+        ...(flags['to-revision'] === undefined ? {} : { toRevision: flags['to-revision'] }),
+        ...(flags.reason ? { reason: flags.reason } : {}),
+        wait: flags.wait,
+        timeoutMs: flags.timeout ?? parseDuration(platform.defaults.timeouts.rollback),
+        identity: lockIdentity(),
+        forceUnlock: flags['force-unlock'],
+        onEvent: progress.onEvent,
+        ...(process.env.MKT_PROBE_INTERVAL_MS ? { probeIntervalMs: Number(process.env.MKT_PROBE_INTERVAL_MS) } : {}),
+        confirm: async (moves) => {
+          for (const m of moves) this.out.info(`${m.region}: revision ${m.fromRevision ?? '-'} (${m.fromImage ?? '-'}) -> revision ${m.toRevision} (${m.toImage ?? '-'})`)
+          await this.confirmChange(environment, `roll back ${component.name}`, flags.yes)
+        },
+      }),
+    )
+    this.out.result(
+      renderTable(result.regions, [
+        { header: 'region', get: (r) => r.region },
+        { header: 'from', get: (r) => `${r.fromImage ?? '-'} (r${r.fromRevision ?? '-'})` },
+        { header: 'to', get: (r) => `${r.toImage ?? '-'} (r${r.toRevision} now r${r.newRevision ?? '?'})` },
+        { header: 'outcome', get: (r) => r.outcome },
+      ]),
+    )
+    const bad = result.regions.find((r) => r.outcome === 'unhealthy')
+    if (bad) {
+      throw new MktError('ROLLBACK_FAILED', ExitCode.ROLLBACK_FAILED, `rolled back ${component.name} in ${bad.region}, but revision ${bad.toRevision} is not healthy: ${bad.reason}`, {
+        result,
+        hints: ['Page the on-call owner. `mkt history` lists other revisions to try with --to-revision.'],
+      })
+    }
+    return result
+  }
+}

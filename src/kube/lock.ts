@@ -1,0 +1,177 @@
+// The rollout lock: one coordination.k8s.io/v1 Lease per environment and component, held for a whole
+// operation, renewed in the background, released on every exit path. Decisions live in lease-logic.ts;
+// this is client-go's protocol around them (GET; NotFound → create; otherwise update with the read
+// resourceVersion; AlreadyExists/Conflict = somebody else won the race, so read again).
+import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node'
+import { lockedError } from '../errors.js'
+import { kubeStatusOf, toKubeError } from './errors.js'
+import type { ClusterConnection } from './client.js'
+import { loadKubeClient } from './client.js'
+import { describeHeldLease, leaseDecision, leaseNameFor, nextLeaseSpec, renewIntervalMs } from './lease-logic.js'
+
+export const LOCK_LABEL = 'mkt.dev/lock'
+export const LOCK_OPERATION_ANNOTATION = 'mkt.dev/operation'
+export const LOCK_REASON_ANNOTATION = 'mkt.dev/reason'
+export const DEFAULT_LEASE_SECONDS = 30
+/** Clock difference allowed between the holder's machine and ours before a lease counts as expired. */
+export const DEFAULT_SKEW_MS = 5_000
+
+export interface LockOptions {
+  environment: string
+  component: string
+  identity: string
+  operation: string
+  reason?: string
+  durationSeconds?: number
+  now?: () => number
+}
+
+export interface LockInfo {
+  name: string
+  component: string
+  holder: string | null
+  operation: string | null
+  reason: string | null
+  acquiredAt: string | null
+  renewedAt: string | null
+  expiresAt: string | null
+  expired: boolean
+}
+
+export class LeaseLock {
+  private renewTimer: NodeJS.Timeout | undefined
+  private released = false
+  private lease: V1Lease
+
+  private constructor(
+    private readonly api: CoordinationV1Api,
+    private readonly connection: ClusterConnection,
+    private readonly options: Required<Pick<LockOptions, 'identity' | 'durationSeconds' | 'now'>> & LockOptions,
+    lease: V1Lease,
+  ) {
+    this.lease = lease
+  }
+
+  get name(): string {
+    return this.lease.metadata?.name ?? ''
+  }
+
+  /** Takes the lock or throws exit 73 naming the holder. Starts renewing in the background. */
+  static async acquire(connection: ClusterConnection, options: LockOptions): Promise<LeaseLock> {
+    const k8s = await loadKubeClient()
+    const api = connection.kubeConfig.makeApiClient(k8s.CoordinationV1Api)
+    const full = { durationSeconds: DEFAULT_LEASE_SECONDS, now: Date.now, ...options }
+    const name = leaseNameFor(options.environment, options.component)
+    const namespace = connection.namespace
+    const where = { region: connection.region, server: connection.server, action: `take the lock ${name}` }
+    for (let attempt = 0; attempt < 5; attempt++) {
+      let current: V1Lease | undefined
+      try {
+        current = await api.readNamespacedLease({ name, namespace })
+      } catch (error) {
+        if (kubeStatusOf(error).code !== 404) throw toKubeError(error, where)
+      }
+      const now = full.now()
+      const decision = leaseDecision(current, { identity: full.identity, now, durationSeconds: full.durationSeconds, skewMs: DEFAULT_SKEW_MS })
+      if (decision.action === 'held-by-other') {
+        const operation = current?.metadata?.annotations?.[LOCK_OPERATION_ANNOTATION]
+        throw lockedError(`${options.component} in ${options.environment} is locked: ${describeHeldLease(decision, now)}${operation ? `, running ${operation}` : ''}`, {
+          hints: [
+            'Wait for that operation to finish, or ask its holder.',
+            `If it is stuck: mkt lock break ${options.component} --env ${options.environment} --reason "<why>"`,
+          ],
+        })
+      }
+      const spec = nextLeaseSpec(current, decision, { identity: full.identity, now, durationSeconds: full.durationSeconds })!
+      const metadata = {
+        name,
+        namespace,
+        labels: { ...(current?.metadata?.labels ?? {}), [LOCK_LABEL]: 'true', 'app.kubernetes.io/managed-by': 'mkt', 'app.kubernetes.io/name': options.component },
+        annotations: { ...(current?.metadata?.annotations ?? {}), [LOCK_OPERATION_ANNOTATION]: options.operation, [LOCK_REASON_ANNOTATION]: options.reason ?? '' },
+        ...(current?.metadata?.resourceVersion ? { resourceVersion: current.metadata.resourceVersion } : {}),
+      }
+      const body = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata, spec } as unknown as V1Lease
+      try {
+        const lease = current ? await api.replaceNamespacedLease({ name, namespace, body }) : await api.createNamespacedLease({ namespace, body })
+        const lock = new LeaseLock(api, connection, full, lease)
+        lock.startRenewing()
+        return lock
+      } catch (error) {
+        const code = kubeStatusOf(error).code
+        if (code === 409) continue // lost a race: read again and decide again
+        throw toKubeError(error, where)
+      }
+    }
+    throw lockedError(`could not take the lock for ${options.component} in ${options.environment}: it keeps changing under us`, { hints: ['Retry in a moment.'] })
+  }
+
+  private startRenewing(): void {
+    this.renewTimer = setInterval(() => void this.renew(), renewIntervalMs(this.options.durationSeconds))
+    this.renewTimer.unref()
+  }
+
+  /** Renews the lease; a failed renewal is retried at the next tick (the lease outlives two misses). */
+  private async renew(): Promise<void> {
+    if (this.released) return
+    const now = this.options.now()
+    const spec = nextLeaseSpec(this.lease, { action: 'renew' }, { identity: this.options.identity, now, durationSeconds: this.options.durationSeconds })!
+    try {
+      this.lease = await this.api.replaceNamespacedLease({
+        name: this.name,
+        namespace: this.connection.namespace,
+        body: { ...this.lease, spec } as unknown as V1Lease,
+      })
+    } catch {
+      // Next tick tries again; if the lease was broken, release() will find that out.
+    }
+  }
+
+  /** Releases the lock by deleting the lease, only if it is still ours (resourceVersion precondition). */
+  async release(): Promise<void> {
+    if (this.released) return
+    this.released = true
+    if (this.renewTimer) clearInterval(this.renewTimer)
+    try {
+      await this.api.deleteNamespacedLease({
+        name: this.name,
+        namespace: this.connection.namespace,
+        body: { preconditions: { resourceVersion: this.lease.metadata?.resourceVersion } },
+      })
+    } catch (error) {
+      const code = kubeStatusOf(error).code
+      if (code === 404 || code === 409) return // gone already, or broken and taken by someone else
+      throw toKubeError(error, { region: this.connection.region, server: this.connection.server, action: `release the lock ${this.name}` })
+    }
+  }
+}
+
+/** Every mkt lock in a region's namespace, optionally for one component. */
+export async function listLocks(connection: ClusterConnection, component?: string, now = Date.now()): Promise<LockInfo[]> {
+  const k8s = await loadKubeClient()
+  const api = connection.kubeConfig.makeApiClient(k8s.CoordinationV1Api)
+  const labelSelector = component ? `${LOCK_LABEL}=true,app.kubernetes.io/name=${component}` : `${LOCK_LABEL}=true`
+  try {
+    const { items } = await api.listNamespacedLease({ namespace: connection.namespace, labelSelector })
+    return items.map((lease) => describeLock(lease, now)).sort((a, b) => a.component.localeCompare(b.component))
+  } catch (error) {
+    throw toKubeError(error, { region: connection.region, server: connection.server, action: 'list locks' })
+  }
+}
+
+export function describeLock(lease: V1Lease, now: number): LockInfo {
+  const spec = lease.spec ?? {}
+  const iso = (value: unknown) => (value === undefined || value === null ? null : new Date(value as string).toISOString())
+  const renewed = spec.renewTime ?? spec.acquireTime
+  const expiresAt = renewed ? new Date(new Date(renewed as unknown as string).getTime() + (spec.leaseDurationSeconds ?? DEFAULT_LEASE_SECONDS) * 1000) : undefined
+  return {
+    name: lease.metadata?.name ?? '',
+    component: lease.metadata?.labels?.['app.kubernetes.io/name'] ?? '',
+    holder: spec.holderIdentity || null,
+    operation: lease.metadata?.annotations?.[LOCK_OPERATION_ANNOTATION] || null,
+    reason: lease.metadata?.annotations?.[LOCK_REASON_ANNOTATION] || null,
+    acquiredAt: iso(spec.acquireTime),
+    renewedAt: iso(spec.renewTime),
+    expiresAt: expiresAt ? expiresAt.toISOString() : null,
+    expired: !spec.holderIdentity || (expiresAt !== undefined && expiresAt.getTime() + DEFAULT_SKEW_MS < now),
+  }
+}

@@ -1,0 +1,200 @@
+// `mkt rollback` and `mkt history`: the fastest safe way back, and what was deployed when, by whom, why.
+// Rollback goes to the last revision that passed its gates (not merely the previous one), with the exact
+// patch `kubectl rollout undo` sends, so kubectl and mkt agree on revision numbers.
+import { failedError, MktError, ExitCode, usageError } from '../errors.js'
+import { connectRegion } from '../kube/client.js'
+import { LeaseLock } from '../kube/lock.js'
+import type { Component, Environment, Platform, Region } from '../platform/schema.js'
+import { RegionCluster } from './cluster.js'
+import { containerOf, type EventSink } from './deploy.js'
+import { releaseHistory, rollbackTarget, type ReleaseEntry } from './history.js'
+import { revisionOf } from './objects.js'
+import { rollbackPatch, rollingUpdateOf, verdictPatches } from './patches.js'
+import { newReplicaSet } from './status.js'
+import { waitForGates } from './wait.js'
+
+export interface HistoryResult {
+  environment: string
+  component: string
+  regions: Array<{ region: string; revisions: ReleaseEntry[] }>
+}
+
+async function openRegion(platform: Platform, environment: Environment, region: Region): Promise<RegionCluster> {
+  return RegionCluster.open(await connectRegion(platform, environment, region))
+}
+
+function missing(component: Component, region: string): MktError {
+  return failedError(`deployment ${component.name} not found in region ${region}`, { hints: ['Check the namespace in mkt.yaml, or apply the manifests first.'] })
+}
+
+export async function readHistory(platform: Platform, environment: Environment, component: Component, regions: Region[]): Promise<HistoryResult> {
+  const perRegion = await Promise.all(
+    regions.map(async (region) => {
+      const cluster = await openRegion(platform, environment, region)
+      const deployment = await cluster.readDeployment(component.name)
+      if (!deployment) throw missing(component, region.name)
+      const snapshot = await cluster.snapshot(deployment)
+      return { region: region.name, revisions: releaseHistory(snapshot.deployment, snapshot.replicaSets, { container: containerOf(component) }) }
+    }),
+  )
+  return { environment: environment.name, component: component.name, regions: perRegion }
+}
+
+export interface RollbackRequest {
+  platform: Platform
+  environment: Environment
+  component: Component
+  regions: Region[]
+  toRevision?: number
+  reason?: string
+  wait: boolean
+  timeoutMs: number
+  identity: string
+  forceUnlock: boolean
+  onEvent: EventSink
+  /** Called with the from → to of every region before anything changes (the command confirms there). */
+  confirm: (moves: RollbackMove[]) => Promise<void>
+  probeIntervalMs?: number
+}
+
+export interface RollbackMove {
+  region: string
+  fromRevision: number | null
+  fromImage: string | null
+  toRevision: number
+  toImage: string | null
+}
+
+export interface RollbackResult {
+  environment: string
+  component: string
+  regions: Array<RollbackMove & { outcome: 'rolled-back' | 'unhealthy' | 'not-waited'; reason: string; durationMs: number; newRevision: number | null }>
+}
+
+/** Plans every region first (nothing changes when any region has nothing to roll back to), then rolls back. */
+export async function rollback(request: RollbackRequest): Promise<RollbackResult> {
+  const { component, environment } = request
+  const clusters = await Promise.all(request.regions.map((region) => openRegion(request.platform, environment, region)))
+  const plans = await Promise.all(
+    clusters.map(async (cluster) => {
+      const deployment = await cluster.readDeployment(component.name)
+      if (!deployment) throw missing(component, cluster.region)
+      const snapshot = await cluster.snapshot(deployment)
+      const history = releaseHistory(snapshot.deployment, snapshot.replicaSets, { container: containerOf(component) })
+      const target = rollbackTarget(history, request.toRevision === undefined ? {} : { toRevision: request.toRevision })
+      if (!target.ok) {
+        const hint =
+          target.reason === 'no-good-revision'
+            ? 'Pass --to-revision N to pick one explicitly (`mkt history` lists them).'
+            : target.reason === 'not-found'
+              ? 'Run `mkt history` to see the revisions.'
+              : 'Nothing was changed.'
+        const error =
+          target.reason === 'not-found' ? usageError(`${cluster.region}: ${target.message}`, { hints: [hint] }) : failedError(`nothing to roll back to in ${cluster.region} for ${component.name}: ${target.message}`, { hints: [hint] })
+        throw error
+      }
+      const rs = snapshot.replicaSets.find((r) => r.metadata?.name === target.target.replicaSet)!
+      const move: RollbackMove = {
+        region: cluster.region,
+        fromRevision: target.from?.revision ?? null,
+        fromImage: target.from?.image ?? null,
+        toRevision: target.target.revision,
+        toImage: target.target.image ?? null,
+      }
+      return { cluster, snapshot, rs, move, fromRs: newReplicaSet(snapshot.deployment, snapshot.replicaSets) }
+    }),
+  )
+  await request.confirm(plans.map((p) => p.move))
+
+  const locks: LeaseLock[] = []
+  try {
+    for (const plan of plans) {
+      if (request.forceUnlock) await breakLock(plan.cluster, environment.name, component.name)
+      locks.push(
+        await LeaseLock.acquire(plan.cluster.connection, {
+          environment: environment.name,
+          component: component.name,
+          identity: request.identity,
+          operation: `rollback to revision ${plan.move.toRevision}`,
+          reason: request.reason,
+        }),
+      )
+    }
+    const results = await Promise.all(
+      plans.map(async (plan) => {
+        const started = Date.now()
+        const say = (kind: Parameters<EventSink>[0]['kind'], message: string) => request.onEvent({ region: plan.cluster.region, component: component.name, kind, message })
+        say('rollback', `revision ${plan.move.fromRevision} (${plan.move.fromImage}) -> revision ${plan.move.toRevision} (${plan.move.toImage})`)
+        const patched = await plan.cluster.patchDeployment(component.name, rollbackPatch(plan.snapshot.deployment, plan.rs, rollingUpdateOf(plan.snapshot.deployment)))
+        if (plan.fromRs?.metadata?.name) {
+          const verdict = verdictPatches(plan.fromRs.metadata.name, 'rolled-back', `rolled back by ${request.identity}${request.reason ? `: ${request.reason}` : ''}`)
+          await plan.cluster.patchReplicaSet(verdict.replicaSet.name, verdict.replicaSet)
+        }
+        say('undo', `undo: mkt rollback ${component.name} --env ${environment.name} --to-revision ${revisionOf(patched)}`)
+        if (!request.wait) {
+          return { ...plan.move, outcome: 'not-waited' as const, reason: 'not waited for (--no-wait)', durationMs: Date.now() - started, newRevision: null }
+        }
+        // Going back to a revision that already passed: no bake and no canary steps, just a healthy rollout.
+        const outcome = await waitForGates(plan.cluster, {
+          deployment: patched,
+          port: component.port,
+          readyPath: component.health.ready,
+          bakeMs: 0,
+          timeoutMs: request.timeoutMs,
+          signal: new AbortController().signal,
+          ...(request.probeIntervalMs === undefined ? {} : { probeIntervalMs: request.probeIntervalMs }),
+          onProgress: (evaluation) => say('wait', evaluation.reason),
+        })
+        const newRs = newReplicaSet(outcome.snapshot.deployment, outcome.snapshot.replicaSets)
+        const newRevision = newRs ? revisionOf(newRs) : null
+        if (outcome.outcome === 'passed') {
+          say('rolled-back', `revision ${newRevision} is serving and healthy`)
+          return { ...plan.move, outcome: 'rolled-back' as const, reason: outcome.reason, durationMs: Date.now() - started, newRevision }
+        }
+        say('rollback-failed', outcome.reason)
+        return { ...plan.move, outcome: 'unhealthy' as const, reason: outcome.reason, durationMs: Date.now() - started, newRevision }
+      }),
+    )
+    return { environment: environment.name, component: component.name, regions: results }
+  } finally {
+    await Promise.allSettled(locks.map((lock) => lock.release()))
+  }
+}
+
+/** Deletes the component's lock lease in a region, whoever holds it. */
+export async function breakLock(cluster: RegionCluster, environment: string, component: string): Promise<{ broken: boolean; holder: string | null }> {
+  const { listLocks } = await import('../kube/lock.js')
+  const [lock] = await listLocks(cluster.connection, component)
+  if (!lock || lock.name === '') return { broken: false, holder: null }
+  const k8s = await import('@kubernetes/client-node')
+  const api = cluster.kubeConfig.makeApiClient(k8s.CoordinationV1Api)
+  try {
+    await api.deleteNamespacedLease({ name: lock.name, namespace: cluster.namespace })
+  } catch (error) {
+    if ((error as { code?: number }).code !== 404) throw new MktError('FAILED', ExitCode.FAILED, `could not break the lock ${lock.name} of ${component} in ${environment}: ${(error as Error).message}`)
+  }
+  return { broken: true, holder: lock.holder }
+}
+
+export { openRegion }
+
+/** Records an operator action as a Kubernetes Event on the component's Deployment (kubectl describe shows it). */
+export async function recordEvent(cluster: RegionCluster, component: string, reason: string, message: string): Promise<void> {
+  const k8s = await import('@kubernetes/client-node')
+  const api = cluster.kubeConfig.makeApiClient(k8s.CoreV1Api)
+  const now = new Date()
+  await api.createNamespacedEvent({
+    namespace: cluster.namespace,
+    body: {
+      metadata: { generateName: `${component}.mkt-`, namespace: cluster.namespace },
+      involvedObject: { apiVersion: 'apps/v1', kind: 'Deployment', name: component, namespace: cluster.namespace },
+      reason,
+      message,
+      type: 'Warning',
+      source: { component: 'mkt' },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    },
+  })
+}
