@@ -20,13 +20,13 @@ export interface ClusterConnection {
 export const loadKubeClient = () => import('@kubernetes/client-node')
 
 export async function connectRegion(platform: Platform, environment: Environment, region: Region): Promise<ClusterConnection> {
-  const k8s = await loadKubeClient()
-  const kubeConfig = new k8s.KubeConfig()
   const target = clusterTarget(region)
+  // Load the client while the sandbox is checked: both are on the path to an incident's first API write.
+  const [k8s, sandbox] = await Promise.all([loadKubeClient(), target.type === 'sandbox' ? ensureSandbox(platform) : undefined])
+  const kubeConfig = new k8s.KubeConfig()
   switch (target.type) {
     case 'sandbox': {
-      const state = await ensureSandbox(platform)
-      kubeConfig.loadFromFile(state.kubeconfigPath)
+      kubeConfig.loadFromFile(sandbox!.kubeconfigPath)
       break
     }
     case 'kubeContext': {

@@ -70,6 +70,15 @@ export class RegionCluster {
     }
   }
 
+  /** The Deployment's ReplicaSets (by its selector): all a rollback needs to decide, one request. */
+  async replicaSetsOf(deployment: V1Deployment): Promise<V1ReplicaSet[]> {
+    try {
+      return (await this.apps.listNamespacedReplicaSet({ namespace: this.namespace, labelSelector: selectorOf(deployment) })).items
+    } catch (error) {
+      return this.fail(error, `list replicasets of ${deployment.metadata?.name}`)
+    }
+  }
+
   async patchDeployment(name: string, patch: PatchRequest): Promise<V1Deployment> {
     try {
       return await this.apps.patchNamespacedDeployment(

@@ -75,57 +75,64 @@ export interface RollbackResult {
 export async function rollback(request: RollbackRequest): Promise<RollbackResult> {
   const { component, environment } = request
   const clusters = await Promise.all(request.regions.map((region) => openRegion(request.platform, environment, region)))
-  const plans = await Promise.all(
-    clusters.map(async (cluster) => {
-      const deployment = await cluster.readDeployment(component.name)
-      if (!deployment) throw missing(component, cluster.region)
-      const snapshot = await cluster.snapshot(deployment)
-      const history = releaseHistory(snapshot.deployment, snapshot.replicaSets, { container: containerOf(component) })
-      const target = rollbackTarget(history, request.toRevision === undefined ? {} : { toRevision: request.toRevision })
-      if (!target.ok) {
-        const hint =
-          target.reason === 'no-good-revision'
-            ? 'Pass --to-revision N to pick one explicitly (`mkt history` lists them).'
-            : target.reason === 'not-found'
-              ? 'Run `mkt history` to see the revisions.'
-              : 'Nothing was changed.'
-        const error =
-          target.reason === 'not-found' ? usageError(`${cluster.region}: ${target.message}`, { hints: [hint] }) : failedError(`nothing to roll back to in ${cluster.region} for ${component.name}: ${target.message}`, { hints: [hint] })
-        throw error
-      }
-      const rs = snapshot.replicaSets.find((r) => r.metadata?.name === target.target.replicaSet)!
-      const move: RollbackMove = {
-        region: cluster.region,
-        fromRevision: target.from?.revision ?? null,
-        fromImage: target.from?.image ?? null,
-        toRevision: target.target.revision,
-        toImage: target.target.image ?? null,
-      }
-      return { cluster, snapshot, rs, move, fromRs: newReplicaSet(snapshot.deployment, snapshot.replicaSets) }
-    }),
-  )
-  await request.confirm(plans.map((p) => p.move))
+  const takeLock = async (cluster: RegionCluster) => {
+    if (request.forceUnlock) await breakLock(cluster, environment.name, component.name)
+    return LeaseLock.acquire(cluster.connection, {
+      environment: environment.name,
+      component: component.name,
+      identity: request.identity,
+      operation: `rollback${request.toRevision === undefined ? '' : ` to revision ${request.toRevision}`}`,
+      reason: request.reason,
+    })
+  }
+  const planRegion = async (cluster: RegionCluster) => {
+    const deployment = await cluster.readDeployment(component.name)
+    if (!deployment) throw missing(component, cluster.region)
+    const replicaSets = await cluster.replicaSetsOf(deployment)
+    const history = releaseHistory(deployment, replicaSets, { container: containerOf(component) })
+    const target = rollbackTarget(history, request.toRevision === undefined ? {} : { toRevision: request.toRevision })
+    if (!target.ok) {
+      const hint =
+        target.reason === 'no-good-revision'
+          ? 'Pass --to-revision N to pick one explicitly (`mkt history` lists them).'
+          : target.reason === 'not-found'
+            ? 'Run `mkt history` to see the revisions.'
+            : 'Nothing was changed.'
+      throw target.reason === 'not-found'
+        ? usageError(`${cluster.region}: ${target.message}`, { hints: [hint] })
+        : failedError(`nothing to roll back to in ${cluster.region} for ${component.name}: ${target.message}`, { hints: [hint] })
+    }
+    const rs = replicaSets.find((r) => r.metadata?.name === target.target.replicaSet)!
+    const move: RollbackMove = {
+      region: cluster.region,
+      fromRevision: target.from?.revision ?? null,
+      fromImage: target.from?.image ?? null,
+      toRevision: target.target.revision,
+      toImage: target.target.image ?? null,
+    }
+    return { cluster, deployment, rs, move, fromRs: newReplicaSet(deployment, replicaSets) }
+  }
 
+  // In an incident every round trip counts: the lock is taken while the history is read.
   const locks: LeaseLock[] = []
   try {
-    for (const plan of plans) {
-      if (request.forceUnlock) await breakLock(plan.cluster, environment.name, component.name)
-      locks.push(
-        await LeaseLock.acquire(plan.cluster.connection, {
-          environment: environment.name,
-          component: component.name,
-          identity: request.identity,
-          operation: `rollback to revision ${plan.move.toRevision}`,
-          reason: request.reason,
-        }),
-      )
-    }
+    const plans = await Promise.all(
+      clusters.map(async (cluster) => {
+        const [plan, lock] = await Promise.allSettled([planRegion(cluster), takeLock(cluster)])
+        if (lock.status === 'fulfilled') locks.push(lock.value)
+        if (plan.status === 'rejected') throw plan.reason
+        if (lock.status === 'rejected') throw lock.reason
+        return plan.value
+      }),
+    )
+    await request.confirm(plans.map((p) => p.move))
+
     const results = await Promise.all(
       plans.map(async (plan) => {
         const started = Date.now()
         const say = (kind: Parameters<EventSink>[0]['kind'], message: string) => request.onEvent({ region: plan.cluster.region, component: component.name, kind, message })
         say('rollback', `revision ${plan.move.fromRevision} (${plan.move.fromImage}) -> revision ${plan.move.toRevision} (${plan.move.toImage})`)
-        const patched = await plan.cluster.patchDeployment(component.name, rollbackPatch(plan.snapshot.deployment, plan.rs, rollingUpdateOf(plan.snapshot.deployment)))
+        const patched = await plan.cluster.patchDeployment(component.name, rollbackPatch(plan.deployment, plan.rs, rollingUpdateOf(plan.deployment)))
         if (plan.fromRs?.metadata?.name) {
           const verdict = verdictPatches(plan.fromRs.metadata.name, 'rolled-back', `rolled back by ${request.identity}${request.reason ? `: ${request.reason}` : ''}`)
           await plan.cluster.patchReplicaSet(verdict.replicaSet.name, verdict.replicaSet)

@@ -237,6 +237,12 @@ describe('startup stays light', () => {
       const loaded = readFileSync(log, 'utf8')
       expect(loaded).toContain('dist/cli/run.js') // the recorder works
       expect(loaded).not.toMatch(/@kubernetes|@azure|listr2|execa/)
+      // Bundled packages live in chunks: none of the chunks loaded may carry an SDK.
+      const packages = JSON.parse(readFileSync(join(__dirname, '..', '..', 'dist', 'cli', 'packages.json'), 'utf8')) as Record<string, string[]>
+      const loadedChunks = Object.entries(packages).filter(([file]) => loaded.includes(file))
+      expect(loadedChunks.length).toBeGreaterThan(1)
+      expect(loadedChunks.flatMap(([, pkgs]) => pkgs)).not.toContain('@kubernetes/client-node')
+      expect(Object.values(packages).flat()).toContain('@kubernetes/client-node') // it is bundled, just not loaded
     }
   })
 })
