@@ -85,6 +85,52 @@ const deployItem = z.object({
   rollback: z.object({ toRevision: z.number().int(), outcome: z.enum(['healthy', 'unhealthy']), reason: z.string(), durationMs: z.number() }).nullable(),
 })
 
+const health = z.enum(['Healthy', 'Degraded', 'Unhealthy'])
+
+const healthModel = z.object({
+  environment: z.string(),
+  health,
+  regions: z.array(z.object({ region: z.string(), reachable: z.boolean(), health, error: z.string().nullable() })),
+  components: z.array(
+    z.object({
+      name: z.string(),
+      kind: z.enum(['service', 'worker']),
+      health,
+      regions: z.array(
+        z.object({
+          region: z.string(),
+          health,
+          explanation: z.string(),
+          replicas: z.object({ desired: z.number().int(), ready: z.number().int(), updated: z.number().int(), available: z.number().int() }),
+          rolloutInProgress: z.boolean(),
+          conditions: z.array(z.object({ type: z.string(), status: z.string(), reason: z.string().nullable() })),
+          pods: z.array(z.object({ name: z.string(), phase: z.string(), ready: z.boolean(), restarts: z.number().int(), reason: z.string().nullable() })),
+          probes: z.array(
+            z.object({
+              kind: z.enum(['ready', 'live', 'url']),
+              target: z.string(),
+              health,
+              httpStatus: z.number().int().nullable(),
+              durationMs: z.number(),
+              summary: z.string(),
+              report: z
+                .object({
+                  status: z.string(),
+                  entries: z.array(z.object({ name: z.string(), status: z.string(), duration: z.string().nullable(), description: z.string().nullable() })),
+                })
+                .nullable(),
+              error: z.string().nullable(),
+              explainOnly: z.boolean(),
+            }),
+          ),
+        }),
+      ),
+    }),
+  ),
+  counts: z.object({ Healthy: z.number().int(), Degraded: z.number().int(), Unhealthy: z.number().int() }),
+  durationMs: z.number(),
+})
+
 export const resultSchemas = {
   'components list': z.object({ platform: z.string(), source: z.string(), components: z.array(componentSummary) }),
   'env list': z.object({ source: z.string(), environments: z.array(environmentSummary) }),
@@ -98,6 +144,7 @@ export const resultSchemas = {
   'sandbox fault api': z.object({ fault }),
   'sandbox fault list': z.object({ faults: z.array(fault) }),
   'sandbox fault clear': z.object({ deleted: z.number().int() }),
+  health: healthModel,
   history: z.object({
     environment: z.string(),
     component: z.string(),

@@ -5,6 +5,7 @@ import type { AppsV1Api, CoreV1Api, KubeConfig, V1Deployment, V1Pod, V1ReplicaSe
 import type { ClusterConnection } from '../kube/client.js'
 import { loadKubeClient } from '../kube/client.js'
 import { kubeStatusOf, toKubeError } from '../kube/errors.js'
+import { kubeGet } from '../kube/http.js'
 import type { PatchRequest } from './patches.js'
 
 type KubeModule = Awaited<ReturnType<typeof loadKubeClient>>
@@ -104,15 +105,8 @@ export class RegionCluster {
 
   /** GET <path> of a pod through the API server proxy: status and body, or 'error' when nothing answered. */
   async probePod(pod: string, port: number, path: string, timeoutMs: number): Promise<{ status: number | 'error'; body?: string; error?: string }> {
-    const cluster = this.kubeConfig.getCurrentCluster()
-    if (!cluster) return { status: 'error', error: 'no cluster in kubeconfig' }
-    const url = `${cluster.server}/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods/${encodeURIComponent(`${pod}:${port}`)}/proxy${path}`
-    try {
-      const response = await getWithKubeCredentials(this.kubeConfig, url, timeoutMs)
-      return { status: response.status, body: response.body }
-    } catch (error) {
-      return { status: 'error', error: (error as Error).message }
-    }
+    const response = await kubeGet(this.kubeConfig, `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods/${encodeURIComponent(pod)}:${port}/proxy${path}`, timeoutMs)
+    return { status: response.status, ...(response.body === undefined ? {} : { body: response.body }), ...(response.error === undefined ? {} : { error: response.error }) }
   }
 
   /**
@@ -203,23 +197,4 @@ export function selectorOf(deployment: V1Deployment): string {
     }
   })
   return [...Object.entries(labels).map(([k, v]) => `${k}=${v}`), ...expressions].join(',')
-}
-
-/** One HTTPS GET with the kubeconfig's CA, client certificate and token (client-node fills the options). */
-async function getWithKubeCredentials(kubeConfig: KubeConfig, url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
-  const { request } = await import('node:https')
-  const options: import('node:https').RequestOptions = { method: 'GET', headers: { accept: 'application/json' } }
-  await kubeConfig.applyToHTTPSOptions(options)
-  return new Promise((resolve, reject) => {
-    const req = request(url, { ...options, timeout: timeoutMs }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk) => (body += chunk))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-      res.on('error', reject)
-    })
-    req.on('timeout', () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)))
-    req.on('error', reject)
-    req.end()
-  })
 }

@@ -1,0 +1,176 @@
+// `mkt health`: reads every region's Deployments and pods (two list calls per region), then probes every
+// service's /health/ready and /health/live through the API server's service proxy and every worker's through
+// its pods, all at once with a bounded pool and a per-probe timeout, so the wall time is about the slowest
+// probe rather than the sum.
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node'
+import { MktError } from '../errors.js'
+import { connectRegion, loadKubeClient, type ClusterConnection } from '../kube/client.js'
+import { toKubeError } from '../kube/errors.js'
+import { closeKubeConnections, kubeGet } from '../kube/http.js'
+import type { Component, Environment, Platform, Region } from '../platform/schema.js'
+import { isPodReady, isTerminating } from '../rollout/objects.js'
+import { componentRegionHealth, rollUp, worst, type ComponentHealth, type ComponentRegionHealth, type HealthModel, type ProbeAnswer, type RegionHealth } from './report.js'
+
+export interface HealthOptions {
+  platform: Platform
+  environment: Environment
+  components: Component[]
+  regions: Region[]
+  timeoutMs: number
+  concurrency: number
+}
+
+/** Runs tasks with at most `limit` in flight. */
+export async function withPool<T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> {
+  const results: T[] = new Array(tasks.length)
+  let next = 0
+  const worker = async () => {
+    while (next < tasks.length) {
+      const index = next++
+      results[index] = await tasks[index]!()
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker))
+  return results
+}
+
+function matchesSelector(pod: V1Pod, deployment: V1Deployment): boolean {
+  const labels = pod.metadata?.labels ?? {}
+  const wanted = deployment.spec?.selector?.matchLabels ?? {}
+  return Object.keys(wanted).length > 0 && Object.entries(wanted).every(([k, v]) => labels[k] === v)
+}
+
+interface RegionRead {
+  region: Region
+  connection?: ClusterConnection
+  deployments: Map<string, V1Deployment>
+  pods: V1Pod[]
+  error?: MktError
+}
+
+async function readRegion(options: HealthOptions, region: Region): Promise<RegionRead> {
+  const empty = { region, deployments: new Map<string, V1Deployment>(), pods: [] as V1Pod[] }
+  let connection: ClusterConnection | undefined
+  try {
+    connection = await connectRegion(options.platform, options.environment, region)
+    const k8s = await loadKubeClient()
+    const apps = connection.kubeConfig.makeApiClient(k8s.AppsV1Api)
+    const core = connection.kubeConfig.makeApiClient(k8s.CoreV1Api)
+    const [deployments, pods] = await Promise.all([
+      withTimeout(apps.listNamespacedDeployment({ namespace: region.namespace }), options.timeoutMs * 2, `listing deployments in region ${region.name}`),
+      withTimeout(core.listNamespacedPod({ namespace: region.namespace }), options.timeoutMs * 2, `listing pods in region ${region.name}`),
+    ])
+    return { region, connection, deployments: new Map(deployments.items.map((d) => [d.metadata?.name ?? '', d])), pods: pods.items }
+  } catch (error) {
+    const failure = error instanceof MktError ? error : toKubeError(error, { region: region.name, server: connection?.server, action: 'read deployments and pods' })
+    return { ...empty, error: failure }
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`ETIMEDOUT: ${what} took longer than ${ms / 1000} s`), { code: 'ETIMEDOUT' })), ms)
+  })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** The probes of one component in one region (not yet run). */
+function probesFor(component: Component, read: RegionRead, pods: V1Pod[], timeoutMs: number): Array<() => Promise<ProbeAnswer>> {
+  const connection = read.connection!
+  const ns = encodeURIComponent(read.region.namespace)
+  const get = (kind: ProbeAnswer['kind'], target: string, path: string, explainOnly = false) => async (): Promise<ProbeAnswer> => ({
+    kind,
+    target,
+    ...(await kubeGet(connection.kubeConfig, path, timeoutMs)),
+    ...(explainOnly ? { explainOnly } : {}),
+  })
+  const podBase = (pod: V1Pod) => `/api/v1/namespaces/${ns}/pods/${encodeURIComponent(pod.metadata?.name ?? '')}:${component.port}/proxy`
+  const tasks: Array<() => Promise<ProbeAnswer>> = []
+  if (component.kind === 'service') {
+    const base = `/api/v1/namespaces/${ns}/services/${encodeURIComponent(component.name)}:${component.port}/proxy`
+    tasks.push(get('ready', `service ${component.name}`, `${base}${component.health.ready}`), get('live', `service ${component.name}`, `${base}${component.health.live}`))
+    // The Service only reaches ready pods; ask one running pod that is not ready why (its own report).
+    const notReady = pods.find((p) => !isTerminating(p) && p.status?.phase === 'Running' && p.status?.podIP && !isPodReady(p))
+    if (notReady) tasks.push(get('ready', `pod ${notReady.metadata?.name}`, `${podBase(notReady)}${component.health.ready}`, true))
+  } else {
+    // Workers serve no Service: ask each running pod.
+    // A pod Kubernetes holds back as not ready explains, but only the ready ones speak for the worker.
+    for (const pod of pods.filter((p) => !isTerminating(p) && p.status?.podIP)) {
+      const explainOnly = !isPodReady(pod)
+      tasks.push(get('ready', `pod ${pod.metadata?.name}`, `${podBase(pod)}${component.health.ready}`, explainOnly), get('live', `pod ${pod.metadata?.name}`, `${podBase(pod)}${component.health.live}`, explainOnly))
+    }
+  }
+  if (component.healthUrl) tasks.push(() => directProbe(component.healthUrl!, timeoutMs))
+  return tasks
+}
+
+async function directProbe(url: string, timeoutMs: number): Promise<ProbeAnswer> {
+  const started = Date.now()
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
+    return { kind: 'url', target: url, status: response.status, body: await response.text(), durationMs: Date.now() - started }
+  } catch (error) {
+    const message = (error as Error).name === 'TimeoutError' ? `timeout after ${timeoutMs / 1000} s` : (error as Error).message
+    return { kind: 'url', target: url, status: 'error', error: message, durationMs: Date.now() - started }
+  }
+}
+
+export async function checkHealth(options: HealthOptions): Promise<HealthModel> {
+  const started = Date.now()
+  const reads = await Promise.all(options.regions.map((region) => readRegion(options, region)))
+  // Every probe of every component in every region goes into one pool.
+  const plan: Array<{ component: Component; read: RegionRead; pods: V1Pod[]; deployment: V1Deployment | undefined; first: number; count: number }> = []
+  const tasks: Array<() => Promise<ProbeAnswer>> = []
+  for (const read of reads) {
+    if (read.error) continue
+    for (const component of options.components) {
+      const deployment = read.deployments.get(component.name)
+      const pods = deployment ? read.pods.filter((pod) => matchesSelector(pod, deployment)) : []
+      const probes = deployment ? probesFor(component, read, pods, options.timeoutMs) : []
+      plan.push({ component, read, pods, deployment, first: tasks.length, count: probes.length })
+      tasks.push(...probes)
+    }
+  }
+  const answers = await withPool(tasks, options.concurrency)
+  await Promise.all(reads.map((r) => (r.connection ? closeKubeConnections(r.connection.kubeConfig) : undefined)))
+
+  const byComponent = new Map<string, ComponentRegionHealth[]>()
+  for (const item of plan) {
+    const health = componentRegionHealth(item.read.region.name, item.deployment, item.pods, answers.slice(item.first, item.first + item.count))
+    byComponent.set(item.component.name, [...(byComponent.get(item.component.name) ?? []), health])
+  }
+  for (const read of reads.filter((r) => r.error)) {
+    for (const component of options.components) {
+      byComponent.set(component.name, [
+        ...(byComponent.get(component.name) ?? []),
+        {
+          region: read.region.name,
+          health: 'Unhealthy',
+          explanation: `region unreachable: ${read.error!.message}`,
+          replicas: { desired: 0, ready: 0, updated: 0, available: 0 },
+          rolloutInProgress: false,
+          conditions: [],
+          pods: [],
+          probes: [],
+        },
+      ])
+    }
+  }
+  const components: ComponentHealth[] = options.components.map((component) => {
+    const regions = options.regions.map((r) => byComponent.get(component.name)!.find((cr) => cr.region === r.name)!)
+    return { name: component.name, kind: component.kind, health: worst(...regions.map((r) => r.health)), regions }
+  })
+  const regions: RegionHealth[] = reads.map((r) => ({ region: r.region.name, reachable: !r.error, health: 'Healthy', error: r.error?.message ?? null }))
+  return rollUp(options.environment.name, regions, components, Date.now() - started)
+}
+
+/** The first unreachable region's error (exit 69), if any. */
+export function unreachableError(model: HealthModel): string | undefined {
+  const region = model.regions.find((r) => !r.reachable)
+  return region ? `region ${region.region} is unreachable: ${region.error}` : undefined
+}

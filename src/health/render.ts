@@ -1,0 +1,50 @@
+// Human views of the health model: a compact table (a row per component, a column per region) whose
+// symbols carry the meaning without colour, and the --details listing.
+import type { Output, Style } from '../cli/output.js'
+import { renderTable } from '../cli/output.js'
+import type { ComponentHealth, Health, HealthModel } from './report.js'
+
+const SYMBOL: Record<Health, string> = { Healthy: '✓ healthy', Degraded: '! degraded', Unhealthy: '✗ unhealthy' }
+const STYLE: Record<Health, Style> = { Healthy: 'green', Degraded: 'yellow', Unhealthy: 'red' }
+
+/** The explanation to show for a component: its worst region's. */
+function explain(component: ComponentHealth, multiRegion: boolean): string {
+  const worstRegion = component.regions.find((r) => r.health === component.health) ?? component.regions[0]
+  if (!worstRegion) return ''
+  return multiRegion && component.health !== 'Healthy' ? `${worstRegion.region}: ${worstRegion.explanation}` : worstRegion.explanation
+}
+
+export function renderHealthTable(model: HealthModel, out: Pick<Output, 'style'>): string {
+  const multiRegion = model.regions.length > 1
+  const table = renderTable(model.components, [
+    { header: 'component', get: (c) => c.name },
+    { header: 'kind', get: (c) => c.kind },
+    ...model.regions.map((region) => ({
+      header: multiRegion ? region.region : 'health',
+      get: (c: ComponentHealth) => SYMBOL[c.regions.find((r) => r.region === region.region)?.health ?? 'Unhealthy'],
+      style: (c: ComponentHealth) => STYLE[c.regions.find((r) => r.region === region.region)?.health ?? 'Unhealthy'],
+    })),
+    { header: 'why', get: (c) => explain(c, multiRegion) },
+  ], out)
+  const unreachable = model.regions.filter((r) => !r.reachable).map((r) => `region ${r.region} unreachable: ${r.error}`)
+  const summary = `${model.environment}: ${SYMBOL[model.health]} (${model.counts.Healthy} healthy, ${model.counts.Degraded} degraded, ${model.counts.Unhealthy} unhealthy) in ${(model.durationMs / 1000).toFixed(1)}s`
+  return [table, ...unreachable, '', out.style(summary, STYLE[model.health])].join('\n')
+}
+
+export function renderHealthDetails(model: HealthModel): string {
+  const lines: string[] = []
+  for (const component of model.components) {
+    for (const region of component.regions) {
+      lines.push(`${component.name}${model.regions.length > 1 ? ` (${region.region})` : ''}: ${region.health}: ${region.explanation}`)
+      lines.push(`  replicas: ${region.replicas.ready}/${region.replicas.desired} ready, ${region.replicas.updated} updated, ${region.replicas.available} available${region.rolloutInProgress ? ', rollout in progress' : ''}`)
+      for (const pod of region.pods) lines.push(`  pod ${pod.name}: ${pod.phase}${pod.ready ? ', ready' : ', not ready'}${pod.reason ? `, ${pod.reason}` : ''}${pod.restarts ? `, ${pod.restarts} restarts` : ''}`)
+      for (const probe of region.probes) {
+        lines.push(`  ${probe.kind} (${probe.target}, ${probe.durationMs} ms): ${probe.summary}`)
+        for (const entry of probe.report?.entries ?? []) {
+          lines.push(`    ${entry.name}: ${entry.status}${entry.duration ? ` in ${entry.duration}` : ''}${entry.description ? ` (${entry.description})` : ''}`)
+        }
+      }
+    }
+  }
+  return lines.join('\n')
+}

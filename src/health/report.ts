@@ -1,0 +1,227 @@
+// The health model: what Kubernetes and the application say about each component in each region, rolled
+// up to Healthy / Degraded / Unhealthy with the one line that explains it. Pure functions over API objects
+// and probe answers (probe.ts does the I/O).
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node'
+import { describeHealthReport, parseHealthReport, type HealthReport } from '../rollout/gates.js'
+import { isPodReady, isTerminating } from '../rollout/objects.js'
+import { summarizePods } from '../rollout/signals.js'
+import { deploymentRolloutStatus } from '../rollout/status.js'
+
+export type Health = 'Healthy' | 'Degraded' | 'Unhealthy'
+const RANK: Record<Health, number> = { Healthy: 0, Degraded: 1, Unhealthy: 2 }
+
+export const worst = (...states: Health[]): Health => states.reduce((a, b) => (RANK[b] > RANK[a] ? b : a), 'Healthy')
+
+export interface ProbeAnswer {
+  /** `ready`, `live`, or `url` (the optional direct URL), and for workers the pod it came from. */
+  kind: 'ready' | 'live' | 'url'
+  target: string
+  status: number | 'error'
+  body?: string
+  error?: string
+  durationMs: number
+  /** Asked only to explain a pod Kubernetes already calls not ready: shown, but not rolled up. */
+  explainOnly?: boolean
+}
+
+export interface ProbeResult {
+  kind: ProbeAnswer['kind']
+  target: string
+  health: Health
+  httpStatus: number | null
+  durationMs: number
+  summary: string
+  report: { status: string; entries: Array<{ name: string; status: string; duration: string | null; description: string | null }> } | null
+  error: string | null
+  explainOnly: boolean
+}
+
+export interface PodSummary {
+  name: string
+  phase: string
+  ready: boolean
+  restarts: number
+  reason: string | null
+}
+
+export interface ComponentRegionHealth {
+  region: string
+  health: Health
+  explanation: string
+  replicas: { desired: number; ready: number; updated: number; available: number }
+  rolloutInProgress: boolean
+  conditions: Array<{ type: string; status: string; reason: string | null }>
+  pods: PodSummary[]
+  probes: ProbeResult[]
+}
+
+/** Reads one probe answer as ASP.NET Core HealthChecks: 200 Healthy/Degraded, 503 Unhealthy, anything else explained. */
+export function judgeAnswer(answer: ProbeAnswer): ProbeResult {
+  const base = { kind: answer.kind, target: answer.target, durationMs: answer.durationMs, explainOnly: answer.explainOnly === true }
+  if (answer.status === 'error') {
+    return { ...base, health: 'Unhealthy', httpStatus: null, summary: `${answer.kind}: ${answer.error ?? 'no answer'}`, report: null, error: answer.error ?? 'no answer' }
+  }
+  const report = parseHealthReport(answer.body)
+  const described = report.status === 'Unknown' ? null : describeHealthReport(report)
+  const reportJson = report.status === 'Unknown' ? null : toReportJson(report)
+  if (answer.status === 200 && (report.status === 'Healthy' || report.status === 'Degraded')) {
+    const health: Health = report.status
+    return { ...base, health, httpStatus: 200, summary: `${answer.kind}: ${described}`, report: reportJson, error: null }
+  }
+  if (report.status === 'Unknown') {
+    // Answered, but not with a health report: reachable, yet nothing says it is healthy.
+    const why = answer.status === 200 ? `answered 200 but ${report.error === 'empty body' ? 'with an empty body' : `not with a health report (${report.error})`}` : `answered ${answer.status}${proxyMessage(answer.body)}`
+    return { ...base, health: answer.status === 200 ? 'Degraded' : 'Unhealthy', httpStatus: answer.status, summary: `${answer.kind}: ${why}`, report: null, error: null }
+  }
+  return { ...base, health: 'Unhealthy', httpStatus: answer.status, summary: `${answer.kind}: ${described}`, report: reportJson, error: null }
+}
+
+/** The API server's own Status message for a proxy that could not reach anything (no endpoints…). */
+function proxyMessage(body: string | undefined): string {
+  try {
+    const status = JSON.parse(body ?? '') as { kind?: string; message?: string }
+    return status.kind === 'Status' && status.message ? ` (${status.message})` : ''
+  } catch {
+    return ''
+  }
+}
+
+function toReportJson(report: HealthReport) {
+  return {
+    status: report.status,
+    entries: Object.entries(report.entries).map(([name, entry]) => ({
+      name,
+      status: entry.status,
+      duration: entry.duration ?? null,
+      description: entry.description ?? null,
+    })),
+  }
+}
+
+export function podSummaries(pods: readonly V1Pod[]): PodSummary[] {
+  return pods
+    .filter((pod) => !isTerminating(pod))
+    .map((pod) => {
+      const statuses = pod.status?.containerStatuses ?? []
+      const waiting = statuses.find((s) => s.state?.waiting?.reason)?.state?.waiting?.reason
+      const oom = statuses.find((s) => s.lastState?.terminated?.reason === 'OOMKilled') ? 'OOMKilled' : undefined
+      return {
+        name: pod.metadata?.name ?? '',
+        phase: pod.status?.phase ?? 'Unknown',
+        ready: isPodReady(pod),
+        restarts: statuses.reduce((sum, s) => sum + (s.restartCount ?? 0), 0),
+        reason: waiting ?? oom ?? (pod.status?.phase === 'Pending' ? 'Pending' : null),
+      }
+    })
+    .sort((a, b) => a.name.localeCompare(b.name))
+}
+
+/**
+ * One component in one region: the Kubernetes picture (replicas, rollout, pods) and the application's
+ * answers, rolled up to the worst of them, explained by the most important problem.
+ */
+export function componentRegionHealth(region: string, deployment: V1Deployment | undefined, pods: readonly V1Pod[], answers: readonly ProbeAnswer[]): ComponentRegionHealth {
+  if (!deployment) {
+    return {
+      region,
+      health: 'Unhealthy',
+      explanation: 'deployment not found',
+      replicas: { desired: 0, ready: 0, updated: 0, available: 0 },
+      rolloutInProgress: false,
+      conditions: [],
+      pods: [],
+      probes: [],
+    }
+  }
+  const status = deployment.status ?? {}
+  const replicas = {
+    desired: deployment.spec?.replicas ?? 1,
+    ready: status.readyReplicas ?? 0,
+    updated: status.updatedReplicas ?? 0,
+    available: status.availableReplicas ?? 0,
+  }
+  const rollout = deploymentRolloutStatus(deployment)
+  const probes = answers.map(judgeAnswer)
+  const livePods = pods.filter((pod) => !isTerminating(pod))
+  const conditions = (status.conditions ?? []).map((c) => ({ type: c.type, status: c.status, reason: c.reason ?? null }))
+
+  // Kubernetes' view first: no ready pod is down whatever the app says; fewer than desired is degraded.
+  let kube: Health = 'Healthy'
+  let kubeWhy = `${replicas.ready}/${replicas.desired} ready`
+  if (replicas.desired === 0) {
+    kubeWhy = 'scaled to zero'
+  } else if (replicas.ready === 0) {
+    kube = 'Unhealthy'
+    kubeWhy = summarizePods(livePods)
+    if (livePods.length === 0) kubeWhy = `0/${replicas.desired} ready: no pods`
+  } else if (replicas.ready < replicas.desired || livePods.some((pod) => !isPodReady(pod))) {
+    kube = 'Degraded'
+    kubeWhy = summarizePods(livePods)
+  }
+  if (rollout.state === 'failed') {
+    kube = worst(kube, 'Degraded')
+    kubeWhy = `${rollout.message}; ${kubeWhy}`
+  }
+
+  const counted = probes.filter((p) => !p.explainOnly)
+  const app = worst(...counted.map((p) => p.health))
+  const health = worst(kube, app)
+  // Explain with the worst signal: the Kubernetes state when it is as bad as the app's, else the worst probe.
+  // A not-ready pod's own health report says why Kubernetes holds it back: add it.
+  const worstProbe = counted.find((p) => p.health === app && app !== 'Healthy')
+  const podReport = probes.find((p) => p.explainOnly && p.health !== 'Healthy' && p.report !== null)
+  const explanation =
+    health === 'Healthy'
+      ? `${kubeWhy}${counted.some((p) => p.kind === 'ready') ? ', ready: Healthy' : ''}`
+      : RANK[kube] >= RANK[app] || !worstProbe
+        ? `${kubeWhy}${podReport ? `; ${podReport.summary}` : ''}`
+        : worstProbe.summary
+  return { region, health, explanation, replicas, rolloutInProgress: rollout.state === 'waiting', conditions, pods: podSummaries(livePods), probes }
+}
+
+export interface ComponentHealth {
+  name: string
+  kind: 'service' | 'worker'
+  health: Health
+  regions: ComponentRegionHealth[]
+}
+
+export interface RegionHealth {
+  region: string
+  reachable: boolean
+  health: Health
+  error: string | null
+}
+
+export interface HealthModel {
+  environment: string
+  health: Health
+  regions: RegionHealth[]
+  components: ComponentHealth[]
+  counts: Record<Health, number>
+  durationMs: number
+}
+
+export function rollUp(environment: string, regions: RegionHealth[], components: ComponentHealth[], durationMs: number): HealthModel {
+  const counts: Record<Health, number> = { Healthy: 0, Degraded: 0, Unhealthy: 0 }
+  for (const c of components) counts[c.health]++
+  const regionHealth = regions.map((r) => ({
+    ...r,
+    health: r.reachable ? worst(...components.flatMap((c) => c.regions.filter((cr) => cr.region === r.region).map((cr) => cr.health))) : ('Unhealthy' as Health),
+  }))
+  return {
+    environment,
+    health: worst(...regionHealth.map((r) => r.health), ...components.map((c) => c.health)),
+    regions: regionHealth,
+    components,
+    counts,
+    durationMs,
+  }
+}
+
+/** Exit code of `mkt health`: 0 healthy, 82 unhealthy (or degraded with --fail-on degraded). */
+export function healthExitCode(model: HealthModel, failOn: 'unhealthy' | 'degraded'): 0 | 82 {
+  if (model.health === 'Unhealthy') return 82
+  if (failOn === 'degraded' && model.health === 'Degraded') return 82
+  return 0
+}

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest'
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node'
+import { componentRegionHealth, healthExitCode, judgeAnswer, rollUp, worst, type ProbeAnswer } from '../../src/health/report.js'
+import { withPool } from '../../src/health/probe.js'
+
+const deployment = (ready: number, desired = 2): V1Deployment => ({
+  metadata: { name: 'web', generation: 1, uid: 'u1' },
+  spec: { replicas: desired, selector: { matchLabels: { app: 'web' } }, template: {} },
+  status: { observedGeneration: 1, replicas: desired, updatedReplicas: desired, readyReplicas: ready, availableReplicas: ready, conditions: [] },
+})
+const pod = (name: string, ready: boolean, waiting?: string, restarts = 0): V1Pod => ({
+  metadata: { name, labels: { app: 'web' } },
+  status: {
+    phase: waiting === 'ErrImagePull' ? 'Pending' : 'Running',
+    podIP: '10.0.0.1',
+    conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
+    containerStatuses: [{ name: 'web', image: 'web:1', imageID: '', ready, restartCount: restarts, ...(waiting ? { state: { waiting: { reason: waiting } } } : { state: { running: {} } }) }],
+  },
+})
+const healthy = JSON.stringify({ status: 'Healthy', entries: { database: { status: 'Healthy', duration: '00:00:00.01' } } })
+const answer = (over: Partial<ProbeAnswer>): ProbeAnswer => ({ kind: 'ready', target: 'service web', status: 200, body: healthy, durationMs: 5, ...over })
+
+describe('judging a probe answer', () => {
+  it('200 Healthy/Degraded, 503 Unhealthy, and explains the failing entry', () => {
+    expect(judgeAnswer(answer({})).health).toBe('Healthy')
+    const degraded = judgeAnswer(answer({ body: JSON.stringify({ status: 'Degraded', entries: { redis: { status: 'Degraded', description: 'slow' } } }) }))
+    expect(degraded.health).toBe('Degraded')
+    expect(degraded.summary).toMatch(/redis Degraded \(slow\)/)
+    const down = judgeAnswer(answer({ status: 503, body: JSON.stringify({ status: 'Unhealthy', entries: { database: { status: 'Unhealthy', description: 'timeout' } } }) }))
+    expect(down).toMatchObject({ health: 'Unhealthy', httpStatus: 503 })
+    expect(down.summary).toMatch(/database Unhealthy \(timeout\)/)
+  })
+
+  it('a body that is not a health report is reported as such, not crashed on', () => {
+    expect(judgeAnswer(answer({ body: '<html>oops</html>' }))).toMatchObject({ health: 'Degraded', summary: expect.stringMatching(/not with a health report/) })
+    expect(judgeAnswer(answer({ body: '' })).summary).toMatch(/empty body/)
+    expect(judgeAnswer(answer({ status: 404, body: 'Not Found' })).summary).toBe('ready: answered 404')
+    const noEndpoints = judgeAnswer(answer({ status: 503, body: JSON.stringify({ kind: 'Status', message: 'no endpoints available for service "web"' }) }))
+    expect(noEndpoints.summary).toBe('ready: answered 503 (no endpoints available for service "web")')
+    expect(judgeAnswer(answer({ status: 'error', error: 'timeout after 5 s' }))).toMatchObject({ health: 'Unhealthy', summary: 'ready: timeout after 5 s' })
+  })
+})
+
+describe('one component in one region', () => {
+  it('is Healthy with all replicas ready and a Healthy report', () => {
+    const h = componentRegionHealth('weu', deployment(2), [pod('web-a', true), pod('web-b', true)], [answer({})])
+    expect(h).toMatchObject({ health: 'Healthy', explanation: '2/2 ready, ready: Healthy' })
+  })
+
+  it('is Degraded with some replicas down, explained by the pod', () => {
+    const h = componentRegionHealth('weu', deployment(1), [pod('web-a', true), pod('web-b', false, 'CrashLoopBackOff', 6)], [answer({})])
+    expect(h.health).toBe('Degraded')
+    expect(h.explanation).toBe('1/2 ready: pod web-b CrashLoopBackOff, 6 restarts')
+  })
+
+  it('is Unhealthy with no replica ready, and a not-ready pod explains without counting', () => {
+    const h = componentRegionHealth('weu', deployment(0), [pod('web-a', false)], [
+      answer({ status: 503, body: JSON.stringify({ kind: 'Status', message: 'no endpoints available' }) }),
+      answer({ target: 'pod web-a', status: 503, body: JSON.stringify({ status: 'Unhealthy', entries: { database: { status: 'Unhealthy', description: 'timeout' } } }), explainOnly: true }),
+    ])
+    expect(h.health).toBe('Unhealthy')
+    expect(h.explanation).toBe('0/1 ready: pod web-a Running, not ready; ready: Unhealthy: database Unhealthy (timeout)')
+  })
+
+  it('an explain-only probe does not make a partly ready component Unhealthy', () => {
+    const h = componentRegionHealth('weu', deployment(1), [pod('web-a', true), pod('web-b', false)], [
+      answer({}),
+      answer({ target: 'pod web-b', status: 503, body: JSON.stringify({ status: 'Unhealthy', entries: {} }), explainOnly: true }),
+    ])
+    expect(h.health).toBe('Degraded')
+  })
+
+  it('is Unhealthy when the deployment is missing; scaled to zero is Healthy', () => {
+    expect(componentRegionHealth('weu', undefined, [], [])).toMatchObject({ health: 'Unhealthy', explanation: 'deployment not found' })
+    expect(componentRegionHealth('weu', deployment(0, 0), [], [])).toMatchObject({ health: 'Healthy', explanation: 'scaled to zero' })
+  })
+})
+
+describe('roll-up and exit codes', () => {
+  it('takes the worst state and counts components', () => {
+    expect(worst('Healthy', 'Degraded', 'Healthy')).toBe('Degraded')
+    const region = (health: 'Healthy' | 'Degraded' | 'Unhealthy') => componentRegionHealth('weu', health === 'Healthy' ? deployment(2) : health === 'Degraded' ? deployment(1) : deployment(0), [], [])
+    const model = rollUp('prod', [{ region: 'weu', reachable: true, health: 'Healthy', error: null }], [
+      { name: 'a', kind: 'service', health: 'Healthy', regions: [region('Healthy')] },
+      { name: 'b', kind: 'worker', health: 'Degraded', regions: [region('Degraded')] },
+    ], 10)
+    expect(model.health).toBe('Degraded')
+    expect(model.counts).toEqual({ Healthy: 1, Degraded: 1, Unhealthy: 0 })
+    expect(healthExitCode(model, 'unhealthy')).toBe(0)
+    expect(healthExitCode(model, 'degraded')).toBe(82)
+  })
+})
+
+describe('bounded pool', () => {
+  it('never runs more than the limit at once and keeps result order', async () => {
+    let running = 0
+    let peak = 0
+    const tasks = Array.from({ length: 20 }, (_, i) => async () => {
+      running++
+      peak = Math.max(peak, running)
+      await new Promise((r) => setTimeout(r, 5))
+      running--
+      return i
+    })
+    expect(await withPool(tasks, 4)).toEqual(Array.from({ length: 20 }, (_, i) => i))
+    expect(peak).toBe(4)
+  })
+})
