@@ -2,6 +2,9 @@
 // schemas/results/<command>.schema.json is generated from these (`npm run schemas`); tests validate real
 // CLI output against the committed files and fail when they are stale.
 import { z } from 'zod'
+import { configResultSchemas } from '../config/result-schemas.js'
+import { migrateResultSchemas } from '../migrate/result-schemas.js'
+import { topologyResultSchemas } from '../topology/result-schemas.js'
 
 const clusterTarget = z.discriminatedUnion('type', [
   z.object({ type: z.literal('sandbox') }),
@@ -225,17 +228,20 @@ export const resultSchemas = {
   }),
 } as const
 
+/** Every command's result schema: the ones above plus those the topology, config and migrate modules declare. */
+export const allResultSchemas: Record<string, z.ZodType> = { ...resultSchemas, ...topologyResultSchemas, ...configResultSchemas, ...migrateResultSchemas }
+
 export type CommandId = keyof typeof resultSchemas
 export type ResultOf<Id extends CommandId> = z.infer<(typeof resultSchemas)[Id]>
 
 /** The full envelope schema for a command, as published in schemas/results/. */
-export function envelopeSchema(id: CommandId) {
+export function envelopeSchema(id: string) {
   const failure = z.object({
     ok: z.literal(false),
     error: z.object({ code: z.string(), exitCode: z.number().int(), message: z.string(), hints: z.array(z.string()) }),
     result: z.unknown(),
     warnings: z.array(z.string()),
   })
-  const success = z.object({ ok: z.literal(true), result: resultSchemas[id], warnings: z.array(z.string()) })
+  const success = z.object({ ok: z.literal(true), result: allResultSchemas[id]!, warnings: z.array(z.string()) })
   return z.union([success, failure])
 }

@@ -1,7 +1,7 @@
 // The JSON Schemas published in schemas/: mkt.yaml for editors, and each command's --json envelope.
 import { z } from 'zod'
 import { platformSchema } from '../platform/schema.js'
-import { envelopeSchema, resultSchemas, type CommandId } from './result-schemas.js'
+import { allResultSchemas, envelopeSchema } from './result-schemas.js'
 
 export const resultSchemaFile = (id: string) => `results/${id.replace(/ /g, '-')}.schema.json`
 
@@ -13,7 +13,7 @@ export function generatedSchemas(): Record<string, unknown> {
       title: 'mkt.yaml',
     },
   }
-  for (const id of Object.keys(resultSchemas) as CommandId[]) {
+  for (const id of Object.keys(allResultSchemas)) {
     files[resultSchemaFile(id)] = { ...z.toJSONSchema(envelopeSchema(id), { target: 'draft-2020-12' }), title: `mkt ${id} --json` }
   }
   return files

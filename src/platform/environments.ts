@@ -77,8 +77,8 @@ export function summarizeEnvironment(platform: Platform, env: Environment): Envi
       const cluster = clusterTarget(r)
       return { name: r.name, primary: r.primary || env.regions.length === 1, namespace: r.namespace, cluster, clusterDescription: describeClusterTarget(cluster) }
     }),
-    serviceBusNamespace: env.serviceBus?.namespace ?? null,
-    keyVaultUrl: env.keyVault?.url ?? null,
+    serviceBusNamespace: env.serviceBus === undefined ? null : 'namespace' in env.serviceBus ? env.serviceBus.namespace : 'embedded sandbox',
+    keyVaultUrl: env.keyVault === undefined ? null : 'url' in env.keyVault ? env.keyVault.url : 'embedded sandbox',
     database: { engine: env.database?.engine ?? null, source: describeDatabaseSource(env) },
   }
 }

@@ -82,8 +82,18 @@ export const environmentSchema = z
     cloud: z.enum(['AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud']).default('AzureCloud'),
     tenantId: z.string().optional(),
     regions: z.array(regionSchema).min(1),
-    serviceBus: z.object({ namespace: z.string().min(1) }).strict().optional().describe('Fully qualified namespace, like sb-mkt-prod.servicebus.windows.net'),
-    keyVault: z.object({ url: z.string().url() }).strict().optional(),
+    serviceBus: z
+      .object({ namespace: z.string().min(1).describe('Fully qualified namespace, like sb-mkt-prod.servicebus.windows.net') })
+      .strict()
+      .or(z.object({ sandbox: z.literal(true) }).strict())
+      .optional()
+      .describe('The Service Bus namespace, or the sandbox'),
+    keyVault: z
+      .object({ url: z.string().url() })
+      .strict()
+      .or(z.object({ sandbox: z.literal(true) }).strict())
+      .optional()
+      .describe('The Key Vault, or the sandbox'),
     database: databaseSchema.optional(),
   })
   .strict()
