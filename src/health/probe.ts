@@ -3,6 +3,7 @@
 // its pods, all at once with a bounded pool and a per-probe timeout, so the wall time is about the slowest
 // probe rather than the sum.
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node'
+import { withPool } from '../pool.js'
 import { MktError } from '../errors.js'
 import { connectRegion, loadKubeClient, type ClusterConnection } from '../kube/client.js'
 import { toKubeError } from '../kube/errors.js'
@@ -18,20 +19,6 @@ export interface HealthOptions {
   regions: Region[]
   timeoutMs: number
   concurrency: number
-}
-
-/** Runs tasks with at most `limit` in flight. */
-export async function withPool<T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> {
-  const results: T[] = new Array(tasks.length)
-  let next = 0
-  const worker = async () => {
-    while (next < tasks.length) {
-      const index = next++
-      results[index] = await tasks[index]!()
-    }
-  }
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker))
-  return results
 }
 
 function matchesSelector(pod: V1Pod, deployment: V1Deployment): boolean {

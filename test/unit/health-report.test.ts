@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node'
 import { componentRegionHealth, healthExitCode, judgeAnswer, rollUp, worst, type ProbeAnswer } from '../../src/health/report.js'
-import { withPool } from '../../src/health/probe.js'
+import { withPool } from '../../src/pool.js'
 
 const deployment = (ready: number, desired = 2): V1Deployment => ({
   metadata: { name: 'web', generation: 1, uid: 'u1' },
