@@ -18,6 +18,7 @@ import {
   rollingUpdateOf,
   rolloutPatch,
   verdictPatches,
+  type PatchRequest,
   type ReleaseAudit,
   type RollingUpdateKnobs,
 } from './patches.js'
@@ -475,4 +476,65 @@ export function describePlanEntry(entry: PlanEntry): string {
   if (!entry.changes) return `unchanged (${entry.from})`
   const steps = entry.canarySteps ? ` canary ${entry.canarySteps.map((s) => `${s.weight}%`).join(' > ')}` : ' rolling'
   return `${entry.from} -> ${entry.to}${steps}`
+}
+
+export interface TemplateChangeRequest {
+  environment: string
+  bakeMs: number
+  timeoutMs: number
+  rollbackTimeoutMs: number
+  autoRollback: boolean
+  signal: AbortSignal
+  onEvent: EventSink
+  probeIntervalMs?: number
+}
+
+/**
+ * Rolls a pod-template change other than an image (a config checksum, say) through the same gates and
+ * automatic rollback as a deploy. Used by `mkt config push --restart`.
+ */
+export async function rollTemplateChange(request: TemplateChangeRequest, cluster: RegionCluster, component: Component, patch: PatchRequest, what: string): Promise<ItemResult> {
+  const started = Date.now()
+  const say = (kind: StepKind, message: string) => request.onEvent({ region: cluster.region, component: component.name, kind, message })
+  const deployment = await cluster.readDeployment(component.name)
+  const result: ItemResult = { region: cluster.region, component: component.name, from: null, to: null, fromRevision: null, toRevision: null, outcome: 'failed', reason: '', gates: [], durationMs: 0, undo: null, rollback: null }
+  if (!deployment) {
+    result.reason = `deployment ${component.name} not found`
+    return result
+  }
+  const snapshot = await cluster.snapshot(deployment)
+  const baseline = newReplicaSet(snapshot.deployment, snapshot.replicaSets)
+  await recordBaselineVerdict(cluster, snapshot.deployment, baseline)
+  result.fromRevision = baseline ? revisionOf(baseline) : null
+  const patched = await cluster.patchDeployment(component.name, patch)
+  say('patch', what)
+  result.undo = baseline ? `mkt rollback ${component.name} --env ${request.environment} --to-revision ${revisionOf(baseline)}` : null
+  if (result.undo) say('undo', `undo: ${result.undo}`)
+  const outcome = await waitForGates(cluster, {
+    deployment: patched,
+    port: component.port,
+    readyPath: component.health.ready,
+    bakeMs: request.bakeMs,
+    timeoutMs: request.timeoutMs,
+    signal: request.signal,
+    ...(request.probeIntervalMs === undefined ? {} : { probeIntervalMs: request.probeIntervalMs }),
+    onProgress: (evaluation) => say('wait', evaluation.reason),
+  })
+  const rolledRs = newReplicaSet(outcome.snapshot.deployment, outcome.snapshot.replicaSets)
+  result.toRevision = rolledRs ? revisionOf(rolledRs) : null
+  result.gates = outcome.gates
+  if (outcome.outcome === 'passed') {
+    await recordVerdict(cluster, component.name, rolledRs, 'passed', outcome.reason, true)
+    say('passed', `${what}: ${outcome.reason}`)
+    return { ...result, outcome: 'deployed', reason: outcome.reason, durationMs: Date.now() - started }
+  }
+  const why = outcome.outcome === 'timeout' ? `timed out: ${outcome.reason}` : outcome.reason
+  say('failed', why)
+  if (!request.autoRollback || !baseline || outcome.outcome === 'interrupted') {
+    await recordVerdict(cluster, component.name, rolledRs, 'failed', why, true)
+    return { ...result, outcome: outcome.outcome === 'interrupted' ? 'interrupted' : 'failed', reason: why, durationMs: Date.now() - started }
+  }
+  result.rollback = await rollBackTo(request, cluster, component, baseline, rollingUpdateOf(snapshot.deployment), why)
+  await recordVerdict(cluster, component.name, rolledRs, 'rolled-back', why, false)
+  return { ...result, outcome: result.rollback.outcome === 'healthy' ? 'rolled-back' : 'rollback-failed', reason: why, durationMs: Date.now() - started }
 }

@@ -1,0 +1,77 @@
+import { Flags } from '@oclif/core'
+import { readFileSync } from 'node:fs'
+import { componentsFlag, configDirFlag, secretValueFlags } from '../../src/cli/config-flags.js'
+import { durationFlag } from '../../src/cli/duration-flag.js'
+import { envFlag, MktCommand, yesFlag } from '../../src/cli/mkt-command.js'
+import { createProgress } from '../../src/cli/progress.js'
+import { configRoot } from '../../src/config/files.js'
+import { readSecretValues } from '../../src/config/secrets.js'
+import { pushConfig } from '../../src/config/service.js'
+import { parseDuration } from '../../src/duration.js'
+import { ExitCode, MktError } from '../../src/errors.js'
+import { regionsFromFlag } from '../../src/kube/client.js'
+import { resolveComponents } from '../../src/platform/components.js'
+
+export default class ConfigPush extends MktCommand<typeof ConfigPush> {
+  static override summary = 'Write ConfigMaps (server-side apply), wire them into Deployments, and set Key Vault secrets.'
+  static override description = `Secret values come from --from-env NAME=VAR, --from-file NAME=PATH or --stdin NAME, never from a flag value.
+An unchanged secret creates no new version; a soft-deleted one is recovered. --restart rolls each changed component
+through the deploy gates (automatic rollback included) by stamping a configuration checksum on its pod template.`
+  static override flags = {
+    env: envFlag,
+    component: componentsFlag,
+    regions: Flags.string({ summary: 'Only these regions (comma-separated).', env: 'MKT_REGIONS', helpValue: '<a,b>' }),
+    'config-dir': configDirFlag,
+    ...secretValueFlags,
+    restart: Flags.boolean({ summary: 'Roll the components whose configuration changed, gated, with automatic rollback.', default: false, env: 'MKT_RESTART' }),
+    bake: durationFlag({ summary: 'With --restart: how long the gates must hold.', default: parseDuration('10s'), env: 'MKT_BAKE' }),
+    timeout: durationFlag({ summary: 'With --restart: budget of each rollout.', env: 'MKT_TIMEOUT' }),
+    'rollback-timeout': durationFlag({ summary: 'With --restart: budget of an automatic rollback.', env: 'MKT_ROLLBACK_TIMEOUT' }),
+    'auto-rollback': Flags.boolean({ summary: 'With --restart: roll back by itself when a gate fails.', default: true, allowNo: true, env: 'MKT_AUTO_ROLLBACK' }),
+    yes: yesFlag,
+  }
+  static override examples = [
+    '<%= config.bin %> config push --env staging',
+    'CATALOG_DB="$DB_URL" <%= config.bin %> config push --env prod -c catalog --from-env catalog--ConnectionStrings--Database=CATALOG_DB --restart --yes',
+    'az keyvault secret show … | <%= config.bin %> config push --env dev --stdin pricing--Stripe--ApiKey',
+  ]
+
+  async run() {
+    const { flags } = this
+    const { platform, source } = await this.platform()
+    const environment = await this.environment(flags.env)
+    const components = flags.component ? resolveComponents(platform, flags.component) : platform.components
+    const values = readSecretValues({ fromEnv: flags['from-env'] ?? [], fromFile: flags['from-file'] ?? [], ...(flags.stdin ? { stdin: flags.stdin } : {}) }, () => readFileSync(0, 'utf8'))
+    await this.confirmChange(environment, 'push configuration', flags.yes)
+    const regions = regionsFromFlag(environment, flags.regions)
+    const progress = await createProgress(this.out, [], { multiRegion: regions.length > 1 })
+    const result = await pushConfig(
+      { platform, environment, components, regions, root: configRoot(source, flags['config-dir']), values },
+      {
+        restart: flags.restart,
+        rollout: {
+          bakeMs: flags.bake,
+          timeoutMs: flags.timeout ?? parseDuration(platform.defaults.timeouts.rollout),
+          rollbackTimeoutMs: flags['rollback-timeout'] ?? parseDuration(platform.defaults.timeouts.rollback),
+          autoRollback: flags['auto-rollback'],
+          signal: this.abort.signal,
+          onEvent: progress.onEvent,
+          ...(process.env.MKT_PROBE_INTERVAL_MS ? { probeIntervalMs: Number(process.env.MKT_PROBE_INTERVAL_MS) } : {}),
+        },
+        onStep: (message) => this.out.info(message),
+      },
+    )
+    const changed = result.configMaps.filter((c) => c.changed || c.envFromAdded).length
+    this.out.result(`Pushed ${environment.name}: ${changed} ConfigMap${changed === 1 ? '' : 's'} changed, ${result.secrets.filter((s) => s.outcome !== 'unchanged').length} secret${result.secrets.length === 1 ? '' : 's'} written, ${result.restarts.length} restart${result.restarts.length === 1 ? '' : 's'}.`)
+    const json = { environment: environment.name, ...result, restarts: result.restarts.map((r) => ({ region: r.region, component: r.component, outcome: r.outcome, reason: r.reason, fromRevision: r.fromRevision, toRevision: r.toRevision })) }
+    const failed = result.restarts.find((r) => r.outcome !== 'deployed')
+    if (failed) {
+      const code = result.restarts.some((r) => r.outcome === 'rollback-failed') ? ExitCode.ROLLBACK_FAILED : result.restarts.some((r) => r.outcome === 'rolled-back') ? ExitCode.ROLLED_BACK : ExitCode.FAILED
+      throw new MktError(code === 80 ? 'ROLLED_BACK' : code === 81 ? 'ROLLBACK_FAILED' : 'FAILED', code, `restart of ${failed.component} in ${failed.region} failed: ${failed.reason}${failed.rollback ? `; rollback ${failed.rollback.outcome}` : ''}`, {
+        result: json,
+        hints: ['The configuration is pushed; the previous pods serve again. Fix the configuration or the app and push again.'],
+      })
+    }
+    return json
+  }
+}

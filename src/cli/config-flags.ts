@@ -1,0 +1,12 @@
+import { Flags } from '@oclif/core'
+
+/** Where secret values come from: an environment variable, a file, or stdin. Never a flag value. */
+export const secretValueFlags = {
+  'from-env': Flags.string({ summary: 'Secret NAME takes the value of environment variable VAR (repeatable).', multiple: true, env: 'MKT_FROM_ENV', helpValue: 'NAME=VAR' }),
+  'from-file': Flags.string({ summary: "Secret NAME takes a file's content (repeatable).", multiple: true, env: 'MKT_FROM_FILE', helpValue: 'NAME=PATH' }),
+  stdin: Flags.string({ summary: 'Secret NAME takes what is piped to stdin.', env: 'MKT_STDIN', helpValue: 'NAME' }),
+}
+
+export const configDirFlag = Flags.string({ summary: 'Configuration folder (default: config/ beside mkt.yaml, else the built-in examples).', env: 'MKT_CONFIG_DIR', helpValue: '<path>' })
+
+export const componentsFlag = Flags.string({ char: 'c', summary: 'Only these components (repeatable; names or aliases).', multiple: true, env: 'MKT_COMPONENT' })

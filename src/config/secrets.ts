@@ -1,0 +1,90 @@
+// Key Vault secrets for configuration: their state (present, missing, changed, soft-deleted) without ever
+// showing a value, and pushing values that come from an environment variable, a file or stdin, never a flag.
+// An unchanged value creates no new version; a soft-deleted secret is recovered instead of failing with 409.
+import type { SecretClient } from '@azure/keyvault-secrets'
+import { readFileSync } from 'node:fs'
+import { configError, usageError } from '../errors.js'
+import { redactor } from '../redact.js'
+import { SECRET_NAME } from './render.js'
+
+export type SecretState = 'present' | 'missing' | 'changed' | 'unchanged' | 'deleted'
+
+export interface SecretSources {
+  fromEnv: string[]
+  fromFile: string[]
+  stdin?: string
+}
+
+/** Resolves `NAME=VAR`, `NAME=path` and `--stdin NAME` to values, registering every value with the redactor. */
+export function readSecretValues(sources: SecretSources, readStdin: () => string): Map<string, string> {
+  const values = new Map<string, string>()
+  const pair = (text: string, flag: string) => {
+    const at = text.indexOf('=')
+    const name = at > 0 ? text.slice(0, at) : ''
+    const ref = at > 0 ? text.slice(at + 1) : ''
+    if (!SECRET_NAME.test(name) || ref === '') throw usageError(`${flag} takes NAME=${flag === '--from-env' ? 'VARIABLE' : 'PATH'}, got "${text.replace(/=.*/, '=…')}"`)
+    if (values.has(name)) throw usageError(`secret ${name} is given twice`)
+    return { name, ref }
+  }
+  for (const spec of sources.fromEnv) {
+    const { name, ref } = pair(spec, '--from-env')
+    const value = process.env[ref]
+    if (value === undefined) throw configError(`environment variable ${ref} (for secret ${name}) is not set`, { hints: [`Export ${ref} before running mkt, e.g. from your pipeline's secret store.`] })
+    redactor.register(value)
+    values.set(name, value)
+  }
+  for (const spec of sources.fromFile) {
+    const { name, ref } = pair(spec, '--from-file')
+    let value: string
+    try {
+      value = readFileSync(ref, 'utf8').replace(/\r?\n$/, '')
+    } catch (error) {
+      throw configError(`cannot read ${ref} (for secret ${name}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    }
+    redactor.register(value)
+    values.set(name, value)
+  }
+  if (sources.stdin !== undefined) {
+    if (!SECRET_NAME.test(sources.stdin)) throw usageError(`--stdin takes a Key Vault secret name, got "${sources.stdin}"`)
+    if (values.has(sources.stdin)) throw usageError(`secret ${sources.stdin} is given twice`)
+    const value = readStdin().replace(/\r?\n$/, '')
+    redactor.register(value)
+    values.set(sources.stdin, value)
+  }
+  return values
+}
+
+const codeOf = (error: unknown) => (error as { code?: string; statusCode?: number }).code ?? String((error as { statusCode?: number }).statusCode ?? '')
+
+/** What Key Vault has for `name`, compared with `wanted` when given. The value read is redacted at once. */
+export async function secretState(client: SecretClient, name: string, wanted?: string): Promise<SecretState> {
+  try {
+    const secret = await client.getSecret(name)
+    redactor.register(secret.value)
+    if (wanted === undefined) return 'present'
+    return secret.value === wanted ? 'unchanged' : 'changed'
+  } catch (error) {
+    if (codeOf(error) !== 'SecretNotFound' && codeOf(error) !== '404') throw error
+  }
+  try {
+    await client.getDeletedSecret(name)
+    return 'deleted'
+  } catch {
+    return 'missing'
+  }
+}
+
+/** Makes Key Vault hold `value` for `name`: recover a soft-deleted one first, write only when it differs. */
+export async function pushSecret(client: SecretClient, name: string, value: string): Promise<'unchanged' | 'created' | 'updated' | 'recovered'> {
+  let state = await secretState(client, name, value)
+  let recovered = false
+  if (state === 'deleted') {
+    const poller = await client.beginRecoverDeletedSecret(name, { updateIntervalInMs: 200 } as never)
+    await poller.pollUntilDone()
+    recovered = true
+    state = await secretState(client, name, value)
+  }
+  if (state === 'unchanged') return recovered ? 'recovered' : 'unchanged'
+  await client.setSecret(name, value)
+  return state === 'missing' ? 'created' : recovered ? 'recovered' : 'updated'
+}

@@ -1,0 +1,209 @@
+// `mkt config plan|push|get`: rendered configuration against each region's ConfigMap (`<component>-config`,
+// server-side applied with field manager `mkt`, consumed by the Deployment through envFrom) and secret
+// references against Key Vault. Secret values are never shown, hashed or written anywhere but Key Vault.
+import type { CoreV1Api, V1ConfigMap, V1Deployment } from '@kubernetes/client-node'
+import type { SecretClient } from '@azure/keyvault-secrets'
+import { keyVaultFor } from '../azure/keyvault.js'
+import { connectRegion, loadKubeClient } from '../kube/client.js'
+import { kubeStatusOf, toKubeError } from '../kube/errors.js'
+import type { Component, Environment, Platform, Region } from '../platform/schema.js'
+import { RegionCluster } from '../rollout/cluster.js'
+import { containerOf, rollTemplateChange, type EventSink, type ItemResult } from '../rollout/deploy.js'
+import { STRATEGIC_MERGE_PATCH } from '../rollout/patches.js'
+import { readEnvironmentConfig, type ComponentConfig } from './files.js'
+import { checksumOf, configMapData, dataDiffIsEmpty, diffData, type DataDiff } from './render.js'
+import { pushSecret, secretState, type SecretState } from './secrets.js'
+
+export const CHECKSUM_ANNOTATION = 'mkt.dev/config-checksum'
+export const configMapName = (component: string) => `${component}-config`
+
+export interface ComponentPlan {
+  component: string
+  region: string
+  configMap: string
+  data: DataDiff
+  envFromWired: boolean
+  secrets: Array<{ name: string; key: string; state: SecretState }>
+  /** Secrets given a value on the command line that no configuration references. */
+  files: string[]
+}
+
+export interface ConfigContext {
+  platform: Platform
+  environment: Environment
+  components: Component[]
+  regions: Region[]
+  root: string
+  /** Secret values from --from-env/--from-file/--stdin (already registered with the redactor). */
+  values: Map<string, string>
+}
+
+interface Loaded {
+  configs: ComponentConfig[]
+  clusters: Array<{ region: Region; cluster: RegionCluster; core: CoreV1Api }>
+  vault: SecretClient | undefined
+}
+
+async function load(context: ConfigContext): Promise<Loaded> {
+  // Files first: a bad file exits 65 before anything is read or written.
+  const configs = readEnvironmentConfig(context.root, context.environment.name, context.platform, context.components)
+  const needsVault = configs.some((c) => c.entries.some((e) => e.secret !== undefined)) || context.values.size > 0
+  const k8s = await loadKubeClient()
+  const clusters = await Promise.all(
+    context.regions.map(async (region) => {
+      const connection = await connectRegion(context.platform, context.environment, region)
+      return { region, cluster: await RegionCluster.open(connection), core: connection.kubeConfig.makeApiClient(k8s.CoreV1Api) }
+    }),
+  )
+  const vault = needsVault ? (await keyVaultFor(context.platform, context.environment)).client : undefined
+  return { configs, clusters, vault }
+}
+
+async function readConfigMap(core: CoreV1Api, namespace: string, name: string, region: string): Promise<V1ConfigMap | undefined> {
+  try {
+    return await core.readNamespacedConfigMap({ name, namespace })
+  } catch (error) {
+    if (kubeStatusOf(error).code === 404) return undefined
+    throw toKubeError(error, { region, action: `read configmap ${name}` })
+  }
+}
+
+function envFromWired(deployment: V1Deployment | undefined, component: Component): boolean {
+  const container = deployment?.spec?.template?.spec?.containers?.find((c) => c.name === containerOf(component))
+  return (container?.envFrom ?? []).some((e) => e.configMapRef?.name === configMapName(component.name))
+}
+
+export async function planConfig(context: ConfigContext): Promise<ComponentPlan[]> {
+  const { configs, clusters, vault } = await load(context)
+  const secretStates = new Map<string, SecretState>()
+  const referenced = [...new Set(configs.flatMap((c) => c.entries.filter((e) => e.secret).map((e) => e.secret!)))]
+  for (const name of referenced) secretStates.set(name, await secretState(vault!, name, context.values.get(name)))
+  const plans: ComponentPlan[] = []
+  for (const { region, cluster, core } of clusters) {
+    for (const config of configs) {
+      const component = context.components.find((c) => c.name === config.component)!
+      const [configMap, deployment] = await Promise.all([readConfigMap(core, region.namespace, configMapName(component.name), region.name), cluster.readDeployment(component.name)])
+      plans.push({
+        component: component.name,
+        region: region.name,
+        configMap: configMapName(component.name),
+        data: diffData(configMapData(config.entries), configMap?.data),
+        envFromWired: envFromWired(deployment, component),
+        secrets: config.entries.filter((e) => e.secret).map((e) => ({ name: e.secret!, key: e.key, state: secretStates.get(e.secret!)! })),
+        files: config.files,
+      })
+    }
+  }
+  return plans
+}
+
+export const planHasChanges = (plans: ComponentPlan[]) =>
+  plans.some((p) => !dataDiffIsEmpty(p.data) || !p.envFromWired || p.secrets.some((s) => s.state === 'missing' || s.state === 'changed' || s.state === 'deleted'))
+
+export interface PushResult {
+  configMaps: Array<{ component: string; region: string; configMap: string; changed: boolean; envFromAdded: boolean; checksum: string }>
+  secrets: Array<{ name: string; outcome: 'unchanged' | 'created' | 'updated' | 'recovered' }>
+  restarts: ItemResult[]
+}
+
+export interface PushOptions {
+  restart: boolean
+  rollout: { bakeMs: number; timeoutMs: number; rollbackTimeoutMs: number; autoRollback: boolean; signal: AbortSignal; onEvent: EventSink; probeIntervalMs?: number }
+  onStep: (message: string) => void
+}
+
+export async function pushConfig(context: ConfigContext, options: PushOptions): Promise<PushResult> {
+  const { configs, clusters, vault } = await load(context)
+  const k8s = await loadKubeClient()
+  const result: PushResult = { configMaps: [], secrets: [], restarts: [] }
+
+  // Secrets first: a Deployment restarted below must find every secret it references.
+  for (const [name, value] of context.values) {
+    const outcome = await pushSecret(vault!, name, value)
+    result.secrets.push({ name, outcome })
+    options.onStep(`secret ${name}: ${outcome}`)
+  }
+  const secretVersions: Record<string, string> = {}
+  for (const name of new Set(configs.flatMap((c) => c.entries.filter((e) => e.secret).map((e) => e.secret!)))) {
+    const properties = await vault!.getSecret(name).then((s) => s.properties).catch(() => undefined)
+    secretVersions[name] = properties?.version ?? 'missing'
+  }
+
+  for (const { region, cluster, core } of clusters) {
+    for (const config of configs) {
+      const component = context.components.find((c) => c.name === config.component)!
+      const name = configMapName(component.name)
+      const data = configMapData(config.entries)
+      const referenced = Object.fromEntries(config.entries.filter((e) => e.secret).map((e) => [e.secret!, secretVersions[e.secret!] ?? 'missing']))
+      const checksum = await checksumOf(data, referenced)
+      const before = await readConfigMap(core, region.namespace, name, region.name)
+      const changed = !dataDiffIsEmpty(diffData(data, before?.data)) || before?.metadata?.annotations?.[CHECKSUM_ANNOTATION] !== checksum
+      if (changed) {
+        try {
+          await core.patchNamespacedConfigMap(
+            {
+              name,
+              namespace: region.namespace,
+              fieldManager: 'mkt',
+              force: true,
+              body: {
+                apiVersion: 'v1',
+                kind: 'ConfigMap',
+                metadata: { name, namespace: region.namespace, labels: { 'app.kubernetes.io/name': component.name, 'app.kubernetes.io/managed-by': 'mkt' }, annotations: { [CHECKSUM_ANNOTATION]: checksum } },
+                data,
+              },
+            },
+            k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
+          )
+        } catch (error) {
+          throw toKubeError(error, { region: region.name, action: `apply configmap ${name}` })
+        }
+        options.onStep(`${region.name}: configmap ${name} applied (${Object.keys(data).length} keys)`)
+      }
+      const deployment = await cluster.readDeployment(component.name)
+      let envFromAdded = false
+      if (deployment && !envFromWired(deployment, component)) {
+        const container = deployment.spec!.template.spec!.containers.find((c) => c.name === containerOf(component))
+        const envFrom = [...(container?.envFrom ?? []), { configMapRef: { name } }]
+        await cluster.patchDeployment(component.name, {
+          contentType: STRATEGIC_MERGE_PATCH,
+          body: { spec: { template: { spec: { containers: [{ name: containerOf(component), envFrom }] } } } },
+        })
+        envFromAdded = true
+        options.onStep(`${region.name}: ${component.name} now reads ${name} (envFrom)`)
+      }
+      result.configMaps.push({ component: component.name, region: region.name, configMap: name, changed, envFromAdded, checksum })
+      const stamped = deployment?.spec?.template?.metadata?.annotations?.[CHECKSUM_ANNOTATION]
+      if (options.restart && deployment && stamped !== checksum) {
+        const restart = await rollTemplateChange(
+          { environment: context.environment.name, ...options.rollout },
+          cluster,
+          component,
+          { contentType: STRATEGIC_MERGE_PATCH, body: { spec: { template: { metadata: { annotations: { [CHECKSUM_ANNOTATION]: checksum } } } } } },
+          `restart for configuration ${checksum}`,
+        )
+        result.restarts.push(restart)
+      }
+    }
+  }
+  return result
+}
+
+export interface EffectiveEntry {
+  key: string
+  value: string
+  source: string
+}
+
+/** The effective configuration of one component: values with their file, secrets masked with their reference. */
+export function effectiveConfig(context: Pick<ConfigContext, 'platform' | 'environment' | 'root'>, component: Component): { files: string[]; entries: EffectiveEntry[] } {
+  const [config] = readEnvironmentConfig(context.root, context.environment.name, context.platform, [component])
+  return {
+    files: config!.files,
+    entries: config!.entries.map((e) => ({
+      key: e.key,
+      value: e.secret !== undefined ? '***' : e.value!,
+      source: e.secret !== undefined ? `Key Vault secret ${e.secret}` : e.source === 'shared' ? `${context.environment.name}/_shared.yaml` : `${context.environment.name}/${component.name}.yaml`,
+    })),
+  }
+}
