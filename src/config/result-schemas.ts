@@ -21,6 +21,7 @@ export const configResultSchemas: Record<string, z.ZodType> = {
         envFromWired: z.boolean(),
         secrets: z.array(z.object({ name: z.string(), key: z.string(), state: secretState })),
         files: z.array(z.string()),
+        checksum: z.string(),
       }),
     ),
   }),

@@ -24,8 +24,9 @@ export interface ComponentPlan {
   data: DataDiff
   envFromWired: boolean
   secrets: Array<{ name: string; key: string; state: SecretState }>
-  /** Secrets given a value on the command line that no configuration references. */
   files: string[]
+  /** What `push --restart` stamps on the pod template (mkt.dev/config-checksum). */
+  checksum: string
 }
 
 export interface ConfigContext {
@@ -78,6 +79,7 @@ export async function planConfig(context: ConfigContext): Promise<ComponentPlan[
   const secretStates = new Map<string, SecretState>()
   const referenced = [...new Set(configs.flatMap((c) => c.entries.filter((e) => e.secret).map((e) => e.secret!)))]
   for (const name of referenced) secretStates.set(name, await secretState(vault!, name, context.values.get(name)))
+  const versions = await secretVersionsOf(vault, referenced)
   const plans: ComponentPlan[] = []
   for (const { region, cluster, core } of clusters) {
     for (const config of configs) {
@@ -91,10 +93,27 @@ export async function planConfig(context: ConfigContext): Promise<ComponentPlan[
         envFromWired: envFromWired(deployment, component),
         secrets: config.entries.filter((e) => e.secret).map((e) => ({ name: e.secret!, key: e.key, state: secretStates.get(e.secret!)! })),
         files: config.files,
+        checksum: await checksumFor(config, versions),
       })
     }
   }
   return plans
+}
+
+/** The version each referenced secret is at (the checksum changes when a secret gets a new value). */
+async function secretVersionsOf(vault: SecretClient | undefined, names: string[]): Promise<Record<string, string>> {
+  const versions: Record<string, string> = {}
+  for (const name of names) {
+    const properties = await vault!.getSecret(name).then((s) => s.properties).catch(() => undefined)
+    versions[name] = properties?.version ?? 'missing'
+  }
+  return versions
+}
+
+/** The configuration checksum of one component: its ConfigMap data and the versions of the secrets it references. */
+function checksumFor(config: ComponentConfig, versions: Record<string, string>): Promise<string> {
+  const referenced = Object.fromEntries(config.entries.filter((e) => e.secret).map((e) => [e.secret!, versions[e.secret!] ?? 'missing']))
+  return checksumOf(configMapData(config.entries), referenced)
 }
 
 export const planHasChanges = (plans: ComponentPlan[]) =>
@@ -123,19 +142,14 @@ export async function pushConfig(context: ConfigContext, options: PushOptions): 
     result.secrets.push({ name, outcome })
     options.onStep(`secret ${name}: ${outcome}`)
   }
-  const secretVersions: Record<string, string> = {}
-  for (const name of new Set(configs.flatMap((c) => c.entries.filter((e) => e.secret).map((e) => e.secret!)))) {
-    const properties = await vault!.getSecret(name).then((s) => s.properties).catch(() => undefined)
-    secretVersions[name] = properties?.version ?? 'missing'
-  }
+  const secretVersions = await secretVersionsOf(vault, [...new Set(configs.flatMap((c) => c.entries.filter((e) => e.secret).map((e) => e.secret!)))])
 
   for (const { region, cluster, core } of clusters) {
     for (const config of configs) {
       const component = context.components.find((c) => c.name === config.component)!
       const name = configMapName(component.name)
       const data = configMapData(config.entries)
-      const referenced = Object.fromEntries(config.entries.filter((e) => e.secret).map((e) => [e.secret!, secretVersions[e.secret!] ?? 'missing']))
-      const checksum = await checksumOf(data, referenced)
+      const checksum = await checksumFor(config, secretVersions)
       const before = await readConfigMap(core, region.namespace, name, region.name)
       const changed = !dataDiffIsEmpty(diffData(data, before?.data)) || before?.metadata?.annotations?.[CHECKSUM_ANNOTATION] !== checksum
       if (changed) {

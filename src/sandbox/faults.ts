@@ -3,6 +3,7 @@
 // survive a restart; every change applies at once (the pod simulator re-probes, the API hook reads
 // the current list on each request).
 import { randomInt } from 'node:crypto'
+import { formatTime } from './clock.js'
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
@@ -27,6 +28,9 @@ const podFaultSchema = z.strictObject({
   id: idSchema.optional(),
   component: z.string().min(1),
   imageTag: z.string().min(1).optional(),
+  newPodsOnly: z.boolean().optional(),
+  createdAfter: z.string().optional(),
+  podAnnotation: z.string().regex(/^[^=]+=.*$/, 'podAnnotation is KEY=VALUE').optional(),
   kind: z.enum(PodFaultKinds),
   entry: z.enum(HealthEntries).optional(),
   durationMs: z.number().int().nonnegative().optional(),
@@ -55,6 +59,12 @@ export interface PodFault {
   component: string
   /** When set, only pods with a container whose image has this tag. */
   imageTag?: string
+  /** Only pods created after the fault (a bad rollout of an unchanged image, e.g. a configuration change). */
+  newPodsOnly?: boolean
+  /** Set when the fault is added with newPodsOnly: pods created before this instant are spared. */
+  createdAfter?: string
+  /** `KEY=VALUE`: only pods carrying this annotation (from their template): one release of many. */
+  podAnnotation?: string
   kind: PodFaultKind
   /** The health entry that fails (not-ready, unhealthy, degraded); default `database`. */
   entry?: HealthEntry
@@ -160,7 +170,7 @@ function imageTagsOf(pod: PodLike): string[] {
 
 /** The parts of a pod the fault rules look at. */
 export interface PodLike {
-  metadata: { labels?: Record<string, string> }
+  metadata: { labels?: Record<string, string>; annotations?: Record<string, string>; creationTimestamp?: string }
   spec?: { containers?: { image?: string }[] }
 }
 
@@ -168,6 +178,12 @@ export interface PodLike {
 export function podFaultMatches(fault: PodFault, pod: PodLike): boolean {
   const component = pod.metadata.labels?.[ComponentLabel]
   if (fault.component !== '*' && fault.component !== component) return false
+  // Timestamps have whole seconds, like a real API server's: a pod of the fault's own second counts as new.
+  if (fault.createdAfter !== undefined && (pod.metadata.creationTimestamp ?? '') < fault.createdAfter) return false
+  if (fault.podAnnotation !== undefined) {
+    const at = fault.podAnnotation.indexOf('=')
+    if (pod.metadata.annotations?.[fault.podAnnotation.slice(0, at)] !== fault.podAnnotation.slice(at + 1)) return false
+  }
   return fault.imageTag === undefined || imageTagsOf(pod).includes(fault.imageTag)
 }
 
@@ -270,6 +286,8 @@ export class FaultRegistry implements ApiFaultHook {
   add(input: unknown): Fault {
     const parsed = parseFault(input)
     const fault = { ...parsed, id: parsed.id ?? newFaultId() } as Fault
+    // Pods created from now on: the cut-off is this second (creation timestamps have whole seconds).
+    if (fault.type === 'pod' && fault.newPodsOnly && fault.createdAfter === undefined) fault.createdAfter = formatTime(Date.now())
     const index = this.faults.findIndex((f) => f.id === fault.id)
     if (index >= 0) this.faults[index] = fault
     else this.faults.push(fault)

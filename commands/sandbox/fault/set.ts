@@ -15,6 +15,8 @@ export default class FaultSet extends MktCommand<typeof FaultSet> {
   static override args = { component: Args.string({ description: 'Component (name, alias or .NET name)', required: true }) }
   static override flags = {
     'image-tag': Flags.string({ summary: 'Only pods whose image has this tag.', env: 'MKT_IMAGE_TAG', helpValue: '<tag>' }),
+    'pod-annotation': Flags.string({ summary: 'Only pods with this annotation (from their template), e.g. mkt.dev/config-checksum=ab12.', env: 'MKT_POD_ANNOTATION', helpValue: 'KEY=VALUE' }),
+    'new-pods-only': Flags.boolean({ summary: 'Only pods created from now on (a bad rollout of the same image).', default: false, env: 'MKT_NEW_PODS_ONLY' }),
     'not-ready': Flags.boolean({ summary: 'Pods run but never become ready (/health/ready 503).', env: 'MKT_NOT_READY', exactlyOne: behaviours }),
     'slow-ready': durationFlag({ summary: 'Pods become ready only after this long.', env: 'MKT_SLOW_READY', exactlyOne: behaviours }),
     crashloop: Flags.boolean({ summary: 'Containers crash and restart with back-off (CrashLoopBackOff).', env: 'MKT_CRASHLOOP', exactlyOne: behaviours }),
@@ -43,7 +45,7 @@ export default class FaultSet extends MktCommand<typeof FaultSet> {
             : f.degraded
               ? ['degraded', { entry: f.degraded }]
               : ['unhealthy', { entry: f.unhealthy }]
-    const fault = await addFault(platform, { type: 'pod', component: component.name, kind, ...(f['image-tag'] ? { imageTag: f['image-tag'] } : {}), ...extra })
+    const fault = await addFault(platform, { type: 'pod', component: component.name, kind, ...(f['image-tag'] ? { imageTag: f['image-tag'] } : {}), ...(f['new-pods-only'] ? { newPodsOnly: true } : {}), ...(f['pod-annotation'] ? { podAnnotation: f['pod-annotation'] } : {}), ...extra })
     this.out.result(`Fault ${fault.id}: ${component.name}${f['image-tag'] ? `:${f['image-tag']}` : ''} ${kind}. Undo: mkt sandbox fault clear ${fault.id}`)
     return { fault }
   }
