@@ -25,7 +25,7 @@ export async function serviceBusFor(platform: Platform, environment: Environment
   if ('sandbox' in config) {
     const endpoint = await sandboxAzureEndpoint(platform, 'serviceBus')
     return {
-      client: new ServiceBusAdministrationClient(endpoint.host, endpoint.credential, { tlsOptions: { ca: endpoint.ca }, retryOptions: RETRY } as never),
+      client: new ServiceBusAdministrationClient(endpoint.host, endpoint.credential, { tlsOptions: { ca: endpoint.ca }, retryOptions: RETRY }),
       namespace: endpoint.host,
     }
   }
@@ -34,10 +34,10 @@ export async function serviceBusFor(platform: Platform, environment: Environment
     const key = /SharedAccessKey=([^;]+)/i.exec(connectionString)?.[1]
     redactor.register(key)
     redactor.register(connectionString)
-    return { client: new ServiceBusAdministrationClient(connectionString, { retryOptions: RETRY } as never), namespace: config.namespace }
+    return { client: new ServiceBusAdministrationClient(connectionString, { retryOptions: RETRY }), namespace: config.namespace }
   }
   return {
-    client: new ServiceBusAdministrationClient(config.namespace, await defaultAzureCredential(environment.tenantId), { retryOptions: RETRY } as never),
+    client: new ServiceBusAdministrationClient(config.namespace, await defaultAzureCredential(environment.tenantId), { retryOptions: RETRY }),
     namespace: config.namespace,
   }
 }

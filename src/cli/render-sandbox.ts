@@ -10,6 +10,9 @@ export function renderSandboxStatus(status: SandboxStatus): string {
   return renderKeyValues([
     ['running', `yes (pid ${status.pid}, up ${status.uptimeSeconds}s)`],
     ['kubernetes', status.endpoints?.kubernetes ?? '-'],
+    ...(status.endpoints?.serviceBus ? [['service bus', status.endpoints.serviceBus] as [string, string]] : []),
+    ...(status.endpoints?.keyVault ? [['key vault', status.endpoints.keyVault] as [string, string]] : []),
+    ...(status.endpoints?.postgres ? [['postgres', `${status.endpoints.postgres} (PGlite, starts on first use)`] as [string, string]] : []),
     ['kubeconfig', status.kubeconfig],
     ['objects', objects || '-'],
     ['data', status.dataDir],

@@ -40,7 +40,14 @@ const sandboxStatus = z.object({
   pid: z.number().int().nullable(),
   startedAt: z.string().nullable(),
   uptimeSeconds: z.number().nullable(),
-  endpoints: z.object({ kubernetes: z.string() }).nullable(),
+  endpoints: z
+    .object({
+      kubernetes: z.string(),
+      serviceBus: z.string().optional().describe('Service Bus administration (ATOM) endpoint'),
+      keyVault: z.string().optional().describe('Key Vault secrets endpoint'),
+      postgres: z.string().optional().describe('The embedded PostgreSQL (PGlite); starts on first use'),
+    })
+    .nullable(),
   kubeconfig: z.string(),
   objects: z.record(z.string(), z.number().int()),
   log: z.string(),

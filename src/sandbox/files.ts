@@ -17,7 +17,15 @@ export interface SandboxState {
   instance: string
   startedAt: string
   dataDir: string
-  endpoints: { kubernetes: string }
+  endpoints: {
+    kubernetes: string
+    /** The embedded PostgreSQL (PGlite), `postgresql://postgres@127.0.0.1:PORT/postgres`; it starts on first use. */
+    postgres?: string
+    /** The Key Vault (secrets API), `https://127.0.0.1:PORT`, for `new SecretClient(url, …)` (keyvault/). */
+    keyVault?: string
+    /** The Service Bus administration API (ATOM/XML), `https://127.0.0.1:PORT` (servicebus/). */
+    serviceBus?: string
+  }
   kubeconfigPath: string
 }
 

@@ -9,6 +9,9 @@ import { badRequest } from './errors.js'
 import { KubeApiServer } from './kube/server.js'
 import { seedStore } from './seed.js'
 import { FileStore } from './store.js'
+import { startSandboxPostgres } from './postgres.js'
+import { startKeyVault } from './keyvault/index.js'
+import { startServiceBus } from './servicebus/server.js'
 import { LOCK_FILE, STATE_FILE, writePrivateFile, type SandboxState } from './files.js'
 import { ensureCredentials, previousPort, writeKubeconfig } from './tls.js'
 import type { ControllersHandle, SandboxApi, SeedComponent } from './types.js'
@@ -126,13 +129,22 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
     controllers = startControllers(store, clock, { dataDir, podStartDelayMs: options.podStartDelayMs, api: server, log: (message: string, error?: unknown) => log(error === undefined ? message : `${message}: ${error instanceof Error ? error.message : String(error)}`) })
   }
 
+  // The database (PGlite) listens now but starts on first use: see postgres.ts.
+  const postgres = await startSandboxPostgres({ dataDir, api: server, log })
+
+  // The Key Vault secrets API on its own HTTPS listener (same CA and token); see keyvault/.
+  const keyVault = await startKeyVault({ dataDir, credentials, clock, api: server, faultHook: () => server.apiFaultHook, log })
+
+  // The Service Bus administration API (ATOM/XML) on its own HTTPS listener; see servicebus/.
+  const serviceBus = await startServiceBus({ dataDir, tls: { cert: credentials.serverCert, key: credentials.serverKey }, token: credentials.token, api: server, faultHook: () => server.apiFaultHook, now: () => clock.now(), log })
+
   const state: SandboxState = {
     version: 1,
     pid: process.pid,
     instance: randomUUID(),
     startedAt: new Date().toISOString(),
     dataDir,
-    endpoints: { kubernetes: endpoint },
+    endpoints: { kubernetes: endpoint, postgres: postgres.url, keyVault: keyVault.url, serviceBus: serviceBus.endpoint },
     kubeconfigPath,
   }
   await writePrivateFile(join(dataDir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`)
@@ -142,6 +154,9 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       await controllers?.stop()
+      await postgres.stop()
+      await keyVault.stop()
+      await serviceBus.close()
       await server.close()
       await store.close()
       await removeOwnFile(join(dataDir, STATE_FILE), (text) => (JSON.parse(text) as SandboxState).instance === state.instance)

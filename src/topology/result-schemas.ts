@@ -10,6 +10,7 @@ const change = z.object({
 })
 
 export const topologyResultSchemas: Record<string, z.ZodType> = {
+  'sandbox fault servicebus': z.object({ entities: z.array(z.object({ entity: z.string(), counts: z.record(z.string(), z.number()) })) }),
   'topics plan': z.object({ environment: z.string(), namespace: z.string(), file: z.string(), changes: z.array(change), unmanaged: z.array(change) }),
   'topics apply': z.object({
     environment: z.string(),

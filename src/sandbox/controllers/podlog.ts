@@ -58,11 +58,15 @@ function crash(at: number): LogLine[] {
 
 function jobRun(pod: Pod, startedAt: number, finished: { at: number; exitCode: number } | undefined): LogLine[] {
   const job = controllerOf(pod.metadata)?.name ?? pod.metadata.labels?.['job-name'] ?? pod.metadata.name
+  // Append-only, like a real container's output: the finished log is the running log plus the outcome,
+  // so a follower (`kubectl logs -f`) sees the outcome arrive as new lines.
   const lines: LogLine[] = [
     { at: startedAt, text: 'info: Sandbox.Job[0]' },
     { at: startedAt, text: `      Starting ${job} (pod ${pod.metadata.name})` },
+    { at: startedAt, text: 'info: Sandbox.Job[1]' },
+    { at: startedAt, text: '      Working…' },
   ]
-  if (!finished) return [...lines, { at: startedAt, text: 'info: Sandbox.Job[1]' }, { at: startedAt, text: '      Working…' }]
+  if (!finished) return lines
   if (finished.exitCode === 0) {
     return [...lines, { at: finished.at, text: 'info: Sandbox.Job[2]' }, { at: finished.at, text: `      ${job} completed successfully` }]
   }

@@ -65,28 +65,45 @@ export function serveLogs(res: ServerResponse, store: FileStore, backend: PodHtt
     throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ${reason}`)
   }
 
-  const custom = backend.logs?.(pod, container, { previous })
-  const startedAt = startTimeOf(status, pod, previous)
-  let entries = custom === undefined ? synthesizeLog(pod, container, startedAt) : custom.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1).map((line) => ({ time: startedAt, line }))
+  // The whole log of the container as the pod is now (the backend's, else a synthesized start-up log).
+  const entriesOf = (current: KubeObject): { time: number; line: string }[] => {
+    const custom = backend.logs?.(current, container, { previous })
+    const startedAt = startTimeOf(containerStatus(current, container), current, previous)
+    return custom === undefined ? synthesizeLog(current, container, startedAt) : custom.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1).map((line) => ({ time: startedAt, line }))
+  }
+  const all = entriesOf(pod)
+  let entries = all
   const sinceSeconds = queryInt(query, 'sinceSeconds')
   if (sinceSeconds !== undefined) entries = entries.filter((e) => e.time >= Date.now() - sinceSeconds * 1000)
   const tailLines = queryInt(query, 'tailLines')
   if (tailLines !== undefined) entries = tailLines <= 0 ? [] : entries.slice(-tailLines)
   const timestamps = queryBool(query, 'timestamps')
-  let text = entries.map((e) => (timestamps ? `${new Date(e.time).toISOString().replace(/Z$/, '000000Z')} ${e.line}` : e.line)).join('\n')
-  if (text !== '') text += '\n'
+  const render = (lines: { time: number; line: string }[]) => lines.map((e) => (timestamps ? `${new Date(e.time).toISOString().replace(/Z$/, '000000Z')} ${e.line}\n` : `${e.line}\n`)).join('')
+  let text = render(entries)
   const limitBytes = queryInt(query, 'limitBytes')
   if (limitBytes !== undefined && limitBytes > 0) text = Buffer.from(text).subarray(0, limitBytes).toString('utf8')
 
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' })
   res.write(text)
-  if (!queryBool(query, 'follow')) {
+  const terminated = (current: KubeObject) => isPlainObject(getPath(containerStatus(current, container), ['state', 'terminated']))
+  if (!queryBool(query, 'follow') || previous || terminated(pod)) {
     res.end()
     return
   }
-  // Follow: stay open until the pod goes away or the client hangs up.
+  // Follow, like the kubelet: new lines as the container writes them (the log is derived from the pod's status,
+  // so every status change may add some), until the container exits, the pod goes away or the client hangs up.
+  let sent = all.length
   const unsubscribe = store.subscribe((event) => {
-    if (event.resource === 'pods' && event.type === 'DELETED' && event.object.metadata.namespace === namespace && event.object.metadata.name === name) {
+    if (event.resource !== 'pods' || event.object.metadata.namespace !== namespace || event.object.metadata.name !== name) return
+    if (event.type === 'DELETED') {
+      unsubscribe()
+      res.end()
+      return
+    }
+    const now = entriesOf(event.object)
+    if (now.length > sent) res.write(render(now.slice(sent)))
+    sent = Math.max(sent, now.length)
+    if (terminated(event.object)) {
       unsubscribe()
       res.end()
     }

@@ -124,6 +124,11 @@ export class KubeApiServer implements SandboxApi {
     this.faultHook = hook
   }
 
+  /** The hook set above, for the sandbox's other listeners (Key Vault…) to apply to their requests too. */
+  get apiFaultHook(): ApiFaultHook | undefined {
+    return this.faultHook
+  }
+
   // ---- request handling -----------------------------------------------------------------------
 
   private status(): Record<string, unknown> {
