@@ -63,4 +63,6 @@ const packagesByOutput = Object.fromEntries(
   ]),
 )
 writeFileSync('dist/cli/packages.json', `${JSON.stringify(packagesByOutput, null, 2)}\n`)
+// A new id per build: the validated-mkt.yaml cache is keyed on it (src/platform/load.ts).
+writeFileSync('dist/build-id', `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}\n`)
 run(require.resolve('oclif/bin/run.js'), ['manifest'])

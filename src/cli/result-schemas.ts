@@ -135,6 +135,7 @@ const healthModel = z.object({
           ),
         }),
       ),
+      backlog: z.array(z.object({ entity: z.string(), active: z.number().int().nullable(), deadLetter: z.number().int().nullable(), health, summary: z.string() })),
     }),
   ),
   counts: z.object({ Healthy: z.number().int(), Degraded: z.number().int(), Unhealthy: z.number().int() }),

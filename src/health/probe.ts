@@ -4,6 +4,8 @@
 // probe rather than the sum.
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node'
 import { withPool } from '../pool.js'
+import { serviceBusFor } from '../azure/servicebus.js'
+import { consumedEntities, readBacklog, type BacklogResult } from './backlog.js'
 import { MktError } from '../errors.js'
 import { connectRegion, loadKubeClient, type ClusterConnection } from '../kube/client.js'
 import { toKubeError } from '../kube/errors.js'
@@ -107,8 +109,23 @@ async function directProbe(url: string, timeoutMs: number): Promise<ProbeAnswer>
   }
 }
 
+/** Backlog per component, when the environment has a Service Bus namespace and the component consumes from it. */
+async function readBacklogs(options: HealthOptions): Promise<Map<string, BacklogResult[]>> {
+  const consumers = options.components.filter((c) => consumedEntities(c).length > 0)
+  if (!options.environment.serviceBus || consumers.length === 0) return new Map()
+  try {
+    const { client } = await serviceBusFor(options.platform, options.environment)
+    const results = await Promise.all(consumers.map(async (c) => [c.name, await readBacklog(client, options.platform, c, options.timeoutMs)] as const))
+    return new Map(results)
+  } catch (error) {
+    const why = (error as Error).message.split('\n')[0]
+    return new Map(consumers.map((c) => [c.name, [{ entity: consumedEntities(c).join(', '), active: null, deadLetter: null, health: 'Degraded' as const, summary: `backlog unknown: ${why}` }]]))
+  }
+}
+
 export async function checkHealth(options: HealthOptions): Promise<HealthModel> {
   const started = Date.now()
+  const backlogs = readBacklogs(options)
   const reads = await Promise.all(options.regions.map((region) => readRegion(options, region)))
   // Every probe of every component in every region goes into one pool.
   const plan: Array<{ component: Component; read: RegionRead; pods: V1Pod[]; deployment: V1Deployment | undefined; first: number; count: number }> = []
@@ -148,9 +165,11 @@ export async function checkHealth(options: HealthOptions): Promise<HealthModel> 
       ])
     }
   }
+  const backlog = await backlogs
   const components: ComponentHealth[] = options.components.map((component) => {
     const regions = options.regions.map((r) => byComponent.get(component.name)!.find((cr) => cr.region === r.name)!)
-    return { name: component.name, kind: component.kind, health: worst(...regions.map((r) => r.health)), regions }
+    const own = backlog.get(component.name) ?? []
+    return { name: component.name, kind: component.kind, health: worst(...regions.map((r) => r.health), ...own.map((b) => b.health)), regions, backlog: own }
   })
   const regions: RegionHealth[] = reads.map((r) => ({ region: r.region.name, reachable: !r.error, health: 'Healthy', error: r.error?.message ?? null }))
   return rollUp(options.environment.name, regions, components, Date.now() - started)

@@ -9,8 +9,10 @@ const STYLE: Record<Health, Style> = { Healthy: 'green', Degraded: 'yellow', Unh
 
 /** The explanation to show for a component: its worst region's. */
 function explain(component: ComponentHealth, multiRegion: boolean): string {
-  const worstRegion = component.regions.find((r) => r.health === component.health) ?? component.regions[0]
-  if (!worstRegion) return ''
+  const worstRegion = component.regions.find((r) => r.health === component.health)
+  const backlog = component.backlog.find((b) => b.health !== 'Healthy')
+  if (!worstRegion && backlog) return backlog.summary
+  if (!worstRegion) return component.regions[0]?.explanation ?? ''
   return multiRegion && component.health !== 'Healthy' ? `${worstRegion.region}: ${worstRegion.explanation}` : worstRegion.explanation
 }
 
@@ -19,11 +21,14 @@ export function renderHealthTable(model: HealthModel, out: Pick<Output, 'style'>
   const table = renderTable(model.components, [
     { header: 'component', get: (c) => c.name },
     { header: 'kind', get: (c) => c.kind },
-    ...model.regions.map((region) => ({
-      header: multiRegion ? region.region : 'health',
-      get: (c: ComponentHealth) => SYMBOL[c.regions.find((r) => r.region === region.region)?.health ?? 'Unhealthy'],
-      style: (c: ComponentHealth) => STYLE[c.regions.find((r) => r.region === region.region)?.health ?? 'Unhealthy'],
-    })),
+    // One region: the component's own health (backlog included). Several: a column per region.
+    ...(multiRegion
+      ? model.regions.map((region) => ({
+          header: region.region,
+          get: (c: ComponentHealth) => SYMBOL[c.regions.find((r) => r.region === region.region)?.health ?? 'Unhealthy'],
+          style: (c: ComponentHealth) => STYLE[c.regions.find((r) => r.region === region.region)?.health ?? 'Unhealthy'],
+        }))
+      : [{ header: 'health', get: (c: ComponentHealth) => SYMBOL[c.health], style: (c: ComponentHealth) => STYLE[c.health] }]),
     { header: 'why', get: (c) => explain(c, multiRegion) },
   ], out)
   const unreachable = model.regions.filter((r) => !r.reachable).map((r) => `region ${r.region} unreachable: ${r.error}`)
@@ -38,6 +43,7 @@ export function renderHealthDetails(model: HealthModel): string {
       lines.push(`${component.name}${model.regions.length > 1 ? ` (${region.region})` : ''}: ${region.health}: ${region.explanation}`)
       lines.push(`  replicas: ${region.replicas.ready}/${region.replicas.desired} ready, ${region.replicas.updated} updated, ${region.replicas.available} available${region.rolloutInProgress ? ', rollout in progress' : ''}`)
       for (const pod of region.pods) lines.push(`  pod ${pod.name}: ${pod.phase}${pod.ready ? ', ready' : ', not ready'}${pod.reason ? `, ${pod.reason}` : ''}${pod.restarts ? `, ${pod.restarts} restarts` : ''}`)
+      for (const b of region === component.regions[0] ? component.backlog : []) lines.push(`  ${b.summary}`)
       for (const probe of region.probes) {
         lines.push(`  ${probe.kind} (${probe.target}, ${probe.durationMs} ms): ${probe.summary}`)
         for (const entry of probe.report?.entries ?? []) {

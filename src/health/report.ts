@@ -184,6 +184,8 @@ export interface ComponentHealth {
   kind: 'service' | 'worker'
   health: Health
   regions: ComponentRegionHealth[]
+  /** Service Bus backlog of what it consumes (environment-wide: one namespace serves every region). */
+  backlog: Array<{ entity: string; active: number | null; deadLetter: number | null; health: Health; summary: string }>
 }
 
 export interface RegionHealth {

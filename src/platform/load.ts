@@ -75,7 +75,18 @@ export function cacheDir(): string {
 }
 
 let version: string | undefined
+/**
+ * The cache key's version part: the package version plus the build id written by `npm run build`, so a
+ * schema change in a new build (same version number, during development) never reuses an old validation.
+ */
 function mktVersion(): string {
-  version ??= (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version
-  return version
+  if (version) return version
+  const pkg = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version
+  let build = 'source'
+  try {
+    build = readFileSync(join(packageRoot(), 'dist', 'build-id'), 'utf8').trim()
+  } catch {
+    // running from sources (tests): the schema is read fresh anyway
+  }
+  return (version = `${pkg}+${build}`)
 }

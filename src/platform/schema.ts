@@ -31,6 +31,15 @@ export const componentSchema = z
     public: z.boolean().default(false).describe('Exposed through the API gateway'),
     dependsOn: z.array(z.string()).default([]).describe('Components that must be deployed first (names or aliases)'),
     healthUrl: z.string().url().optional().describe('Optional direct URL probed by mkt health (the API gateway route)'),
+    consumes: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Service Bus queues (or topic/subscription) this component consumes; workers default to the queue named after them'),
+    backlog: z
+      .object({ active: z.number().int().min(0).optional(), deadLetter: z.number().int().min(0).optional() })
+      .strict()
+      .optional()
+      .describe('Message counts above which mkt health calls the component Degraded (default: defaults.backlog)'),
   })
   .strict()
 
@@ -112,6 +121,11 @@ export const environmentSchema = z
 export const defaultsSchema = z
   .object({
     environment: z.string().default('local').describe('Environment used when --env is not given'),
+    backlog: z
+      .object({ active: z.number().int().min(0).default(1000), deadLetter: z.number().int().min(0).default(0) })
+      .strict()
+      .default({ active: 1000, deadLetter: 0 })
+      .describe('Message counts above which a consumer is Degraded in mkt health'),
     timeouts: z
       .object({ rollout: durationString.default('10m'), rollback: durationString.default('5m'), probe: durationString.default('5s') })
       .strict()
@@ -126,7 +140,7 @@ export const platformSchema = z
     platform: z.object({ name: z.string().min(1), description: z.string().optional() }).strict(),
     components: z.array(componentSchema).min(1),
     environments: z.array(environmentSchema).min(1),
-    defaults: defaultsSchema.default({ environment: 'local', timeouts: { rollout: '10m', rollback: '5m', probe: '5s' } }),
+    defaults: defaultsSchema.default({ environment: 'local', backlog: { active: 1000, deadLetter: 0 }, timeouts: { rollout: '10m', rollback: '5m', probe: '5s' } }),
   })
   .strict()
 

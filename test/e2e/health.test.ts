@@ -113,6 +113,20 @@ describe('mkt health', () => {
     await mkt('sandbox', 'fault', 'clear')
   })
 
+  it("a worker's Service Bus backlog over the mkt.yaml thresholds makes it Degraded", async () => {
+    expect((await mkt('topics', 'apply', '-q')).exitCode).toBe(0)
+    expect((await mkt('sandbox', 'fault', 'servicebus', '--backlog', 'installation-worker=1500', '--dead-letter', 'asset-indexing-worker=2')).exitCode).toBe(0)
+    const run = await mkt('health', '--json')
+    expect(run.exitCode).toBe(0)
+    const model = parseEnvelope(run).result as Model & { components: Array<{ name: string; health: string; backlog: Array<{ summary: string }> }> }
+    const worker = model.components.find((c) => c.name === 'installation-worker')!
+    expect(worker.health).toBe('Degraded')
+    expect(worker.backlog[0]!.summary).toBe('backlog installation-worker: 1500 messages waiting (over 1000)')
+    expect(model.components.find((c) => c.name === 'asset-indexing-worker')!.backlog[0]!.summary).toMatch(/2 dead-lettered \(over 0\)/)
+    expect((await mkt('health', '--fail-on', 'degraded')).exitCode).toBe(82)
+    await mkt('sandbox', 'fault', 'servicebus', '--backlog', 'installation-worker=0', '--dead-letter', 'asset-indexing-worker=0')
+  })
+
   it('an unreachable cluster exits 69 naming the region; bad filters exit 64', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mkt-unreachable-'))
     writeFileSync(

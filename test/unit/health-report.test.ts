@@ -81,8 +81,8 @@ describe('roll-up and exit codes', () => {
     expect(worst('Healthy', 'Degraded', 'Healthy')).toBe('Degraded')
     const region = (health: 'Healthy' | 'Degraded' | 'Unhealthy') => componentRegionHealth('weu', health === 'Healthy' ? deployment(2) : health === 'Degraded' ? deployment(1) : deployment(0), [], [])
     const model = rollUp('prod', [{ region: 'weu', reachable: true, health: 'Healthy', error: null }], [
-      { name: 'a', kind: 'service', health: 'Healthy', regions: [region('Healthy')] },
-      { name: 'b', kind: 'worker', health: 'Degraded', regions: [region('Degraded')] },
+      { name: 'a', kind: 'service', health: 'Healthy', regions: [region('Healthy')], backlog: [] },
+      { name: 'b', kind: 'worker', health: 'Degraded', regions: [region('Degraded')], backlog: [] },
     ], 10)
     expect(model.health).toBe('Degraded')
     expect(model.counts).toEqual({ Healthy: 1, Degraded: 1, Unhealthy: 0 })
@@ -104,5 +104,15 @@ describe('bounded pool', () => {
     })
     expect(await withPool(tasks, 4)).toEqual(Array.from({ length: 20 }, (_, i) => i))
     expect(peak).toBe(4)
+  })
+})
+
+describe('worker backlog', () => {
+  it('is Degraded above the thresholds, naming the counts', async () => {
+    const { judgeBacklog } = await import('../../src/health/backlog.js')
+    expect(judgeBacklog('q', { active: 10, deadLetter: 0 }, { active: 1000, deadLetter: 0 })).toMatchObject({ health: 'Healthy' })
+    const over = judgeBacklog('q', { active: 1500, deadLetter: 3 }, { active: 1000, deadLetter: 0 })
+    expect(over.health).toBe('Degraded')
+    expect(over.summary).toBe('backlog q: 1500 messages waiting (over 1000), 3 dead-lettered (over 0)')
   })
 })
