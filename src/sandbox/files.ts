@@ -1,6 +1,6 @@
-// Durable file writes and the names of the files in the sandbox's data dir. Kept free of heavy
-// imports: the CLI side (lifecycle.ts) loads this without loading the sandbox.
-import { chmod, open, rename } from 'node:fs/promises'
+// Small file reads, durable file writes and the names of the files in the sandbox's data dir. Kept
+// free of heavy imports: the CLI side (lifecycle.ts) loads this without loading the sandbox.
+import { chmod, open, readFile, rename } from 'node:fs/promises'
 import { dirname } from 'node:path'
 
 export const STATE_FILE = 'state.json'
@@ -27,6 +27,16 @@ export interface SandboxState {
     serviceBus?: string
   }
   kubeconfigPath: string
+}
+
+/** The file's text; undefined when it does not exist (any other error is thrown). */
+export async function readFileIfPresent(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
 }
 
 /**

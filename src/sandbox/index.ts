@@ -13,6 +13,7 @@ import { startSandboxPostgres } from './postgres.js'
 import { startKeyVault } from './keyvault/index.js'
 import { startServiceBus } from './servicebus/server.js'
 import { LOCK_FILE, STATE_FILE, writePrivateFile, type SandboxState } from './files.js'
+import { listenPreferring } from './listener.js'
 import { ensureCredentials, previousPort, writeKubeconfig } from './tls.js'
 import type { ControllersHandle, SandboxApi, SeedComponent } from './types.js'
 
@@ -74,18 +75,6 @@ async function acquireLock(dataDir: string): Promise<void> {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
   }
   await writePrivateFile(path, `${process.pid}\n`)
-}
-
-async function listenPreferring(server: KubeApiServer, explicit: number | undefined, previous: number | undefined): Promise<number> {
-  if (explicit !== undefined) return server.listen(explicit)
-  if (previous !== undefined) {
-    try {
-      return await server.listen(previous)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' && (error as NodeJS.ErrnoException).code !== 'EACCES') throw error
-    }
-  }
-  return server.listen(0)
 }
 
 /** Sandbox-only clock control, so tests can jump past progress deadlines. */

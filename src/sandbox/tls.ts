@@ -2,11 +2,11 @@
 // server certificate for 127.0.0.1/localhost signed by it, a random bearer token, and the kubeconfig
 // kubectl and @kubernetes/client-node use unchanged. Files are 0600 in a 0700 directory.
 import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto'
-import { chmod, mkdir, readFile } from 'node:fs/promises'
+import { chmod, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import forge from 'node-forge'
 import { stringify as toYaml } from 'yaml'
-import { writePrivateFile } from './files.js'
+import { readFileIfPresent, writePrivateFile } from './files.js'
 
 export const KUBECONFIG_NAME = 'mkt-sandbox'
 export const DEFAULT_NAMESPACE = 'marketplace'
@@ -22,15 +22,6 @@ const FILES = { caCert: 'ca.crt', caKey: 'ca.key', serverCert: 'server.crt', ser
 
 /** Renew the server certificate when it has less than this left. */
 const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000
-
-async function readIfPresent(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
-}
 
 /** An RSA key pair from node's native generator (fast), as forge objects. */
 function newKeyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; privatePem: string } {
@@ -104,8 +95,8 @@ export async function ensureCredentials(dataDir: string): Promise<SandboxCredent
   await chmod(dataDir, 0o700)
   const path = (name: keyof typeof FILES): string => join(dataDir, FILES[name])
 
-  let caCert = await readIfPresent(path('caCert'))
-  let caKey = await readIfPresent(path('caKey'))
+  let caCert = await readFileIfPresent(path('caCert'))
+  let caKey = await readFileIfPresent(path('caKey'))
   let caRenewed = false
   if (caCert === undefined || caKey === undefined) {
     const ca = createCa()
@@ -116,8 +107,8 @@ export async function ensureCredentials(dataDir: string): Promise<SandboxCredent
     caRenewed = true
   }
 
-  let serverCert = await readIfPresent(path('serverCert'))
-  let serverKey = await readIfPresent(path('serverKey'))
+  let serverCert = await readFileIfPresent(path('serverCert'))
+  let serverKey = await readFileIfPresent(path('serverKey'))
   if (caRenewed || serverCert === undefined || serverKey === undefined || !serverCertUsable(serverCert, caCert)) {
     const server = createServerCert(caCert, caKey)
     serverCert = server.certPem
@@ -126,7 +117,7 @@ export async function ensureCredentials(dataDir: string): Promise<SandboxCredent
     await writePrivateFile(path('serverCert'), serverCert)
   }
 
-  let token = (await readIfPresent(path('token')))?.trim()
+  let token = (await readFileIfPresent(path('token')))?.trim()
   if (!token) {
     token = randomBytes(32).toString('base64url')
     await writePrivateFile(path('token'), `${token}\n`)
@@ -159,7 +150,7 @@ export async function writeKubeconfig(dataDir: string, server: string, credentia
 
 /** The port of the server named in an existing kubeconfig (to reuse it across restarts). */
 export async function previousPort(dataDir: string): Promise<number | undefined> {
-  const text = await readIfPresent(kubeconfigPath(dataDir))
+  const text = await readFileIfPresent(kubeconfigPath(dataDir))
   const match = text === undefined ? null : /server:\s*https:\/\/127\.0\.0\.1:(\d+)/.exec(text)
   return match === null ? undefined : Number(match[1])
 }

@@ -18,7 +18,7 @@ interface Model {
   health: string
   counts: Record<string, number>
   durationMs: number
-  components: Array<{ name: string; health: string; regions: Array<{ explanation: string; probes: Array<{ kind: string; summary: string }> }> }>
+  components: Array<{ name: string; health: string; regions: Array<{ explanation: string; probes: Array<{ kind: string; summary: string }> }>; backlog: Array<{ summary: string }> }>
 }
 const component = (model: Model, name: string) => model.components.find((c) => c.name === name)!
 
@@ -118,7 +118,7 @@ describe('mkt health', () => {
     expect((await mkt('sandbox', 'fault', 'servicebus', '--backlog', 'installation-worker=1500', '--dead-letter', 'asset-indexing-worker=2')).exitCode).toBe(0)
     const run = await mkt('health', '--json')
     expect(run.exitCode).toBe(0)
-    const model = parseEnvelope(run).result as Model & { components: Array<{ name: string; health: string; backlog: Array<{ summary: string }> }> }
+    const model = parseEnvelope(run).result as Model
     const worker = model.components.find((c) => c.name === 'installation-worker')!
     expect(worker.health).toBe('Degraded')
     expect(worker.backlog[0]!.summary).toBe('backlog installation-worker: 1500 messages waiting (over 1000)')

@@ -1,9 +1,9 @@
 // Starts the sandbox Key Vault: loads keyvault.json, listens on 127.0.0.1 (the previous run's port
 // when free), persists every change durably before answering, and registers the control route
 // `GET /_sandbox/keyvault/stats` on the Kubernetes listener's authenticated /_sandbox/ router.
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeFileDurably } from '../files.js'
+import { readFileIfPresent, writeFileDurably } from '../files.js'
+import { listenPreferring } from '../listener.js'
 import type { ApiFaultHook, Clock, SandboxApi } from '../types.js'
 import { KeyVaultServer } from './server.js'
 import { parseDocument, SecretStore, type KeyVaultDocument } from './store.js'
@@ -37,17 +37,8 @@ export interface KeyVaultHandle {
   stop(): Promise<void>
 }
 
-async function readIfPresent(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
-}
-
 async function loadDocument(path: string): Promise<KeyVaultDocument | undefined> {
-  const text = await readIfPresent(path)
+  const text = await readFileIfPresent(path)
   if (text === undefined) return undefined
   let json: unknown
   try {
@@ -94,19 +85,6 @@ class SnapshotWriter {
   }
 }
 
-async function listenPreferring(server: KeyVaultServer, explicit: number | undefined, previous: number | undefined): Promise<number> {
-  if (explicit !== undefined) return server.listen(explicit)
-  if (previous !== undefined) {
-    try {
-      return await server.listen(previous)
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
-      if (code !== 'EADDRINUSE' && code !== 'EACCES') throw error
-    }
-  }
-  return server.listen(0)
-}
-
 export async function startKeyVault(options: StartKeyVaultOptions): Promise<KeyVaultHandle> {
   const log = options.log ?? (() => {})
   const file = join(options.dataDir, KEYVAULT_FILE)
@@ -122,7 +100,7 @@ export async function startKeyVault(options: StartKeyVaultOptions): Promise<KeyV
     faultHook: options.faultHook,
     log,
   })
-  const previous = Number((await readIfPresent(portFile))?.trim())
+  const previous = Number((await readFileIfPresent(portFile))?.trim())
   const port = await listenPreferring(server, options.port, Number.isInteger(previous) && previous > 0 ? previous : undefined)
   if (port !== previous) await writeFileDurably(portFile, `${port}\n`)
 

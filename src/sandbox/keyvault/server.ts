@@ -6,8 +6,7 @@
 // the input) are replaced by a fixed message, and internal errors answer a generic message.
 import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createServer, type Server } from 'node:https'
-import type { Socket } from 'node:net'
+import { createSandboxHttpsServer, type SandboxHttpsServer } from '../listener.js'
 import type { ApiFaultHook } from '../types.js'
 import {
   badParameter,
@@ -66,57 +65,32 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const MUTATING = new Set(['PUT', 'PATCH', 'POST', 'DELETE'])
 
 export class KeyVaultServer {
-  private readonly server: Server
-  private readonly sockets = new Set<Socket>()
+  private readonly listener: SandboxHttpsServer
   private readonly tokenBytes: Buffer
   private readonly backupKey: Buffer
-  private port = 0
 
   constructor(private readonly options: KeyVaultServerOptions) {
     this.tokenBytes = Buffer.from(options.token, 'utf8')
     // Backups are encrypted like the real service's (opaque, restorable only by this sandbox).
     this.backupKey = createHash('sha256').update('mkt-sandbox-keyvault-backup\0').update(options.token).digest()
-    this.server = createServer({ cert: options.tls.cert, key: options.tls.key }, (req, res) => {
+    this.listener = createSandboxHttpsServer(options.tls, (req, res) => {
       void this.handle(req, res)
-    })
-    this.server.keepAliveTimeout = 120_000
-    this.server.headersTimeout = 125_000
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket)
-      socket.on('close', () => this.sockets.delete(socket))
-    })
-    this.server.on('tlsClientError', () => {
-      // A client that does not trust the sandbox CA just disconnects; nothing to log.
     })
   }
 
   /** Listens on 127.0.0.1; port 0 picks a free one. Resolves with the port. */
-  async listen(port: number): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      const onError = (error: Error): void => reject(error)
-      this.server.once('error', onError)
-      this.server.listen(port, '127.0.0.1', () => {
-        this.server.off('error', onError)
-        resolve()
-      })
-    })
-    const address = this.server.address()
-    this.port = typeof address === 'object' && address !== null ? address.port : port
-    return this.port
+  listen(port: number): Promise<number> {
+    return this.listener.listen(port)
   }
 
   get url(): string {
-    return `https://127.0.0.1:${this.port}`
+    return this.listener.url
   }
 
+  /** Stops listening and ends the connections; nothing to do if it never listened or already stopped. */
   async close(): Promise<void> {
-    if (!this.server.listening) return
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
-    this.server.closeIdleConnections()
-    setTimeout(() => {
-      for (const socket of this.sockets) socket.destroy()
-    }, 200).unref()
-    await closed
+    if (!this.listener.server.listening) return
+    await this.listener.close()
   }
 
   // ---- request handling -----------------------------------------------------------------------

@@ -3,9 +3,8 @@
 // control routes other parts register.
 import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createServer, type Server } from 'node:https'
-import type { Socket } from 'node:net'
 import { badRequest, internalError, isStatusError, methodNotAllowed, pathNotFound, serviceUnavailable, StatusError, tooManyRequests, unauthorized } from '../errors.js'
+import { createSandboxHttpsServer, type SandboxHttpsServer } from '../listener.js'
 import type { FileStore } from '../store.js'
 import type { ApiFaultHook, Clock, PodHttpBackend, SandboxApi, SandboxRouteHandler } from '../types.js'
 import { KubeApi } from './api.js'
@@ -39,15 +38,13 @@ function isPublic(path: string): boolean {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 export class KubeApiServer implements SandboxApi {
-  private readonly server: Server
+  private readonly listener: SandboxHttpsServer
   private readonly api: KubeApi
-  private readonly sockets = new Set<Socket>()
   private readonly longRunning = new Map<ServerResponse, () => void>()
   private readonly sandboxRoutes = new Map<string, SandboxRouteHandler>()
   private readonly tokenBytes: Buffer
   private backend: PodHttpBackend = UNAVAILABLE_BACKEND
   private faultHook: ApiFaultHook | undefined
-  private port = 0
   readonly startedAt = Date.now()
 
   constructor(private readonly options: KubeApiServerOptions) {
@@ -62,51 +59,25 @@ export class KubeApiServer implements SandboxApi {
       },
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 15_000,
     })
-    this.server = createServer({ cert: options.tls.cert, key: options.tls.key }, (req, res) => {
+    this.listener = createSandboxHttpsServer(options.tls, (req, res) => {
       void this.handle(req, res)
-    })
-    // Go's HTTP client reuses idle connections for 90 s; closing them earlier makes kubectl fail
-    // non-idempotent requests with EOF now and then.
-    this.server.keepAliveTimeout = 120_000
-    this.server.headersTimeout = 125_000
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket)
-      socket.on('close', () => this.sockets.delete(socket))
-    })
-    this.server.on('tlsClientError', () => {
-      // Clients that do not trust the CA (curl without --cacert) just disconnect; nothing to log.
     })
     this.registerSandboxRoute('GET', '/_sandbox/status', () => ({ body: this.status() }))
   }
 
   /** Listens on 127.0.0.1; port 0 picks a free one. Resolves with the port. */
-  async listen(port: number): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      const onError = (error: Error): void => reject(error)
-      this.server.once('error', onError)
-      this.server.listen(port, '127.0.0.1', () => {
-        this.server.off('error', onError)
-        resolve()
-      })
-    })
-    const address = this.server.address()
-    this.port = typeof address === 'object' && address !== null ? address.port : port
-    return this.port
+  listen(port: number): Promise<number> {
+    return this.listener.listen(port)
   }
 
   get url(): string {
-    return `https://127.0.0.1:${this.port}`
+    return this.listener.url
   }
 
   /** Ends watches and log follows, closes idle and active connections, stops listening. */
   async close(): Promise<void> {
     for (const end of [...this.longRunning.values()]) end()
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
-    this.server.closeIdleConnections()
-    setTimeout(() => {
-      for (const socket of this.sockets) socket.destroy()
-    }, 200).unref()
-    await closed
+    await this.listener.close()
   }
 
   // ---- SandboxApi -----------------------------------------------------------------------------
@@ -195,7 +166,7 @@ export class KubeApiServer implements SandboxApi {
     if (documentOnly && req.method !== 'GET') throw methodNotAllowed()
     switch (route.kind) {
       case 'versions':
-        return sendJson(res, 200, apiVersions(`127.0.0.1:${this.port}`))
+        return sendJson(res, 200, apiVersions(`127.0.0.1:${this.listener.port}`))
       case 'groups':
         return sendJson(res, 200, apiGroupList())
       case 'group': {

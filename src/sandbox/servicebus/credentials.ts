@@ -3,9 +3,8 @@
 // port, rewritten on every start (its port is the one the next start tries first, as the kubeconfig's
 // is for the Kubernetes API). Light on imports: the CLI side may read these.
 import { randomBytes } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writePrivateFile } from '../files.js'
+import { readFileIfPresent, writePrivateFile } from '../files.js'
 
 /** The shared access key of `RootManageSharedAccessKey` (0600). */
 export const SERVICEBUS_KEY_FILE = 'servicebus.key'
@@ -15,15 +14,6 @@ export const SERVICEBUS_CONNECTION_FILE = 'servicebus.connection'
 export const SERVICEBUS_ENTITIES_FILE = 'servicebus.json'
 export const SAS_KEY_NAME = 'RootManageSharedAccessKey'
 
-async function readIfPresent(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
-}
-
 /** A key shaped like Azure's: 32 random bytes, base64 (44 characters). */
 export function newSharedAccessKey(): string {
   return randomBytes(32).toString('base64')
@@ -32,7 +22,7 @@ export function newSharedAccessKey(): string {
 /** Loads the namespace key, creating it on first start. */
 export async function ensureServiceBusKey(dataDir: string): Promise<string> {
   const path = join(dataDir, SERVICEBUS_KEY_FILE)
-  const existing = (await readIfPresent(path))?.trim()
+  const existing = (await readFileIfPresent(path))?.trim()
   if (existing) return existing
   const key = newSharedAccessKey()
   await writePrivateFile(path, `${key}\n`)
@@ -52,7 +42,7 @@ export async function writeServiceBusConnectionString(dataDir: string, endpoint:
 
 /** The SAS connection string of the running (or last) sandbox, if it ever started its Service Bus endpoint. */
 export async function readServiceBusConnectionString(dataDir: string): Promise<string | undefined> {
-  return (await readIfPresent(join(dataDir, SERVICEBUS_CONNECTION_FILE)))?.trim() || undefined
+  return (await readFileIfPresent(join(dataDir, SERVICEBUS_CONNECTION_FILE)))?.trim() || undefined
 }
 
 /** The port of the previous run (to reuse it, so connection strings handed out keep working). */

@@ -6,9 +6,8 @@
 // Request order: count it, authenticate, apply faults, read the body, route, change the namespace,
 // write it durably, answer.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createServer, type Server } from 'node:https'
-import type { Socket } from 'node:net'
 import { join } from 'node:path'
+import { createSandboxHttpsServer, listenPreferring, type SandboxHttpsServer } from '../listener.js'
 import type { ApiFaultHook, SandboxApi } from '../types.js'
 import {
   document,
@@ -106,9 +105,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 export class ServiceBusServer {
-  private readonly server: Server
-  private readonly sockets = new Set<Socket>()
-  private port = 0
+  private readonly listener: SandboxHttpsServer
 
   constructor(
     private readonly namespace: ServiceBusNamespace,
@@ -117,41 +114,19 @@ export class ServiceBusServer {
     readonly stats: StatsCounter,
     private readonly options: Pick<StartServiceBusOptions, 'tls' | 'faultHook' | 'now' | 'log'>,
   ) {
-    this.server = createServer({ cert: options.tls.cert, key: options.tls.key }, (req, res) => {
+    this.listener = createSandboxHttpsServer(options.tls, (req, res) => {
       void this.handle(req, res)
     })
-    this.server.keepAliveTimeout = 120_000
-    this.server.headersTimeout = 125_000
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket)
-      socket.on('close', () => this.sockets.delete(socket))
-    })
-    this.server.on('tlsClientError', () => {
-      // A client that does not trust the sandbox CA just disconnects; nothing to log.
-    })
   }
 
-  async listen(port: number): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      const onError = (error: Error): void => reject(error)
-      this.server.once('error', onError)
-      this.server.listen(port, '127.0.0.1', () => {
-        this.server.off('error', onError)
-        resolve()
-      })
-    })
-    const address = this.server.address()
-    this.port = typeof address === 'object' && address !== null ? address.port : port
-    return this.port
+  /** Listens on 127.0.0.1; port 0 picks a free one. Resolves with the port. */
+  listen(port: number): Promise<number> {
+    return this.listener.listen(port)
   }
 
+  /** Stops listening, ends the connections, then waits for the namespace writes in flight. */
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
-    this.server.closeIdleConnections()
-    setTimeout(() => {
-      for (const socket of this.sockets) socket.destroy()
-    }, 200).unref()
-    await closed
+    await this.listener.close()
     await this.writer.idle()
   }
 
@@ -163,7 +138,7 @@ export class ServiceBusServer {
     const method = req.method ?? 'GET'
     this.stats.request(method)
     res.on('finish', () => this.stats.answered(res.statusCode))
-    const host = header(req, 'host') ?? `127.0.0.1:${this.port}`
+    const host = header(req, 'host') ?? `127.0.0.1:${this.listener.port}`
     const url = new URL(req.url ?? '/', `https://${host}`)
     const ctx: RenderContext = { host, apiVersion: url.searchParams.get('api-version') ?? '2021-05', namespaceName: NAMESPACE_NAME, now: this.now() }
     const tracker = `${host}:${url.pathname.replace(/^\/+/, '')}`
@@ -349,19 +324,6 @@ export class ServiceBusServer {
   private ruleEntry(id: string, rule: Rule, ctx: RenderContext, root = true): XmlOut {
     return entry(id, rule.name, { published: rule.createdAt, updated: rule.createdAt }, ruleDescription(rule), ctx, root)
   }
-}
-
-async function listenPreferring(server: ServiceBusServer, explicit: number | undefined, previous: number | undefined): Promise<number> {
-  if (explicit !== undefined) return server.listen(explicit)
-  if (previous !== undefined) {
-    try {
-      return await server.listen(previous)
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
-      if (code !== 'EADDRINUSE' && code !== 'EACCES') throw error
-    }
-  }
-  return server.listen(0)
 }
 
 /**

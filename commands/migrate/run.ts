@@ -1,0 +1,119 @@
+import { Flags } from '@oclif/core'
+import { durationFlag } from '../../src/cli/duration-flag.js'
+import { envFlag, MktCommand, yesFlag } from '../../src/cli/mkt-command.js'
+import { timestamp } from '../../src/cli/progress.js'
+import { MktError, usageError } from '../../src/errors.js'
+import { parseDuration } from '../../src/duration.js'
+import { jobTemplatePath, runMigrationJob } from '../../src/migrate/job-runner.js'
+import type { MigrateRunResult } from '../../src/migrate/result-schemas.js'
+import { readSqlDir } from '../../src/migrate/sql-files.js'
+import { planWarnings } from '../../src/migrate/sql-plan.js'
+import { resolveDatabase, runSqlMigrations } from '../../src/migrate/sql-runner.js'
+import { jobRunJson, sqlRunJson, sqlRunLines } from '../../src/migrate/summary.js'
+import type { LoadedPlatform } from '../../src/platform/load.js'
+import type { Environment, Platform } from '../../src/platform/schema.js'
+import { ciGitSha, ciRunUrl, lockIdentity, whoAmI } from '../../src/rollout/audit.js'
+
+export default class MigrateRun extends MktCommand<typeof MigrateRun> {
+  static override summary = 'Run database migrations: the migrations image as a Kubernetes Job, or SQL files against PostgreSQL.'
+  static override description = `--image runs the migrations image as a Job in the environment's primary region (from templates/migration-job.yaml,
+or migration-job.yaml next to mkt.yaml, or --job-template), streams its log to stderr, and waits: exit 0 when it
+succeeds, 1 when it fails (with the last log lines), 75 when it times out (the Job stops at the same deadline).
+One migration per environment at a time: a second run exits 73 naming the holder.
+
+--sql applies V001__description.sql … in the directory with postgrator, each file in its own transaction with its
+history row (version, checksum, when, who), under a PostgreSQL advisory lock (another runner waits up to --lock-wait,
+then exit 73). A file changed after it was applied: exit 65 naming it. The connection string comes from the
+environment's database.url in mkt.yaml, or MKT_DATABASE_URL (never from an argument); unreachable: exit 69.`
+  static override flags = {
+    env: envFlag,
+    image: Flags.string({ char: 'i', summary: 'Run this migrations image as a Kubernetes Job (a full reference, or a bare tag for the template image).', env: 'MKT_IMAGE', helpValue: '<ref|tag>' }),
+    sql: Flags.string({ summary: 'Apply the versioned SQL files (V001__name.sql …) of this directory to PostgreSQL.', env: 'MKT_SQL', helpValue: '<dir>' }),
+    to: Flags.integer({ summary: 'With --sql: stop at this version (a file version).', min: 1, env: 'MKT_TO', helpValue: '<version>' }),
+    timeout: durationFlag({ summary: 'With --image: how long the Job may run (also its activeDeadlineSeconds).', default: parseDuration('15m'), defaultHelp: async () => '15m', env: 'MKT_TIMEOUT' }),
+    'lock-wait': durationFlag({ summary: "With --sql: how long to wait for another run's lock before exit 73.", default: parseDuration('2m'), defaultHelp: async () => '2m', env: 'MKT_LOCK_WAIT' }),
+    'job-template': Flags.string({ summary: 'With --image: the Job manifest to use (default: migration-job.yaml next to mkt.yaml, else the built-in one).', env: 'MKT_JOB_TEMPLATE', helpValue: '<file>' }),
+    reason: Flags.string({ char: 'r', summary: 'Why: recorded on the Job (mkt migrate status shows it).', env: 'MKT_REASON' }),
+    'git-sha': Flags.string({ summary: 'Commit being released, recorded on the Job (default: from CI variables).', env: 'MKT_GIT_SHA' }),
+    'run-url': Flags.string({ summary: 'Pipeline run URL, recorded on the Job (default: from CI variables).', env: 'MKT_RUN_URL' }),
+    yes: yesFlag,
+  }
+  static override examples = [
+    '<%= config.bin %> migrate run --env local --sql templates/migrations',
+    'MKT_DATABASE_URL=postgresql://… <%= config.bin %> migrate run --env staging --sql db/migrations --to 12',
+    '<%= config.bin %> migrate run --env prod --image myacr.azurecr.io/marketplace-migrations:2.0.0 --reason "PRJ-42" --yes --json',
+  ]
+
+  async run(): Promise<MigrateRunResult> {
+    const { flags } = this
+    if (flags.image !== undefined && flags.sql !== undefined) throw usageError('pass either --image (a Job) or --sql (SQL files), not both', { hints: ['Check MKT_IMAGE and MKT_SQL in the environment too.'] })
+    if (flags.image === undefined && flags.sql === undefined) {
+      throw usageError('nothing to run: pass --image <ref> to run the migrations image as a Kubernetes Job, or --sql <dir> to apply SQL files', { hints: ['mkt migrate run --help'] })
+    }
+    if (flags.image !== undefined && flags.to !== undefined) throw usageError('--to works with --sql only')
+    if (flags.sql !== undefined && flags['job-template'] !== undefined) throw usageError('--job-template works with --image only')
+    const loaded = await this.platform()
+    const environment = await this.environment(flags.env)
+    const event = (message: string) => this.out.info(`${timestamp()} ${message}`)
+    return flags.sql !== undefined ? this.runSql(flags.sql, environment, loaded.platform, event) : this.runJob(flags.image!, environment, loaded, event)
+  }
+
+  private async runSql(dir: string, environment: Environment, platform: Platform, event: (message: string) => void): Promise<MigrateRunResult> {
+    const { flags } = this
+    const files = await readSqlDir(dir)
+    await this.confirmChange(environment, `apply migrations from ${dir}`, flags.yes)
+    const db = await resolveDatabase(platform, environment, { onWait: event })
+    const work = runSqlMigrations({
+      db,
+      files,
+      ...(flags.to === undefined ? {} : { to: flags.to }),
+      runBy: whoAmI(),
+      applicationName: `mkt migrate run ${lockIdentity()}`,
+      lockWaitMs: flags['lock-wait'],
+      signal: this.abort.signal,
+      onEvent: event,
+    })
+    this.onInterrupt(async () => {
+      const result = await work.catch(() => undefined)
+      return result ? sqlRunJson(environment.name, db, result) : undefined
+    })
+    const result = await work
+    if (this.abort.signal.aborted) return this.waitForInterruptExit()
+    for (const warning of planWarnings(result.plan)) this.out.warn(warning)
+    const json = sqlRunJson(environment.name, db, result)
+    if (result.error) throw new MktError(result.error.code, result.error.exitCode, result.error.message, { hints: result.error.hints, result: json })
+    for (const line of sqlRunLines(db, result)) this.out.result(line)
+    return json
+  }
+
+  private async runJob(image: string, environment: Environment, loaded: LoadedPlatform, event: (message: string) => void): Promise<MigrateRunResult> {
+    const { flags } = this
+    await this.confirmChange(environment, `run migrations ${image}`, flags.yes)
+    const streamLogs = !this.out.options.json && !this.out.options.quiet
+    const gitSha = flags['git-sha'] ?? ciGitSha()
+    const runUrl = flags['run-url'] ?? ciRunUrl()
+    const work = runMigrationJob({
+      platform: loaded.platform,
+      environment,
+      image,
+      templatePath: jobTemplatePath(flags['job-template'], loaded.source),
+      timeoutMs: flags.timeout,
+      ...(flags.reason ? { reason: flags.reason } : {}),
+      audit: { runBy: whoAmI(), ...(gitSha ? { gitSha } : {}), ...(runUrl ? { runUrl } : {}) },
+      identity: lockIdentity(),
+      signal: this.abort.signal,
+      ...(streamLogs ? { onLog: (line: string) => process.stderr.write(`${this.out.style('|', 'dim')} ${line}\n`) } : {}),
+      onEvent: event,
+    })
+    this.onInterrupt(async () => {
+      const result = await work.catch(() => undefined)
+      return result ? jobRunJson(result) : undefined
+    })
+    const result = await work
+    if (this.abort.signal.aborted) return this.waitForInterruptExit()
+    const json = jobRunJson(result)
+    if (result.error) throw new MktError(result.error.code, result.error.exitCode, result.error.message, { hints: result.error.hints, result: json })
+    this.out.result(`migration Job ${result.namespace}/${result.name} (${result.image}) succeeded in ${Math.round(result.durationMs / 100) / 10} s`)
+    return json
+  }
+}

@@ -1,0 +1,94 @@
+// What the sandbox's HTTPS endpoints (the Kubernetes API in kube/, Key Vault in keyvault/, Service Bus
+// in servicebus/) share about listening: the server with its timeouts and connection tracking,
+// listening on the loopback, stopping without waiting for clients, and coming back on the previous
+// run's port so the URLs handed out (kubeconfig, connection strings) keep working.
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createServer, type Server } from 'node:https'
+import type { Server as NetServer, Socket } from 'node:net'
+
+/** How long close() lets active connections finish before it destroys them. */
+const CLOSE_GRACE_MS = 200
+
+export interface SandboxHttpsServer {
+  readonly server: Server
+  /** The port listened on; 0 before listen() resolves. */
+  readonly port: number
+  /** `https://127.0.0.1:<port>` */
+  readonly url: string
+  /** Listens on 127.0.0.1; port 0 picks a free one. Resolves with the port. */
+  listen(port: number): Promise<number>
+  /** Stops listening, closes idle connections at once and destroys active ones shortly after. */
+  close(): Promise<void>
+}
+
+/** An HTTPS server for one sandbox endpoint; `handler` answers every request. */
+export function createSandboxHttpsServer(tls: { cert: string; key: string }, handler: (req: IncomingMessage, res: ServerResponse) => void): SandboxHttpsServer {
+  const server = createServer({ cert: tls.cert, key: tls.key }, handler)
+  // Go's HTTP client reuses idle connections for 90 s; closing them earlier makes kubectl fail
+  // non-idempotent requests with EOF now and then.
+  server.keepAliveTimeout = 120_000
+  server.headersTimeout = 125_000
+  // Tracked so close() can end connections a client keeps open (watches, keep-alive).
+  const sockets = new Set<Socket>()
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  server.on('tlsClientError', () => {
+    // A client that does not trust the sandbox CA (curl without --cacert) just disconnects; nothing to log.
+  })
+  let port = 0
+  return {
+    server,
+    get port() {
+      return port
+    },
+    get url() {
+      return `https://127.0.0.1:${port}`
+    },
+    async listen(wanted: number): Promise<number> {
+      port = await listenOnLoopback(server, wanted)
+      return port
+    },
+    async close(): Promise<void> {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeIdleConnections()
+      setTimeout(() => {
+        for (const socket of sockets) socket.destroy()
+      }, CLOSE_GRACE_MS).unref()
+      await closed
+    },
+  }
+}
+
+/** Listens on 127.0.0.1 (any net server: HTTPS or plain TCP); port 0 picks a free one. Resolves with the port. */
+export async function listenOnLoopback(server: NetServer, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => reject(error)
+    server.once('error', onError)
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', onError)
+      resolve()
+    })
+  })
+  const address = server.address()
+  return typeof address === 'object' && address !== null ? address.port : port
+}
+
+/**
+ * Listens on the explicit port if given (failing if it is taken), else on the previous run's port when
+ * it is free, else on an ephemeral one. Resolves with the port.
+ */
+export async function listenPreferring(listener: { listen(port: number): Promise<number> }, explicit: number | undefined, previous: number | undefined): Promise<number> {
+  if (explicit !== undefined) return listener.listen(explicit)
+  if (previous !== undefined) {
+    try {
+      return await listener.listen(previous)
+    } catch (error) {
+      // Taken by another process, or privileged: not ours to have, so any free port will do.
+      const code = (error as NodeJS.ErrnoException).code
+      if (code !== 'EADDRINUSE' && code !== 'EACCES') throw error
+    }
+  }
+  return listener.listen(0)
+}
