@@ -26,5 +26,5 @@ export async function keyVaultFor(platform: Platform, environment: Environment):
       url: endpoint.url,
     }
   }
-  return { client: new SecretClient(config.url, await defaultAzureCredential(environment.tenantId), { retryOptions }), url: config.url }
+  return { client: new SecretClient(config.url, await defaultAzureCredential(environment), { retryOptions }), url: config.url }
 }

@@ -37,7 +37,7 @@ export async function serviceBusFor(platform: Platform, environment: Environment
     return { client: new ServiceBusAdministrationClient(connectionString, { retryOptions: RETRY }), namespace: config.namespace }
   }
   return {
-    client: new ServiceBusAdministrationClient(config.namespace, await defaultAzureCredential(environment.tenantId), { retryOptions: RETRY }),
+    client: new ServiceBusAdministrationClient(config.namespace, await defaultAzureCredential(environment), { retryOptions: RETRY }),
     namespace: config.namespace,
   }
 }

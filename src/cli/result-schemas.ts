@@ -156,6 +156,22 @@ export const resultSchemas = {
   'sandbox fault list': z.object({ faults: z.array(fault) }),
   'sandbox fault clear': z.object({ deleted: z.number().int() }),
   health: healthModel,
+  login: z.object({
+    environment: z.string(),
+    identity: z.string(),
+    checks: z.array(
+      z.object({
+        check: z.enum(['cluster', 'serviceBus', 'keyVault', 'database']),
+        region: z.string().nullable(),
+        target: z.string(),
+        status: z.enum(['ok', 'failed', 'skipped']),
+        detail: z.string(),
+        exitCode: z.number().int().nullable(),
+        hints: z.array(z.string()),
+        durationMs: z.number(),
+      }),
+    ),
+  }),
   history: z.object({
     environment: z.string(),
     component: z.string(),

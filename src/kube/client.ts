@@ -23,7 +23,7 @@ export async function connectRegion(platform: Platform, environment: Environment
   const target = clusterTarget(region)
   // Load the client while the sandbox is checked: both are on the path to an incident's first API write.
   const [k8s, sandbox] = await Promise.all([loadKubeClient(), target.type === 'sandbox' ? ensureSandbox(platform) : undefined])
-  const kubeConfig = new k8s.KubeConfig()
+  let kubeConfig = new k8s.KubeConfig()
   switch (target.type) {
     case 'sandbox': {
       kubeConfig.loadFromFile(sandbox!.kubeconfigPath)
@@ -39,12 +39,11 @@ export async function connectRegion(platform: Platform, environment: Environment
       kubeConfig.setCurrentContext(target.context)
       break
     }
-    case 'aks':
-      throw configError(`environment ${environment.name} region ${region.name} uses AKS coordinates, and AKS credentials are not built yet`, {
-        hints: [
-          `For now run \`az aks get-credentials -g ${target.resourceGroup} -n ${target.cluster}\` and use \`kubeContext: ${target.cluster}\` for this region in mkt.yaml.`,
-        ],
-      })
+    case 'aks': {
+      const { aksKubeConfig } = await import('../azure/aks.js')
+      kubeConfig = await aksKubeConfig(environment, region as Region & { aks: NonNullable<Region['aks']> })
+      break
+    }
   }
   return {
     kubeConfig,

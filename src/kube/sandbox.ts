@@ -21,7 +21,20 @@ export function podStartDelayFromEnv(): number | undefined {
 }
 
 /** Returns the running sandbox's state, starting it (detached) first when it is not running. */
-export async function ensureSandbox(platform: Platform, dataDir = defaultSandboxDir()): Promise<SandboxState> {
+const starting = new Map<string, Promise<SandboxState>>()
+
+/** Concurrent callers in one process (health, login) share one start. */
+export function ensureSandbox(platform: Platform, dataDir = defaultSandboxDir()): Promise<SandboxState> {
+  let pending = starting.get(dataDir)
+  if (!pending) {
+    pending = startOrReuse(platform, dataDir)
+    starting.set(dataDir, pending)
+    pending.catch(() => starting.delete(dataDir))
+  }
+  return pending
+}
+
+async function startOrReuse(platform: Platform, dataDir: string): Promise<SandboxState> {
   const state = await readSandboxState(dataDir)
   if (state && (await isSandboxRunning(state))) return state
   try {

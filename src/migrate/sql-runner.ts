@@ -45,7 +45,7 @@ export async function resolveDatabase(
 }
 
 /** The connection string kept in the environment's Key Vault (the secret the services read too). */
-async function connectionStringFromKeyVault(platform: Platform, environment: Environment, name: string): Promise<string> {
+export async function connectionStringFromKeyVault(platform: Platform, environment: Environment, name: string): Promise<string> {
   const { keyVaultFor } = await import('../azure/keyvault.js')
   const { client, url } = await keyVaultFor(platform, environment)
   try {

@@ -90,6 +90,16 @@ export const environmentSchema = z
     protected: z.boolean().default(false).describe('Changes need --yes or typing the environment name'),
     cloud: z.enum(['AzureCloud', 'AzureUSGovernment', 'AzureChinaCloud']).default('AzureCloud'),
     tenantId: z.string().optional(),
+    clientId: z.string().optional().describe('App registration / managed identity client id (workload and managed identity)'),
+    auth: z.enum(['default', 'cli', 'workload', 'managed', 'environment', 'device']).optional().describe('How to sign in to Azure (MKT_AUTH overrides)'),
+    endpoints: z
+      .object({
+        arm: z.string().url().optional().describe('Resource Manager URL (default: the cloud’s)'),
+        authorityHost: z.string().url().optional(),
+      })
+      .strict()
+      .optional()
+      .describe('Endpoint overrides for air-gapped or test setups (default: from the cloud)'),
     regions: z.array(regionSchema).min(1),
     serviceBus: z
       .object({ namespace: z.string().min(1).describe('Fully qualified namespace, like sb-mkt-prod.servicebus.windows.net') })

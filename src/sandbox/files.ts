@@ -25,6 +25,8 @@ export interface SandboxState {
     keyVault?: string
     /** The Service Bus administration API (ATOM/XML), `https://127.0.0.1:PORT` (servicebus/). */
     serviceBus?: string
+    /** Azure Resource Manager (AKS managedClusters get / list credentials), `https://127.0.0.1:PORT` (arm/). */
+    arm?: string
   }
   kubeconfigPath: string
 }

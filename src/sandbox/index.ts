@@ -11,6 +11,7 @@ import { seedStore } from './seed.js'
 import { FileStore } from './store.js'
 import { startSandboxPostgres } from './postgres.js'
 import { startKeyVault } from './keyvault/index.js'
+import { startArm } from './arm/index.js'
 import { startServiceBus } from './servicebus/server.js'
 import { LOCK_FILE, STATE_FILE, writePrivateFile, type SandboxState } from './files.js'
 import { listenPreferring } from './listener.js'
@@ -127,13 +128,16 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
   // The Service Bus administration API (ATOM/XML) on its own HTTPS listener; see servicebus/.
   const serviceBus = await startServiceBus({ dataDir, tls: { cert: credentials.serverCert, key: credentials.serverKey }, token: credentials.token, api: server, faultHook: () => server.apiFaultHook, now: () => clock.now(), log })
 
+  // Azure Resource Manager (AKS managedClusters: get, list credentials) on its own HTTPS listener; see arm/.
+  const arm = await startArm({ dataDir, credentials, kubernetesEndpoint: endpoint, api: server, faultHook: () => server.apiFaultHook, log })
+
   const state: SandboxState = {
     version: 1,
     pid: process.pid,
     instance: randomUUID(),
     startedAt: new Date().toISOString(),
     dataDir,
-    endpoints: { kubernetes: endpoint, postgres: postgres.url, keyVault: keyVault.url, serviceBus: serviceBus.endpoint },
+    endpoints: { kubernetes: endpoint, postgres: postgres.url, keyVault: keyVault.url, serviceBus: serviceBus.endpoint, arm: arm.url },
     kubeconfigPath,
   }
   await writePrivateFile(join(dataDir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`)
@@ -146,6 +150,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
       await postgres.stop()
       await keyVault.stop()
       await serviceBus.close()
+      await arm.stop()
       await server.close()
       await store.close()
       await removeOwnFile(join(dataDir, STATE_FILE), (text) => (JSON.parse(text) as SandboxState).instance === state.instance)

@@ -13,7 +13,7 @@ import type { SeedComponent } from './types.js'
 export type { SandboxState } from './files.js'
 export { LOG_FILE } from './files.js'
 /** Files a reset removes. CA, server certificate, token and kubeconfig stay, so kubeconfigs handed out keep working. */
-export const RESET_FILES = ['objects.json', 'objects.json.tmp', 'faults.json', 'faults.json.tmp', 'keyvault.json', 'keyvault.json.tmp', 'servicebus.json', 'servicebus.json.tmp']
+export const RESET_FILES = ['objects.json', 'objects.json.tmp', 'faults.json', 'faults.json.tmp', 'keyvault.json', 'keyvault.json.tmp', 'servicebus.json', 'servicebus.json.tmp', 'arm.json', 'arm.json.tmp']
 
 /** `MKT_SANDBOX_DIR`, else `$XDG_STATE_HOME/mkt/sandbox`, else `~/.local/state/mkt/sandbox`. */
 export function defaultSandboxDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -134,9 +134,14 @@ export async function startDetached(options: StartDetachedOptions): Promise<Sand
   const deadline = Date.now() + (options.timeoutMs ?? 20_000)
   while (Date.now() < deadline) {
     if (exitCode !== undefined) {
-      // Lost a start race against another process? Then that one is the sandbox.
+      // Lost a start race against another process? Then that one is the sandbox: wait for it to answer.
       const winner = await readSandboxState(dataDir)
       if (winner !== undefined && (await isSandboxRunning(winner))) return winner
+      const holder = await lockHolder(dataDir)
+      if (holder !== undefined && holder !== child.pid && isProcessAlive(holder)) {
+        await sleep(100)
+        continue
+      }
       throw new Error(`the sandbox exited during start-up (code ${exitCode}); ${logPath}:\n${await tail(logPath)}`)
     }
     const state = await readSandboxState(dataDir)

@@ -1,0 +1,18 @@
+// Where the environment's database listens, without logging in: for `mkt login`'s reachability check.
+// The sandbox's is read from its state (the PGlite front listens before the database starts).
+import { ensureSandbox } from '../kube/sandbox.js'
+import type { Environment, Platform } from '../platform/schema.js'
+import { connectionStringOf, databaseSource, parseConnectionString, targetOf } from './connection.js'
+import { connectionStringFromKeyVault } from './sql-runner.js'
+
+export async function resolveDatabaseAddress(platform: Platform, environment: Environment): Promise<{ host: string; port: number; source: string }> {
+  const source = databaseSource(environment, process.env)
+  if (source.kind === 'sandbox') {
+    const state = await ensureSandbox(platform)
+    const url = new URL((state.endpoints as { postgres?: string }).postgres ?? 'postgresql://127.0.0.1:5432')
+    return { host: url.hostname, port: Number(url.port || 5432), source: 'the embedded sandbox database' }
+  }
+  const text = source.kind === 'secret' ? await connectionStringFromKeyVault(platform, environment, source.name) : connectionStringOf(environment, source, process.env).text
+  const target = targetOf(parseConnectionString(text))
+  return { host: target.host, port: target.port, source: source.kind === 'secret' ? `Key Vault secret ${source.name}` : source.kind === 'env' ? `environment variable ${source.name}` : 'MKT_DATABASE_URL' }
+}

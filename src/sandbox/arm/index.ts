@@ -1,0 +1,107 @@
+// Starts the sandbox ARM endpoint: loads the control file arm.json (clusters marked missing or
+// forbidden), listens on 127.0.0.1 (the previous run's port when free), and registers the control
+// routes `GET|POST|DELETE /_sandbox/arm/clusters` on the Kubernetes listener's authenticated router.
+import { join } from 'node:path'
+import { badRequest } from '../errors.js'
+import { readFileIfPresent, writeFileDurably } from '../files.js'
+import { listenPreferring } from '../listener.js'
+import { kubeconfigFor } from '../tls.js'
+import type { ApiFaultHook, SandboxApi } from '../types.js'
+import { ClusterRegistry, parseArmDocument, parseClusterMark } from './clusters.js'
+import { ArmServer } from './server.js'
+
+/** The control file: clusters marked missing or forbidden (every other name exists). Removed by `mkt sandbox reset`. */
+export const ARM_FILE = 'arm.json'
+/** The listener's last port, kept across resets so the endpoint stays put (like the kubeconfig's). */
+export const ARM_PORT_FILE = 'arm.port'
+
+export interface StartArmOptions {
+  dataDir: string
+  /** The sandbox credentials: CA (for the kubeconfig), server certificate and key, and the bearer token. */
+  credentials: { caCert: string; serverCert: string; serverKey: string; token: string }
+  /** `https://127.0.0.1:<port>` of the Kubernetes API: the server of the kubeconfigs handed out. */
+  kubernetesEndpoint: string
+  /** The Kubernetes listener: the control routes are registered on it. */
+  api: SandboxApi
+  /** The current API fault hook (the Kubernetes listener's), applied to ARM requests too. */
+  faultHook?: () => ApiFaultHook | undefined
+  /** Explicit port; default: the previous run's if free, else an ephemeral one. */
+  port?: number
+  log?: (message: string) => void
+}
+
+export interface ArmHandle {
+  /** `https://127.0.0.1:<port>`: the `endpoint` option of `new ContainerServiceClient(…)`. */
+  url: string
+  clusters: ClusterRegistry
+  stop(): Promise<void>
+}
+
+async function loadRegistry(path: string): Promise<ClusterRegistry> {
+  const text = await readFileIfPresent(path)
+  if (text === undefined) return new ClusterRegistry()
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    throw new Error(`${path} is not valid JSON; remove it (or run mkt sandbox reset) to let every cluster exist`)
+  }
+  return new ClusterRegistry(parseArmDocument(json, path))
+}
+
+export async function startArm(options: StartArmOptions): Promise<ArmHandle> {
+  const log = options.log ?? (() => {})
+  const file = join(options.dataDir, ARM_FILE)
+  const portFile = join(options.dataDir, ARM_PORT_FILE)
+  const clusters = await loadRegistry(file)
+  const kubeconfig = kubeconfigFor(options.kubernetesEndpoint, options.credentials)
+
+  const server = new ArmServer({
+    clusters,
+    tls: { cert: options.credentials.serverCert, key: options.credentials.serverKey },
+    token: options.credentials.token,
+    kubeconfig: () => kubeconfig,
+    faultHook: options.faultHook,
+    log,
+  })
+  const previous = Number((await readFileIfPresent(portFile))?.trim())
+  const port = await listenPreferring(server, options.port, Number.isInteger(previous) && previous > 0 ? previous : undefined)
+  if (port !== previous) await writeFileDurably(portFile, `${port}\n`)
+
+  // Control-file writes one after the other (they share the temp file), each answered once durable.
+  let writing: Promise<void> = Promise.resolve()
+  const persist = (): Promise<void> => {
+    const snapshot = `${JSON.stringify(clusters.toDocument(), null, 2)}\n`
+    writing = writing.catch(() => {}).then(() => writeFileDurably(file, snapshot))
+    return writing
+  }
+  const describe = (): { clusters: { cluster: string; state: string }[] } => ({ clusters: clusters.list() })
+
+  options.api.registerSandboxRoute('GET', '/_sandbox/arm/clusters', () => ({ body: describe() }))
+  options.api.registerSandboxRoute('POST', '/_sandbox/arm/clusters', async (request) => {
+    let mark
+    try {
+      mark = parseClusterMark(request.json)
+    } catch (error) {
+      throw badRequest((error as Error).message)
+    }
+    if (clusters.set(mark.cluster, mark.state)) await persist()
+    log(`arm: cluster ${mark.cluster} marked ${mark.state}`)
+    return { body: { ...mark, ...describe() } }
+  })
+  options.api.registerSandboxRoute('DELETE', '/_sandbox/arm/clusters', async () => {
+    const deleted = clusters.clear()
+    if (deleted > 0) await persist()
+    return { body: { deleted } }
+  })
+  log(`sandbox ARM endpoint listening on ${server.url} (${clusters.list().length} clusters marked)`)
+
+  return {
+    url: server.url,
+    clusters,
+    async stop() {
+      await server.close()
+      await writing.catch(() => {})
+    },
+  }
+}

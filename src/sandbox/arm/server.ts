@@ -1,0 +1,266 @@
+// The sandbox ARM endpoint's HTTPS listener: the part of Azure Resource Manager mkt uses for AKS, as
+// @azure/arm-containerservice calls it (any api-version, any subscription and resource group):
+// managedClusters get and listClusterUserCredential / listClusterAdminCredential, behind a bearer
+// token check, with the sandbox's API fault hook applied. Which clusters exist is clusters.ts.
+import { randomUUID, timingSafeEqual } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createSandboxHttpsServer, type SandboxHttpsServer } from '../listener.js'
+import type { ApiFaultHook } from '../types.js'
+import type { ClusterRegistry } from './clusters.js'
+
+/** The identity ARM errors name (a fixed, obviously fake one: the sandbox has no Entra ID). */
+export const SANDBOX_CLIENT = 'mkt-sandbox-user'
+export const SANDBOX_OBJECT_ID = '00000000-0000-0000-0000-000000000001'
+export const SANDBOX_KUBERNETES_VERSION = '1.32.0'
+const RESOURCE_TYPE = 'Microsoft.ContainerService/managedClusters'
+
+export interface ArmServerOptions {
+  clusters: ClusterRegistry
+  /** PEM server certificate and key (the sandbox CA's, covering 127.0.0.1 and localhost). */
+  tls: { cert: string; key: string }
+  /** The only bearer token accepted (the sandbox token). */
+  token: string
+  /** The kubeconfig YAML handed out as every cluster's credentials (the sandbox's own). */
+  kubeconfig: () => string
+  /** The current API fault hook, if any (read on every request). */
+  faultHook?: () => ApiFaultHook | undefined
+  log: (message: string) => void
+}
+
+/** An ARM error: `{"error": {"code", "message"}}` with its HTTP status. */
+export class ArmError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message)
+  }
+
+  toBody(): { error: { code: string; message: string } } {
+    return { error: { code: this.code, message: this.message } }
+  }
+}
+
+interface Reply {
+  status: number
+  body?: unknown
+}
+
+/** A managed cluster addressed by the request path. */
+interface ClusterRef {
+  subscription: string
+  resourceGroup: string
+  name: string
+  /** `/subscriptions/…/managedClusters/{name}`: the resource id and the scope of authorization errors. */
+  id: string
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+export class ArmServer {
+  private readonly listener: SandboxHttpsServer
+  private readonly tokenBytes: Buffer
+
+  constructor(private readonly options: ArmServerOptions) {
+    this.tokenBytes = Buffer.from(options.token, 'utf8')
+    this.listener = createSandboxHttpsServer(options.tls, (req, res) => {
+      void this.handle(req, res)
+    })
+  }
+
+  /** Listens on 127.0.0.1; port 0 picks a free one. Resolves with the port. */
+  listen(port: number): Promise<number> {
+    return this.listener.listen(port)
+  }
+
+  get url(): string {
+    return this.listener.url
+  }
+
+  /** Stops listening and ends the connections; nothing to do if it never listened or already stopped. */
+  async close(): Promise<void> {
+    if (!this.listener.server.listening) return
+    await this.listener.close()
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET'
+    const url = new URL(req.url ?? '/', 'https://127.0.0.1')
+    // No route reads a body (the credential POSTs have none): discard whatever comes.
+    req.resume()
+    try {
+      this.authenticate(req)
+      if (await this.injectFault(req, res, url.pathname)) return
+      const reply = this.route(method, url)
+      if (method !== 'GET' || reply.status >= 400) this.options.log(`arm: ${method} ${url.pathname} -> ${reply.status}`)
+      send(res, reply.status, reply.body)
+    } catch (error) {
+      let failure: ArmError
+      if (error instanceof ArmError) failure = error
+      else {
+        this.options.log(`arm: internal error on ${method} ${url.pathname}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+        failure = new ArmError(500, 'InternalServerError', 'The sandbox ARM endpoint failed to handle the request; see the sandbox log.')
+      }
+      this.options.log(`arm: ${method} ${url.pathname} -> ${failure.status} ${failure.code}`)
+      if (res.headersSent) res.destroy()
+      else send(res, failure.status, failure.toBody(), failure.headers)
+    }
+  }
+
+  /** Throws the 401 ARM answers unless the request carries `Bearer <sandbox token>`. */
+  private authenticate(req: IncomingMessage): void {
+    const header = req.headers.authorization
+    const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header)
+    if (match !== null) {
+      const presented = Buffer.from(match[1]!, 'utf8')
+      if (presented.length === this.tokenBytes.length && timingSafeEqual(presented, this.tokenBytes)) return
+    }
+    const message = match === null ? "Authentication failed. The 'Authorization' header is missing or not a Bearer token." : 'The access token is invalid (the sandbox accepts only its own token).'
+    throw new ArmError(401, 'InvalidAuthenticationToken', message, {
+      'WWW-Authenticate': `Bearer authorization_uri="https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000", error="invalid_token", error_description="${message.replace(/"/g, "'")}"`,
+    })
+  }
+
+  /** The sandbox's API fault rules, applied to this listener's paths (`/subscriptions/**`). */
+  private async injectFault(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+    const hook = this.options.faultHook?.()
+    if (hook === undefined) return false
+    const decision = await hook.before({ method: req.method ?? 'GET', path })
+    if (decision === undefined) return false
+    if (decision.latencyMs !== undefined && decision.latencyMs > 0) await sleep(decision.latencyMs)
+    if (decision.drop) {
+      req.socket.destroy()
+      return true
+    }
+    if (decision.status === undefined) return false
+    const failure = faultError(decision.status)
+    send(res, failure.status, failure.toBody(), decision.retryAfter === undefined ? {} : { 'Retry-After': String(decision.retryAfter) })
+    return true
+  }
+
+  private route(method: string, url: URL): Reply {
+    if (!url.searchParams.get('api-version')) throw new ArmError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.')
+    const segments = url.pathname.split('/').slice(1).map(decodeSegment)
+    const [subscriptions, subscription, resourceGroups, resourceGroup, providers, namespace, type, name, action, extra] = segments
+    const matches =
+      subscriptions?.toLowerCase() === 'subscriptions' &&
+      resourceGroups?.toLowerCase() === 'resourcegroups' &&
+      providers?.toLowerCase() === 'providers' &&
+      namespace?.toLowerCase() === 'microsoft.containerservice' &&
+      type?.toLowerCase() === 'managedclusters' &&
+      !!subscription &&
+      !!resourceGroup &&
+      !!name &&
+      extra === undefined
+    if (!matches) {
+      throw new ArmError(404, 'InvalidResourceType', `The sandbox ARM endpoint serves only ${RESOURCE_TYPE} get, listClusterUserCredential and listClusterAdminCredential; not '${url.pathname}'.`)
+    }
+    const ref: ClusterRef = {
+      subscription,
+      resourceGroup,
+      name,
+      id: `/subscriptions/${subscription}/resourceGroups/${resourceGroup}/providers/${RESOURCE_TYPE}/${name}`,
+    }
+    if (action === undefined) {
+      if (method !== 'GET') throw methodNotAllowed(method, ref.id)
+      this.check(ref, `${RESOURCE_TYPE}/read`)
+      return { status: 200, body: managedCluster(ref) }
+    }
+    const credentialKind = { listclusterusercredential: 'clusterUser', listclusteradmincredential: 'clusterAdmin' }[action.toLowerCase()]
+    if (credentialKind === undefined) throw new ArmError(404, 'InvalidResourceType', `The sandbox ARM endpoint does not serve '${action}' on ${RESOURCE_TYPE}.`)
+    if (method !== 'POST') throw methodNotAllowed(method, `${ref.id}/${action}`)
+    this.check(ref, `${RESOURCE_TYPE}/${credentialKind === 'clusterUser' ? 'listClusterUserCredential' : 'listClusterAdminCredential'}/action`)
+    return { status: 200, body: { kubeconfigs: [{ name: credentialKind, value: Buffer.from(this.options.kubeconfig(), 'utf8').toString('base64') }] } }
+  }
+
+  /** Throws 404 for a cluster marked missing, 403 for one marked forbidden. */
+  private check(ref: ClusterRef, action: string): void {
+    const state = this.options.clusters.stateOf(ref.name)
+    if (state === 'missing') {
+      throw new ArmError(404, 'ResourceNotFound', `The Resource '${RESOURCE_TYPE}/${ref.name}' under resource group '${ref.resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`)
+    }
+    if (state === 'forbidden') {
+      throw new ArmError(
+        403,
+        'AuthorizationFailed',
+        `The client '${SANDBOX_CLIENT}' with object id '${SANDBOX_OBJECT_ID}' does not have authorization to perform action '${action}' over scope '${ref.id}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+      )
+    }
+  }
+}
+
+/** A plausible managedCluster resource: local accounts with Kubernetes RBAC, no Entra ID (aadProfile null). */
+function managedCluster(ref: ClusterRef): Record<string, unknown> {
+  return {
+    id: ref.id,
+    location: 'local',
+    name: ref.name,
+    type: RESOURCE_TYPE,
+    tags: {},
+    sku: { name: 'Base', tier: 'Free' },
+    identity: { type: 'SystemAssigned', principalId: SANDBOX_OBJECT_ID, tenantId: '00000000-0000-0000-0000-000000000000' },
+    properties: {
+      provisioningState: 'Succeeded',
+      powerState: { code: 'Running' },
+      kubernetesVersion: SANDBOX_KUBERNETES_VERSION,
+      currentKubernetesVersion: SANDBOX_KUBERNETES_VERSION,
+      dnsPrefix: `${ref.name}-dns`,
+      fqdn: '127.0.0.1',
+      agentPoolProfiles: [
+        {
+          name: 'nodepool1',
+          count: 1,
+          vmSize: 'Standard_D2s_v3',
+          osDiskSizeGB: 128,
+          osType: 'Linux',
+          osSKU: 'Ubuntu',
+          type: 'VirtualMachineScaleSets',
+          mode: 'System',
+          maxPods: 110,
+          provisioningState: 'Succeeded',
+          powerState: { code: 'Running' },
+          orchestratorVersion: SANDBOX_KUBERNETES_VERSION,
+          currentOrchestratorVersion: SANDBOX_KUBERNETES_VERSION,
+        },
+      ],
+      nodeResourceGroup: `MC_${ref.resourceGroup}_${ref.name}_local`,
+      enableRBAC: true,
+      aadProfile: null,
+      disableLocalAccounts: false,
+      supportPlan: 'KubernetesOfficial',
+      networkProfile: { networkPlugin: 'kubenet', podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/16', dnsServiceIP: '10.96.0.10', outboundType: 'loadBalancer', loadBalancerSku: 'standard' },
+    },
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const requestId = randomUUID()
+  const common = { 'Cache-Control': 'no-cache', 'x-ms-request-id': requestId, 'x-ms-correlation-request-id': requestId, ...headers }
+  if (body === undefined) {
+    res.writeHead(status, { ...common, 'Content-Length': '0' })
+    res.end()
+    return
+  }
+  const payload = Buffer.from(JSON.stringify(body), 'utf8')
+  res.writeHead(status, { ...common, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(payload.length) })
+  res.end(payload)
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    throw new ArmError(400, 'InvalidRequestUri', 'The request URI is not valid.')
+  }
+}
+
+const methodNotAllowed = (method: string, path: string): ArmError => new ArmError(405, 'MethodNotAllowed', `The requested resource does not support http method '${method}' (${path}).`)
+
+/** The error an injected fault answers with, shaped like ARM's. */
+function faultError(status: number): ArmError {
+  if (status === 429) return new ArmError(429, 'TooManyRequests', 'The request was throttled (fault injected by the mkt sandbox).')
+  if (status === 503) return new ArmError(503, 'ServiceUnavailable', 'The service is temporarily unavailable (fault injected by the mkt sandbox).')
+  return new ArmError(status, 'InternalServerError', `Injected fault (HTTP ${status}).`)
+}

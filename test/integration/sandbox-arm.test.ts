@@ -1,0 +1,236 @@
+// The sandbox ARM endpoint driven by the REAL ContainerServiceClient (@azure/arm-containerservice
+// 25.3.0) over HTTPS: managedClusters get, listClusterUserCredentials → a kubeconfig that
+// @kubernetes/client-node uses against the sandbox, admin credentials, 404/403 from the control
+// routes, 401 for a wrong token, API faults, and the port and control file across a restart.
+import { readFile, rm } from 'node:fs/promises'
+import { request } from 'node:https'
+import { join } from 'node:path'
+import { ContainerServiceClient, RestError, type ContainerServiceClientOptionalParams } from '@azure/arm-containerservice'
+import { AppsV1Api, KubeConfig } from '@kubernetes/client-node'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { SandboxState } from '../../src/sandbox/files.js'
+import { ARM_FILE, ARM_PORT_FILE } from '../../src/sandbox/arm/index.js'
+import { makeTempDir, raw, startTestSandbox, type TestSandbox } from './sandbox-helpers.js'
+
+type Credential = ConstructorParameters<typeof ContainerServiceClient>[0]
+type Scopes = Parameters<Credential['getToken']>[0]
+
+const SUBSCRIPTION = '11111111-2222-3333-4444-555555555555'
+const RG = 'rg-marketplace-dev'
+
+/** A static credential handing out `token`, recording the scopes the SDK asked for. */
+function staticCredential(token: string): Credential & { scopes: Scopes[] } {
+  const scopes: Scopes[] = []
+  return {
+    scopes,
+    async getToken(requested: Scopes) {
+      scopes.push(requested)
+      return { token, expiresOnTimestamp: Date.now() + 3600_000 }
+    },
+  }
+}
+
+/** The client exactly as the README documents it. */
+function armClient(endpoint: string, token: string, caCert: string, subscription = SUBSCRIPTION): { client: ContainerServiceClient; credential: ReturnType<typeof staticCredential> } {
+  const credential = staticCredential(token)
+  const options: ContainerServiceClientOptionalParams = { endpoint, tlsOptions: { ca: caCert }, retryOptions: { maxRetries: 0 } }
+  return { client: new ContainerServiceClient(credential, subscription, options), credential }
+}
+
+async function stateOf(dir: string): Promise<SandboxState> {
+  return JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as SandboxState
+}
+
+async function restErrorOf(promise: Promise<unknown>): Promise<RestError> {
+  try {
+    await promise
+  } catch (error) {
+    expect(error).toBeInstanceOf(RestError)
+    return error as RestError
+  }
+  throw new Error('expected the call to fail')
+}
+
+/** A raw HTTPS request to the ARM listener. */
+function armRaw(url: string, caCert: string, method: string, path: string, token?: string): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = token === undefined ? {} : { Authorization: `Bearer ${token}` }
+    const req = request(`${url}${path}`, { method, headers, ca: caCert }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+describe('sandbox ARM endpoint with the real ContainerServiceClient', () => {
+  let dir: string
+  let sandbox: TestSandbox
+  let armUrl: string
+
+  beforeAll(async () => {
+    dir = await makeTempDir('mkt-sandbox-arm-')
+    sandbox = await startTestSandbox(
+      {
+        controllers: true,
+        podStartDelayMs: 50,
+        seed: [
+          { name: 'marketplace-catalog-service', kind: 'service', port: 8080, image: 'marketplace/catalog-service:1.0.0' },
+          { name: 'marketplace-order-worker', kind: 'worker', port: 8080, image: 'marketplace/order-worker:1.0.0' },
+        ],
+      },
+      dir,
+    )
+    armUrl = (await stateOf(dir)).endpoints.arm!
+  })
+
+  afterAll(async () => {
+    await sandbox?.stop()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('advertises https://127.0.0.1:<port> in state.json, apart from the Kubernetes API', () => {
+    expect(armUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/)
+    expect(armUrl).not.toBe(sandbox.handle.endpoints.kubernetes)
+  })
+
+  it('gets a managed cluster (any subscription, resource group and name), asking for the ARM scope', async () => {
+    const { client, credential } = armClient(armUrl, sandbox.handle.token, sandbox.caCert)
+    const cluster = await client.managedClusters.get(RG, 'aks-marketplace-dev-weu')
+    expect(cluster.id).toBe(`/subscriptions/${SUBSCRIPTION}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/aks-marketplace-dev-weu`)
+    expect(cluster.name).toBe('aks-marketplace-dev-weu')
+    expect(cluster.location).toBe('local')
+    expect(cluster.type).toBe('Microsoft.ContainerService/managedClusters')
+    // The SDK flattens `properties`.
+    expect(cluster.provisioningState).toBe('Succeeded')
+    expect(cluster.powerState?.code).toBe('Running')
+    expect(cluster.kubernetesVersion).toBe('1.32.0')
+    expect(cluster.fqdn).toBe('127.0.0.1')
+    expect(cluster.enableRbac).toBe(true)
+    expect(cluster.aadProfile).toBeNull()
+    expect(cluster.disableLocalAccounts).toBe(false)
+    expect(cluster.agentPoolProfiles?.[0]).toMatchObject({ name: 'nodepool1', count: 1, mode: 'System' })
+    expect(credential.scopes).toContainEqual(['https://management.azure.com/.default'])
+
+    const other = armClient(armUrl, sandbox.handle.token, sandbox.caCert, 'another-subscription').client
+    expect((await other.managedClusters.get('another-rg', 'x')).id).toBe('/subscriptions/another-subscription/resourceGroups/another-rg/providers/Microsoft.ContainerService/managedClusters/x')
+  })
+
+  it('lists user credentials: a kubeconfig that @kubernetes/client-node uses to list the seeded deployments', async () => {
+    const { client } = armClient(armUrl, sandbox.handle.token, sandbox.caCert)
+    const result = await client.managedClusters.listClusterUserCredentials(RG, 'aks-marketplace-dev-weu')
+    expect(result.kubeconfigs).toHaveLength(1)
+    expect(result.kubeconfigs![0]!.name).toBe('clusterUser')
+    // The SDK decodes the base64 value into bytes.
+    const yaml = Buffer.from(result.kubeconfigs![0]!.value!).toString('utf8')
+    expect(yaml).toBe(await readFile(sandbox.handle.kubeconfigPath, 'utf8'))
+
+    const kc = new KubeConfig()
+    kc.loadFromString(yaml)
+    expect(kc.getCurrentCluster()?.server).toBe(sandbox.handle.endpoints.kubernetes)
+    const deployments = await kc.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: 'marketplace' })
+    expect(deployments.items.map((d) => d.metadata?.name).sort()).toEqual(['marketplace-catalog-service', 'marketplace-order-worker'])
+  })
+
+  it('lists admin credentials (clusterAdmin) with the same kubeconfig', async () => {
+    const { client } = armClient(armUrl, sandbox.handle.token, sandbox.caCert)
+    const result = await client.managedClusters.listClusterAdminCredentials(RG, 'aks-marketplace-dev-weu')
+    expect(result.kubeconfigs?.[0]?.name).toBe('clusterAdmin')
+    expect(Buffer.from(result.kubeconfigs![0]!.value!).toString('utf8')).toBe(await readFile(sandbox.handle.kubeconfigPath, 'utf8'))
+  })
+
+  it('answers 404 ResourceNotFound for a cluster marked missing and 403 AuthorizationFailed for one marked forbidden', async () => {
+    const { client } = armClient(armUrl, sandbox.handle.token, sandbox.caCert)
+    expect((await raw(sandbox, 'POST', '/_sandbox/arm/clusters', { body: { cluster: 'aks-gone', state: 'missing' } })).status).toBe(200)
+    expect((await raw(sandbox, 'POST', '/_sandbox/arm/clusters', { body: { cluster: 'aks-locked', state: 'forbidden' } })).status).toBe(200)
+    expect((await raw(sandbox, 'GET', '/_sandbox/arm/clusters')).json()).toEqual({
+      clusters: [
+        { cluster: 'aks-gone', state: 'missing' },
+        { cluster: 'aks-locked', state: 'forbidden' },
+      ],
+    })
+
+    const missing = await restErrorOf(client.managedClusters.get(RG, 'aks-gone'))
+    expect(missing.statusCode).toBe(404)
+    expect(missing.code).toBe('ResourceNotFound')
+    expect(missing.message).toContain(`The Resource 'Microsoft.ContainerService/managedClusters/aks-gone' under resource group '${RG}' was not found.`)
+    expect((await restErrorOf(client.managedClusters.listClusterUserCredentials(RG, 'AKS-GONE'))).statusCode).toBe(404)
+
+    const forbidden = await restErrorOf(client.managedClusters.listClusterUserCredentials(RG, 'aks-locked'))
+    expect(forbidden.statusCode).toBe(403)
+    expect(forbidden.code).toBe('AuthorizationFailed')
+    expect(forbidden.message).toContain("does not have authorization to perform action 'Microsoft.ContainerService/managedClusters/listClusterUserCredential/action'")
+    expect(forbidden.message).toContain(`over scope '/subscriptions/${SUBSCRIPTION}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/aks-locked'`)
+    expect((await restErrorOf(client.managedClusters.get(RG, 'aks-locked'))).statusCode).toBe(403)
+
+    // Persisted in the control file; `ok` removes the mark.
+    expect(JSON.parse(await readFile(join(dir, ARM_FILE), 'utf8'))).toEqual({ clusters: { 'aks-gone': 'missing', 'aks-locked': 'forbidden' } })
+    expect((await raw(sandbox, 'POST', '/_sandbox/arm/clusters', { body: { cluster: 'aks-gone', state: 'ok' } })).status).toBe(200)
+    expect((await client.managedClusters.get(RG, 'aks-gone')).name).toBe('aks-gone')
+    expect(JSON.parse(await readFile(join(dir, ARM_FILE), 'utf8'))).toEqual({ clusters: { 'aks-locked': 'forbidden' } })
+  })
+
+  it('validates control requests (400 Status) and requires the token', async () => {
+    expect((await raw(sandbox, 'POST', '/_sandbox/arm/clusters', { body: { cluster: 'x', state: 'gone' } })).status).toBe(400)
+    expect((await raw(sandbox, 'POST', '/_sandbox/arm/clusters', { body: { cluster: '-bad-', state: 'missing' } })).status).toBe(400)
+    expect((await raw(sandbox, 'GET', '/_sandbox/arm/clusters', { token: null })).status).toBe(401)
+  })
+
+  it('answers 401 InvalidAuthenticationToken for a wrong or missing token', async () => {
+    const { client } = armClient(armUrl, 'not-the-sandbox-token', sandbox.caCert)
+    const error = await restErrorOf(client.managedClusters.get(RG, 'aks-marketplace-dev-weu'))
+    expect(error.statusCode).toBe(401)
+    expect(error.code).toBe('InvalidAuthenticationToken')
+
+    const path = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/c?api-version=2026-04-01`
+    const anonymous = await armRaw(armUrl, sandbox.caCert, 'GET', path)
+    expect(anonymous.status).toBe(401)
+    expect(JSON.parse(anonymous.body)).toMatchObject({ error: { code: 'InvalidAuthenticationToken' } })
+  })
+
+  it('accepts any api-version, refuses a missing one and unknown paths with ARM error JSON', async () => {
+    const base = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/c`
+    expect((await armRaw(armUrl, sandbox.caCert, 'GET', `${base}?api-version=2019-08-01`, sandbox.handle.token)).status).toBe(200)
+    expect((await armRaw(armUrl, sandbox.caCert, 'POST', `${base}/listClusterUserCredential?api-version=1999-01-01&server-fqdn=public`, sandbox.handle.token)).status).toBe(200)
+    const noVersion = await armRaw(armUrl, sandbox.caCert, 'GET', base, sandbox.handle.token)
+    expect(noVersion.status).toBe(400)
+    expect(JSON.parse(noVersion.body)).toMatchObject({ error: { code: 'MissingApiVersionParameter' } })
+    const unknown = await armRaw(armUrl, sandbox.caCert, 'GET', `/subscriptions/${SUBSCRIPTION}/resourceGroups/${RG}/providers/Microsoft.Web/sites/x?api-version=1`, sandbox.handle.token)
+    expect(unknown.status).toBe(404)
+    expect(JSON.parse(unknown.body)).toMatchObject({ error: { code: 'InvalidResourceType' } })
+    expect((await armRaw(armUrl, sandbox.caCert, 'DELETE', `${base}?api-version=1`, sandbox.handle.token)).status).toBe(405)
+  })
+
+  it('applies the API fault rules: latency and an injected 503', async () => {
+    const { client } = armClient(armUrl, sandbox.handle.token, sandbox.caCert)
+    const add = await raw(sandbox, 'POST', '/_sandbox/faults', { body: { id: 'arm-slow', pathPattern: '/subscriptions/**/managedClusters/slow', latencyMs: 300 } })
+    expect(add.status).toBe(201)
+    expect((await raw(sandbox, 'POST', '/_sandbox/faults', { body: { id: 'arm-down', pathPattern: '/subscriptions/**/managedClusters/down/**', status: 503, retryAfterSeconds: 1 } })).status).toBe(201)
+    try {
+      const started = Date.now()
+      await client.managedClusters.get(RG, 'slow')
+      expect(Date.now() - started).toBeGreaterThanOrEqual(280)
+      const error = await restErrorOf(client.managedClusters.listClusterUserCredentials(RG, 'down'))
+      expect(error.statusCode).toBe(503)
+      expect(error.code).toBe('ServiceUnavailable')
+      expect((await client.managedClusters.get(RG, 'down')).name).toBe('down')
+    } finally {
+      await raw(sandbox, 'DELETE', '/_sandbox/faults')
+    }
+  })
+
+  it('keeps its port and the control file across a restart', async () => {
+    const port = Number(new URL(armUrl).port)
+    expect(Number((await readFile(join(dir, ARM_PORT_FILE), 'utf8')).trim())).toBe(port)
+    await sandbox.handle.stop()
+    sandbox = await startTestSandbox({}, dir)
+    expect((await stateOf(dir)).endpoints.arm).toBe(armUrl)
+    const { client } = armClient(armUrl, sandbox.handle.token, sandbox.caCert)
+    expect((await restErrorOf(client.managedClusters.get(RG, 'aks-locked'))).statusCode).toBe(403)
+    expect((await raw(sandbox, 'DELETE', '/_sandbox/arm/clusters')).json()).toEqual({ deleted: 1 })
+    expect((await client.managedClusters.get(RG, 'aks-locked')).name).toBe('aks-locked')
+  })
+})
