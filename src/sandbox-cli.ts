@@ -11,7 +11,7 @@ export interface SandboxStatus {
   pid: number | null
   startedAt: string | null
   uptimeSeconds: number | null
-  endpoints: { kubernetes: string; serviceBus?: string; keyVault?: string; postgres?: string } | null
+  endpoints: { kubernetes: string; serviceBus?: string; keyVault?: string; arm?: string; postgres?: string } | null
   kubeconfig: string
   objects: Record<string, number>
   log: string

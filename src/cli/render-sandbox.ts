@@ -12,6 +12,7 @@ export function renderSandboxStatus(status: SandboxStatus): string {
     ['kubernetes', status.endpoints?.kubernetes ?? '-'],
     ...(status.endpoints?.serviceBus ? [['service bus', status.endpoints.serviceBus] as [string, string]] : []),
     ...(status.endpoints?.keyVault ? [['key vault', status.endpoints.keyVault] as [string, string]] : []),
+    ...(status.endpoints?.arm ? [['azure rm', status.endpoints.arm] as [string, string]] : []),
     ...(status.endpoints?.postgres ? [['postgres', `${status.endpoints.postgres} (PGlite, starts on first use)`] as [string, string]] : []),
     ['kubeconfig', status.kubeconfig],
     ['objects', objects || '-'],

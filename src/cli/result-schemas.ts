@@ -45,6 +45,7 @@ const sandboxStatus = z.object({
       kubernetes: z.string(),
       serviceBus: z.string().optional().describe('Service Bus administration (ATOM) endpoint'),
       keyVault: z.string().optional().describe('Key Vault secrets endpoint'),
+      arm: z.string().optional().describe('Azure Resource Manager endpoint (managedClusters)'),
       postgres: z.string().optional().describe('The embedded PostgreSQL (PGlite); starts on first use'),
     })
     .nullable(),
