@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer, type Server } from 'node:https'
 import type { Server as NetServer, Socket } from 'node:net'
+import { readFileIfPresent } from './files.js'
 
 /** How long close() lets active connections finish before it destroys them. */
 const CLOSE_GRACE_MS = 200
@@ -91,4 +92,10 @@ export async function listenPreferring(listener: { listen(port: number): Promise
     }
   }
   return listener.listen(0)
+}
+
+/** The port a listener used last time, from its port file, when that is a valid port (else undefined). */
+export async function previousPortFrom(file: string): Promise<number | undefined> {
+  const previous = Number((await readFileIfPresent(file))?.trim())
+  return Number.isInteger(previous) && previous > 0 && previous < 65536 ? previous : undefined
 }

@@ -4,7 +4,7 @@
 import { join } from 'node:path'
 import { badRequest } from '../errors.js'
 import { readFileIfPresent, writeFileDurably } from '../files.js'
-import { listenPreferring } from '../listener.js'
+import { listenPreferring, previousPortFrom } from '../listener.js'
 import { kubeconfigFor } from '../tls.js'
 import type { ApiFaultHook, SandboxApi } from '../types.js'
 import { ClusterRegistry, parseArmDocument, parseClusterMark } from './clusters.js'
@@ -64,8 +64,8 @@ export async function startArm(options: StartArmOptions): Promise<ArmHandle> {
     faultHook: options.faultHook,
     log,
   })
-  const previous = Number((await readFileIfPresent(portFile))?.trim())
-  const port = await listenPreferring(server, options.port, Number.isInteger(previous) && previous > 0 ? previous : undefined)
+  const previous = await previousPortFrom(portFile)
+  const port = await listenPreferring(server, options.port, previous)
   if (port !== previous) await writeFileDurably(portFile, `${port}\n`)
 
   // Control-file writes one after the other (they share the temp file), each answered once durable.

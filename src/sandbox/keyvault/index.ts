@@ -3,7 +3,7 @@
 // `GET /_sandbox/keyvault/stats` on the Kubernetes listener's authenticated /_sandbox/ router.
 import { join } from 'node:path'
 import { readFileIfPresent, writeFileDurably } from '../files.js'
-import { listenPreferring } from '../listener.js'
+import { listenPreferring, previousPortFrom } from '../listener.js'
 import type { ApiFaultHook, Clock, SandboxApi } from '../types.js'
 import { KeyVaultServer } from './server.js'
 import { parseDocument, SecretStore, type KeyVaultDocument } from './store.js'
@@ -100,8 +100,8 @@ export async function startKeyVault(options: StartKeyVaultOptions): Promise<KeyV
     faultHook: options.faultHook,
     log,
   })
-  const previous = Number((await readFileIfPresent(portFile))?.trim())
-  const port = await listenPreferring(server, options.port, Number.isInteger(previous) && previous > 0 ? previous : undefined)
+  const previous = await previousPortFrom(portFile)
+  const port = await listenPreferring(server, options.port, previous)
   if (port !== previous) await writeFileDurably(portFile, `${port}\n`)
 
   options.api.registerSandboxRoute('GET', '/_sandbox/keyvault/stats', () => ({ body: { ...store.stats } }))
