@@ -84,6 +84,18 @@ describe('Azure environments', () => {
     expect(await control('POST', '/_sandbox/arm/clusters', { cluster: 'aks-marketplace-test', state: 'ok' })).toBe(200)
   })
 
+  it('an Entra ID (AAD) cluster: mkt mints the Kubernetes token itself instead of running kubelogin', async () => {
+    expect(await control('POST', '/_sandbox/arm/clusters', { cluster: 'aks-marketplace-test', state: 'aad' })).toBe(200)
+    try {
+      // The kubeconfig from ARM now has a kubelogin exec user and no token; there is no kubelogin on this machine.
+      const run = await mkt('history', 'catalog', '--env', 'sandbox-azure', '--json')
+      expect(run.exitCode, run.stdout + run.stderr).toBe(0)
+      expect((parseEnvelope(run).result as { regions: Array<{ revisions: unknown[] }> }).regions[0]!.revisions.length).toBeGreaterThan(0)
+    } finally {
+      await control('POST', '/_sandbox/arm/clusters', { cluster: 'aks-marketplace-test', state: 'ok' })
+    }
+  })
+
   it('an unreachable ARM endpoint exits 69, naming it (bounded retries: about a second here)', async () => {
     const run = await mkt('login', '--env', 'azure-unreachable', '--json')
     expect(run.exitCode).toBe(69)

@@ -2,9 +2,9 @@
 // route marked `missing` (404 ResourceNotFound) or `forbidden` (403 AuthorizationFailed). Names are
 // matched case-insensitively, as ARM does. The marks are the control file arm.json.
 
-export type ClusterState = 'ok' | 'missing' | 'forbidden'
+export type ClusterState = 'ok' | 'missing' | 'forbidden' | 'aad'
 
-export const CLUSTER_STATES: readonly ClusterState[] = ['ok', 'missing', 'forbidden']
+export const CLUSTER_STATES: readonly ClusterState[] = ['ok', 'missing', 'forbidden', 'aad']
 
 /** arm.json: `{"clusters": {"<name>": "missing" | "forbidden"}}` (names as first marked). */
 export interface ArmDocument {
@@ -54,7 +54,7 @@ export class ClusterRegistry {
 
 /** A control request body `{cluster, state}`; throws an Error with the reason when invalid. */
 export function parseClusterMark(body: unknown): { cluster: string; state: ClusterState } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('expected a JSON object {"cluster": "<name>", "state": "ok"|"missing"|"forbidden"}')
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('expected a JSON object {"cluster": "<name>", "state": "ok"|"missing"|"forbidden"|"aad"}')
   const { cluster, state } = body as { cluster?: unknown; state?: unknown }
   if (typeof cluster !== 'string' || !CLUSTER_NAME.test(cluster)) throw new Error('cluster must be an AKS cluster name (1-63 letters, digits, "-" or "_", starting and ending with a letter or digit)')
   if (typeof state !== 'string' || !(CLUSTER_STATES as readonly string[]).includes(state)) throw new Error(`state must be one of ${CLUSTER_STATES.join(', ')}`)

@@ -2,6 +2,7 @@
 // @azure/arm-containerservice calls it (any api-version, any subscription and resource group):
 // managedClusters get and listClusterUserCredential / listClusterAdminCredential, behind a bearer
 // token check, with the sandbox's API fault hook applied. Which clusters exist is clusters.ts.
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { randomUUID, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createSandboxHttpsServer, type SandboxHttpsServer } from '../listener.js'
@@ -166,13 +167,15 @@ export class ArmServer {
     if (action === undefined) {
       if (method !== 'GET') throw methodNotAllowed(method, ref.id)
       this.check(ref, `${RESOURCE_TYPE}/read`)
-      return { status: 200, body: managedCluster(ref) }
+      return { status: 200, body: managedCluster(ref, this.options.clusters.stateOf(ref.name) === 'aad') }
     }
     const credentialKind = { listclusterusercredential: 'clusterUser', listclusteradmincredential: 'clusterAdmin' }[action.toLowerCase()]
     if (credentialKind === undefined) throw new ArmError(404, 'InvalidResourceType', `The sandbox ARM endpoint does not serve '${action}' on ${RESOURCE_TYPE}.`)
     if (method !== 'POST') throw methodNotAllowed(method, `${ref.id}/${action}`)
     this.check(ref, `${RESOURCE_TYPE}/${credentialKind === 'clusterUser' ? 'listClusterUserCredential' : 'listClusterAdminCredential'}/action`)
-    return { status: 200, body: { kubeconfigs: [{ name: credentialKind, value: Buffer.from(this.options.kubeconfig(), 'utf8').toString('base64') }] } }
+    // An Entra ID (AAD) cluster's user kubeconfig carries no token: its user runs kubelogin, like real AKS.
+    const kubeconfig = this.options.clusters.stateOf(ref.name) === 'aad' && credentialKind === 'clusterUser' ? withKubeloginUser(this.options.kubeconfig()) : this.options.kubeconfig()
+    return { status: 200, body: { kubeconfigs: [{ name: credentialKind, value: Buffer.from(kubeconfig, 'utf8').toString('base64') }] } }
   }
 
   /** Throws 404 for a cluster marked missing, 403 for one marked forbidden. */
@@ -191,8 +194,28 @@ export class ArmServer {
   }
 }
 
-/** A plausible managedCluster resource: local accounts with Kubernetes RBAC, no Entra ID (aadProfile null). */
-function managedCluster(ref: ClusterRef): Record<string, unknown> {
+/** The AKS AAD server application id (the audience kubelogin asks tokens for). */
+const AKS_AAD_SERVER_ID = '6dae42f8-4368-4678-94ff-3960e28e3630'
+
+/** The kubeconfig with its users' tokens replaced by the kubelogin exec plugin AKS hands out for AAD clusters. */
+function withKubeloginUser(kubeconfig: string): string {
+  const document = parseYaml(kubeconfig) as { users?: Array<{ name: string; user: Record<string, unknown> }> }
+  for (const user of document.users ?? []) {
+    user.user = {
+      exec: {
+        apiVersion: 'client.authentication.k8s.io/v1beta1',
+        command: 'kubelogin',
+        args: ['get-token', '--login', 'devicecode', '--server-id', AKS_AAD_SERVER_ID, '--client-id', '80faf920-1908-4b52-b5ef-a8e7bedfc67a', '--tenant-id', '00000000-0000-0000-0000-000000000000'],
+        interactiveMode: 'IfAvailable',
+        provideClusterInfo: false,
+      },
+    }
+  }
+  return stringifyYaml(document)
+}
+
+/** A plausible managedCluster resource: local accounts with Kubernetes RBAC; Entra ID (aadProfile) when marked `aad`. */
+function managedCluster(ref: ClusterRef, aad = false): Record<string, unknown> {
   return {
     id: ref.id,
     location: 'local',
@@ -227,7 +250,7 @@ function managedCluster(ref: ClusterRef): Record<string, unknown> {
       ],
       nodeResourceGroup: `MC_${ref.resourceGroup}_${ref.name}_local`,
       enableRBAC: true,
-      aadProfile: null,
+      aadProfile: aad ? { managed: true, enableAzureRBAC: true, tenantID: '00000000-0000-0000-0000-000000000000' } : null,
       disableLocalAccounts: false,
       supportPlan: 'KubernetesOfficial',
       networkProfile: { networkPlugin: 'kubenet', podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/16', dnsServiceIP: '10.96.0.10', outboundType: 'loadBalancer', loadBalancerSku: 'standard' },
