@@ -16,11 +16,10 @@ import { startServiceBus } from './servicebus/server.js'
 import { LOCK_FILE, STATE_FILE, writePrivateFile, type SandboxState } from './files.js'
 import { listenPreferring } from './listener.js'
 import { ensureCredentials, previousPort, writeKubeconfig } from './tls.js'
-import type { ControllersHandle, SandboxApi, SeedComponent } from './types.js'
+import type { ApiFaultHook, ControllersHandle, SandboxApi, SeedComponent } from './types.js'
 
 export type { SeedComponent } from './types.js'
 export type { SandboxState } from './files.js'
-
 
 export interface StartSandboxOptions {
   dataDir: string
@@ -106,7 +105,8 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
     log(`seeded ${options.seed?.length ?? 0} components`)
   }
 
-  const server = new KubeApiServer({ store, clock, tls: { cert: credentials.serverCert, key: credentials.serverKey }, token: credentials.token, log, bookmarkIntervalMs: options.bookmarkIntervalMs })
+  const tls = { cert: credentials.serverCert, key: credentials.serverKey }
+  const server = new KubeApiServer({ store, clock, tls, token: credentials.token, log, bookmarkIntervalMs: options.bookmarkIntervalMs })
   const port = await listenPreferring(server, options.kubePort, await previousPort(dataDir))
   registerClockRoutes(server, clock)
   const endpoint = `https://127.0.0.1:${port}`
@@ -122,14 +122,18 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
   // The database (PGlite) listens now but starts on first use: see postgres.ts.
   const postgres = await startSandboxPostgres({ dataDir, api: server, log })
 
-  // The Key Vault secrets API on its own HTTPS listener (same CA and token); see keyvault/.
-  const keyVault = await startKeyVault({ dataDir, credentials, clock, api: server, faultHook: () => server.apiFaultHook, log })
+  // The other Azure endpoints, each on its own HTTPS listener (same CA and token), apply the
+  // Kubernetes listener's API fault hook (set by the controllers) to their requests too.
+  const faultHook = (): ApiFaultHook | undefined => server.apiFaultHook
 
-  // The Service Bus administration API (ATOM/XML) on its own HTTPS listener; see servicebus/.
-  const serviceBus = await startServiceBus({ dataDir, tls: { cert: credentials.serverCert, key: credentials.serverKey }, token: credentials.token, api: server, faultHook: () => server.apiFaultHook, now: () => clock.now(), log })
+  // The Key Vault secrets API; see keyvault/.
+  const keyVault = await startKeyVault({ dataDir, credentials, clock, api: server, faultHook, log })
 
-  // Azure Resource Manager (AKS managedClusters: get, list credentials) on its own HTTPS listener; see arm/.
-  const arm = await startArm({ dataDir, credentials, kubernetesEndpoint: endpoint, api: server, faultHook: () => server.apiFaultHook, log })
+  // The Service Bus administration API (ATOM/XML); see servicebus/.
+  const serviceBus = await startServiceBus({ dataDir, tls, token: credentials.token, api: server, faultHook, now: () => clock.now(), log })
+
+  // Azure Resource Manager (AKS managedClusters: get, list credentials); see arm/.
+  const arm = await startArm({ dataDir, credentials, kubernetesEndpoint: endpoint, api: server, faultHook, log })
 
   const state: SandboxState = {
     version: 1,

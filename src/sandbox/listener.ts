@@ -1,11 +1,13 @@
 // What the sandbox's HTTPS endpoints (the Kubernetes API in kube/, Key Vault in keyvault/, Service Bus
-// in servicebus/) share about listening: the server with its timeouts and connection tracking,
-// listening on the loopback, stopping without waiting for clients, and coming back on the previous
-// run's port so the URLs handed out (kubeconfig, connection strings) keep working.
+// in servicebus/, ARM in arm/) share about listening: the server with its timeouts and connection
+// tracking, listening on the loopback, stopping without waiting for clients, coming back on the
+// previous run's port so the URLs handed out (kubeconfig, connection strings) keep working, and the
+// API fault hook's latency and dropped connections.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer, type Server } from 'node:https'
 import type { Server as NetServer, Socket } from 'node:net'
-import { readFileIfPresent } from './files.js'
+import { readFileIfPresent, writeFileDurably } from './files.js'
+import type { ApiFaultDecision, ApiFaultHook, SandboxApi } from './types.js'
 
 /** How long close() lets active connections finish before it destroys them. */
 const CLOSE_GRACE_MS = 200
@@ -98,4 +100,44 @@ export async function listenPreferring(listener: { listen(port: number): Promise
 export async function previousPortFrom(file: string): Promise<number | undefined> {
   const previous = Number((await readFileIfPresent(file))?.trim())
   return Number.isInteger(previous) && previous > 0 && previous < 65536 ? previous : undefined
+}
+
+/** listenPreferring with the previous port kept in `portFile`, which is rewritten (durably) when the port changed. */
+export async function listenRemembering(listener: { listen(port: number): Promise<number> }, explicit: number | undefined, portFile: string): Promise<number> {
+  const previous = await previousPortFrom(portFile)
+  const port = await listenPreferring(listener, explicit, previous)
+  if (port !== previous) await writeFileDurably(portFile, `${port}\n`)
+  return port
+}
+
+/** What starting an endpoint beside the Kubernetes listener takes (Key Vault, ARM). */
+export interface SandboxEndpointOptions {
+  dataDir: string
+  /** The Kubernetes listener: the endpoint's control routes go on its authenticated /_sandbox/ router. */
+  api: Pick<SandboxApi, 'registerSandboxRoute'>
+  /** The current API fault hook (the Kubernetes listener's), applied to this endpoint's requests too. */
+  faultHook?: () => ApiFaultHook | undefined
+  /** Explicit port; default: the previous run's if free, else an ephemeral one. */
+  port?: number
+  log?: (message: string) => void
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Applies the sandbox's API fault hook (if any) to one request: waits out the latency, destroys the
+ * connection for a drop, and hands an error status to `answer`, which replies in the listener's own
+ * shape (or throws). Resolves true when the fault dealt with the request (dropped or answered).
+ */
+export async function applyApiFault(hook: ApiFaultHook | undefined, req: IncomingMessage, path: string, answer: (fault: ApiFaultDecision & { status: number }) => void): Promise<boolean> {
+  const decision = await hook?.before({ method: req.method ?? 'GET', path })
+  if (decision === undefined) return false
+  if (decision.latencyMs !== undefined && decision.latencyMs > 0) await sleep(decision.latencyMs)
+  if (decision.drop) {
+    req.socket.destroy()
+    return true
+  }
+  if (decision.status === undefined) return false
+  answer({ ...decision, status: decision.status })
+  return true
 }

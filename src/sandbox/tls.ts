@@ -37,13 +37,19 @@ function serialNumber(): string {
   return bytes.toString('hex')
 }
 
-function createCa(): { certPem: string; keyPem: string } {
+/** A certificate for a new key pair, valid from an hour ago for `years` years; subject, issuer and extensions are the caller's. */
+function newCertificate(years: number): { cert: forge.pki.Certificate; keys: ReturnType<typeof newKeyPair> } {
   const keys = newKeyPair()
   const cert = forge.pki.createCertificate()
   cert.publicKey = keys.publicKey
   cert.serialNumber = serialNumber()
   cert.validity.notBefore = new Date(Date.now() - 3600_000)
-  cert.validity.notAfter = new Date(Date.now() + 10 * 365 * 24 * 3600_000)
+  cert.validity.notAfter = new Date(Date.now() + years * 365 * 24 * 3600_000)
+  return { cert, keys }
+}
+
+function createCa(): { certPem: string; keyPem: string } {
+  const { cert, keys } = newCertificate(10)
   const subject = [{ name: 'commonName', value: 'mkt-sandbox-ca' }, { name: 'organizationName', value: 'mkt sandbox' }]
   cert.setSubject(subject)
   cert.setIssuer(subject)
@@ -59,12 +65,7 @@ function createCa(): { certPem: string; keyPem: string } {
 function createServerCert(caCertPem: string, caKeyPem: string): { certPem: string; keyPem: string } {
   const caCert = forge.pki.certificateFromPem(caCertPem)
   const caKey = forge.pki.privateKeyFromPem(caKeyPem)
-  const keys = newKeyPair()
-  const cert = forge.pki.createCertificate()
-  cert.publicKey = keys.publicKey
-  cert.serialNumber = serialNumber()
-  cert.validity.notBefore = new Date(Date.now() - 3600_000)
-  cert.validity.notAfter = new Date(Date.now() + 2 * 365 * 24 * 3600_000)
+  const { cert, keys } = newCertificate(2)
   cert.setSubject([{ name: 'commonName', value: 'mkt-sandbox-apiserver' }])
   cert.setIssuer(caCert.subject.attributes)
   cert.setExtensions([

@@ -4,9 +4,8 @@
 import { join } from 'node:path'
 import { badRequest } from '../errors.js'
 import { readFileIfPresent, writeFileDurably } from '../files.js'
-import { listenPreferring, previousPortFrom } from '../listener.js'
+import { listenRemembering, type SandboxEndpointOptions } from '../listener.js'
 import { kubeconfigFor } from '../tls.js'
-import type { ApiFaultHook, SandboxApi } from '../types.js'
 import { ClusterRegistry, parseArmDocument, parseClusterMark } from './clusters.js'
 import { ArmServer } from './server.js'
 
@@ -15,19 +14,11 @@ export const ARM_FILE = 'arm.json'
 /** The listener's last port, kept across resets so the endpoint stays put (like the kubeconfig's). */
 export const ARM_PORT_FILE = 'arm.port'
 
-export interface StartArmOptions {
-  dataDir: string
+export interface StartArmOptions extends SandboxEndpointOptions {
   /** The sandbox credentials: CA (for the kubeconfig), server certificate and key, and the bearer token. */
   credentials: { caCert: string; serverCert: string; serverKey: string; token: string }
   /** `https://127.0.0.1:<port>` of the Kubernetes API: the server of the kubeconfigs handed out. */
   kubernetesEndpoint: string
-  /** The Kubernetes listener: the control routes are registered on it. */
-  api: SandboxApi
-  /** The current API fault hook (the Kubernetes listener's), applied to ARM requests too. */
-  faultHook?: () => ApiFaultHook | undefined
-  /** Explicit port; default: the previous run's if free, else an ephemeral one. */
-  port?: number
-  log?: (message: string) => void
 }
 
 export interface ArmHandle {
@@ -52,7 +43,6 @@ async function loadRegistry(path: string): Promise<ClusterRegistry> {
 export async function startArm(options: StartArmOptions): Promise<ArmHandle> {
   const log = options.log ?? (() => {})
   const file = join(options.dataDir, ARM_FILE)
-  const portFile = join(options.dataDir, ARM_PORT_FILE)
   const clusters = await loadRegistry(file)
   const kubeconfig = kubeconfigFor(options.kubernetesEndpoint, options.credentials)
 
@@ -64,9 +54,7 @@ export async function startArm(options: StartArmOptions): Promise<ArmHandle> {
     faultHook: options.faultHook,
     log,
   })
-  const previous = await previousPortFrom(portFile)
-  const port = await listenPreferring(server, options.port, previous)
-  if (port !== previous) await writeFileDurably(portFile, `${port}\n`)
+  await listenRemembering(server, options.port, join(options.dataDir, ARM_PORT_FILE))
 
   // Control-file writes one after the other (they share the temp file), each answered once durable.
   let writing: Promise<void> = Promise.resolve()

@@ -5,7 +5,7 @@
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { randomUUID, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createSandboxHttpsServer, type SandboxHttpsServer } from '../listener.js'
+import { applyApiFault, createSandboxHttpsServer, type SandboxHttpsServer } from '../listener.js'
 import type { ApiFaultHook } from '../types.js'
 import type { ClusterRegistry } from './clusters.js'
 
@@ -58,8 +58,6 @@ interface ClusterRef {
   id: string
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
 export class ArmServer {
   private readonly listener: SandboxHttpsServer
   private readonly tokenBytes: Buffer
@@ -93,7 +91,8 @@ export class ArmServer {
     req.resume()
     try {
       this.authenticate(req)
-      if (await this.injectFault(req, res, url.pathname)) return
+      // The sandbox's API fault rules, applied to this listener's paths (`/subscriptions/**`).
+      if (await applyApiFault(this.options.faultHook?.(), req, url.pathname, (fault) => sendFault(res, fault.status, fault.retryAfter))) return
       const reply = this.route(method, url)
       if (method !== 'GET' || reply.status >= 400) this.options.log(`arm: ${method} ${url.pathname} -> ${reply.status}`)
       send(res, reply.status, reply.body)
@@ -122,23 +121,6 @@ export class ArmServer {
     throw new ArmError(401, 'InvalidAuthenticationToken', message, {
       'WWW-Authenticate': `Bearer authorization_uri="https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000", error="invalid_token", error_description="${message.replace(/"/g, "'")}"`,
     })
-  }
-
-  /** The sandbox's API fault rules, applied to this listener's paths (`/subscriptions/**`). */
-  private async injectFault(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
-    const hook = this.options.faultHook?.()
-    if (hook === undefined) return false
-    const decision = await hook.before({ method: req.method ?? 'GET', path })
-    if (decision === undefined) return false
-    if (decision.latencyMs !== undefined && decision.latencyMs > 0) await sleep(decision.latencyMs)
-    if (decision.drop) {
-      req.socket.destroy()
-      return true
-    }
-    if (decision.status === undefined) return false
-    const failure = faultError(decision.status)
-    send(res, failure.status, failure.toBody(), decision.retryAfter === undefined ? {} : { 'Retry-After': String(decision.retryAfter) })
-    return true
   }
 
   private route(method: string, url: URL): Reply {
@@ -286,4 +268,10 @@ function faultError(status: number): ArmError {
   if (status === 429) return new ArmError(429, 'TooManyRequests', 'The request was throttled (fault injected by the mkt sandbox).')
   if (status === 503) return new ArmError(503, 'ServiceUnavailable', 'The service is temporarily unavailable (fault injected by the mkt sandbox).')
   return new ArmError(status, 'InternalServerError', `Injected fault (HTTP ${status}).`)
+}
+
+/** Answers an injected fault: ARM's error for the status, with Retry-After when the rule sets one. */
+function sendFault(res: ServerResponse, status: number, retryAfter: number | undefined): void {
+  const failure = faultError(status)
+  send(res, failure.status, failure.toBody(), retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) })
 }

@@ -3,8 +3,8 @@
 // `GET /_sandbox/keyvault/stats` on the Kubernetes listener's authenticated /_sandbox/ router.
 import { join } from 'node:path'
 import { readFileIfPresent, writeFileDurably } from '../files.js'
-import { listenPreferring, previousPortFrom } from '../listener.js'
-import type { ApiFaultHook, Clock, SandboxApi } from '../types.js'
+import { listenRemembering, type SandboxEndpointOptions } from '../listener.js'
+import type { Clock } from '../types.js'
 import { KeyVaultServer } from './server.js'
 import { parseDocument, SecretStore, type KeyVaultDocument } from './store.js'
 
@@ -15,19 +15,11 @@ export const KEYVAULT_FILE = 'keyvault.json'
 /** The listener's last port, kept across resets so the endpoint stays put (like the kubeconfig's). */
 export const KEYVAULT_PORT_FILE = 'keyvault.port'
 
-export interface StartKeyVaultOptions {
-  dataDir: string
+export interface StartKeyVaultOptions extends SandboxEndpointOptions {
   /** The sandbox credentials: server certificate and key, and the bearer token clients present. */
   credentials: { serverCert: string; serverKey: string; token: string }
   /** The sandbox clock (created/updated/deleted times, the 90-day purge). */
   clock: Clock
-  /** The Kubernetes listener: the stats route is registered on it. */
-  api: SandboxApi
-  /** The current API fault hook (the Kubernetes listener's), applied to Key Vault requests too. */
-  faultHook?: () => ApiFaultHook | undefined
-  /** Explicit port; default: the previous run's if free, else an ephemeral one. */
-  port?: number
-  log?: (message: string) => void
 }
 
 export interface KeyVaultHandle {
@@ -88,7 +80,6 @@ class SnapshotWriter {
 export async function startKeyVault(options: StartKeyVaultOptions): Promise<KeyVaultHandle> {
   const log = options.log ?? (() => {})
   const file = join(options.dataDir, KEYVAULT_FILE)
-  const portFile = join(options.dataDir, KEYVAULT_PORT_FILE)
   const store = new SecretStore({ now: () => options.clock.now(), document: await loadDocument(file) })
   const writer = new SnapshotWriter(file, () => `${JSON.stringify(store.toDocument())}\n`)
 
@@ -100,9 +91,7 @@ export async function startKeyVault(options: StartKeyVaultOptions): Promise<KeyV
     faultHook: options.faultHook,
     log,
   })
-  const previous = await previousPortFrom(portFile)
-  const port = await listenPreferring(server, options.port, previous)
-  if (port !== previous) await writeFileDurably(portFile, `${port}\n`)
+  await listenRemembering(server, options.port, join(options.dataDir, KEYVAULT_PORT_FILE))
 
   options.api.registerSandboxRoute('GET', '/_sandbox/keyvault/stats', () => ({ body: { ...store.stats } }))
   log(`sandbox Key Vault listening on ${server.url} (${store.list().length} secrets)`)

@@ -6,7 +6,7 @@
 // the input) are replaced by a fixed message, and internal errors answer a generic message.
 import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createSandboxHttpsServer, type SandboxHttpsServer } from '../listener.js'
+import { applyApiFault, createSandboxHttpsServer, type SandboxHttpsServer } from '../listener.js'
 import type { ApiFaultHook } from '../types.js'
 import {
   badParameter,
@@ -60,8 +60,6 @@ interface RouteRequest {
   readBody: () => Promise<unknown>
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
 const MUTATING = new Set(['PUT', 'PATCH', 'POST', 'DELETE'])
 
 export class KeyVaultServer {
@@ -103,7 +101,8 @@ export class KeyVaultServer {
       // Authorization and no body, and expects this 401 to learn the tenant and resource.
       const auth = this.authenticate(req)
       if (auth !== 'valid') return this.challenge(res, auth)
-      if (await this.injectFault(req, res, url.pathname)) return
+      // The sandbox's API fault rules, applied to this listener's paths (`/secrets/...`, `/deletedsecrets/...`).
+      if (await applyApiFault(this.options.faultHook?.(), req, url.pathname, (fault) => sendFault(res, fault.status, fault.retryAfter))) return
 
       const revision = this.options.store.revision
       const reply = await this.route({
@@ -134,23 +133,6 @@ export class KeyVaultServer {
   private challenge(res: ServerResponse, auth: 'missing' | 'invalid'): void {
     const message = auth === 'missing' ? 'AKV10000: Request is missing a Bearer or PoP token.' : 'The bearer token is not valid for this vault (the sandbox accepts only its own token).'
     send(res, 401, new KeyVaultError(401, 'Unauthorized', message).toBody(), { 'WWW-Authenticate': CHALLENGE })
-  }
-
-  /** The sandbox's API fault rules, applied to this listener's paths (`/secrets/...`, `/deletedsecrets/...`). */
-  private async injectFault(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
-    const hook = this.options.faultHook?.()
-    if (hook === undefined) return false
-    const decision = await hook.before({ method: req.method ?? 'GET', path })
-    if (decision === undefined) return false
-    if (decision.latencyMs !== undefined && decision.latencyMs > 0) await sleep(decision.latencyMs)
-    if (decision.drop) {
-      req.socket.destroy()
-      return true
-    }
-    if (decision.status === undefined) return false
-    const headers: Record<string, string> = decision.retryAfter === undefined ? {} : { 'Retry-After': String(decision.retryAfter) }
-    send(res, decision.status, faultError(decision.status).toBody(), headers)
-    return true
   }
 
   private fail(res: ServerResponse, method: string, path: string, error: unknown): void {
@@ -369,4 +351,9 @@ function faultError(status: number): KeyVaultError {
   if (status === 429) return new KeyVaultError(429, 'Throttled', 'Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached (injected fault)')
   if (status === 503) return new KeyVaultError(503, 'ServiceUnavailable', 'The service is temporarily unavailable (injected fault).')
   return new KeyVaultError(status, 'InternalServerError', `Injected fault (HTTP ${status}).`)
+}
+
+/** Answers an injected fault: Key Vault's error for the status, with Retry-After when the rule sets one. */
+function sendFault(res: ServerResponse, status: number, retryAfter: number | undefined): void {
+  send(res, status, faultError(status).toBody(), retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) })
 }

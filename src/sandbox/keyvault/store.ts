@@ -196,14 +196,8 @@ export function parseSetBody(body: unknown): SetSecretInput {
   if (!isRecord(body)) throw badParameter('The request body must be a JSON object.')
   if (typeof body.value !== 'string') throw badParameter('Property value is required and must be a string.')
   if (Buffer.byteLength(body.value, 'utf8') > MAX_VALUE_BYTES) throw badParameter(`The secret value exceeds the maximum size of ${MAX_VALUE_BYTES} bytes.`)
-  const input: SetSecretInput = { value: body.value }
-  const contentType = parseContentType(body.contentType)
-  const tags = parseTags(body.tags)
-  const attributes = parseAttributes(body.attributes)
-  if (contentType !== undefined) input.contentType = contentType
-  if (tags !== undefined) input.tags = tags
-  if (attributes !== undefined) input.attributes = attributes
-  return input
+  // The optional fields are an update's.
+  return { value: body.value, ...parseUpdateBody(body) }
 }
 
 /** The body of `PATCH /secrets/{name}/{version}` (SecretUpdateParameters). */

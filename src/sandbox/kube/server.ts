@@ -4,7 +4,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { badRequest, internalError, isStatusError, methodNotAllowed, pathNotFound, serviceUnavailable, StatusError, tooManyRequests, unauthorized } from '../errors.js'
-import { createSandboxHttpsServer, type SandboxHttpsServer } from '../listener.js'
+import { applyApiFault, createSandboxHttpsServer, type SandboxHttpsServer } from '../listener.js'
 import type { FileStore } from '../store.js'
 import type { ApiFaultHook, Clock, PodHttpBackend, SandboxApi, SandboxRouteHandler } from '../types.js'
 import { KubeApi } from './api.js'
@@ -34,8 +34,6 @@ const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz'])
 function isPublic(path: string): boolean {
   return PUBLIC_PATHS.has(path) || [...HEALTH_PATHS].some((p) => path.startsWith(`${p}/`))
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 export class KubeApiServer implements SandboxApi {
   private readonly listener: SandboxHttpsServer
@@ -133,7 +131,7 @@ export class KubeApiServer implements SandboxApi {
 
       if (path.startsWith('/_sandbox/')) return await this.handleSandboxRoute(req, res, path, url.searchParams)
       if (path === '/api' || path.startsWith('/api/') || path === '/apis' || path.startsWith('/apis/')) {
-        if (await this.injectFault(req, res, path)) return
+        if (await applyApiFault(this.faultHook, req, path, (fault) => sendStatusError(res, faultStatus(fault.status, fault.retryAfter)))) return
         return await this.handleApi(req, res, rawPath, url.searchParams)
       }
       if (HEALTH_PATHS.has(path) || [...HEALTH_PATHS].some((p) => path.startsWith(`${p}/`))) return sendText(res, 200, 'ok')
@@ -182,21 +180,6 @@ export class KubeApiServer implements SandboxApi {
       case 'resource':
         return this.api.handle({ req, res, query, route })
     }
-  }
-
-  /** Applies the fault hook; true when the request was answered (or dropped) by a fault. */
-  private async injectFault(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
-    if (this.faultHook === undefined) return false
-    const decision = await this.faultHook.before({ method: req.method ?? 'GET', path })
-    if (decision === undefined) return false
-    if (decision.latencyMs !== undefined && decision.latencyMs > 0) await sleep(decision.latencyMs)
-    if (decision.drop) {
-      req.socket.destroy()
-      return true
-    }
-    if (decision.status === undefined) return false
-    sendStatusError(res, faultStatus(decision.status, decision.retryAfter))
-    return true
   }
 
   private async handleSandboxRoute(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {

@@ -7,8 +7,8 @@
 // write it durably, answer.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join } from 'node:path'
-import { createSandboxHttpsServer, listenPreferring, type SandboxHttpsServer } from '../listener.js'
-import type { ApiFaultHook, SandboxApi } from '../types.js'
+import { applyApiFault, createSandboxHttpsServer, listenPreferring, type SandboxHttpsServer } from '../listener.js'
+import type { ApiFaultDecision, ApiFaultHook, SandboxApi } from '../types.js'
 import {
   document,
   emptyFeed,
@@ -78,8 +78,6 @@ interface Answer {
   contentType?: string
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name.toLowerCase()]
   return Array.isArray(value) ? value[0] : value
@@ -102,6 +100,11 @@ async function readBody(req: IncomingMessage): Promise<string> {
     chunks.push(chunk as Buffer)
   }
   return Buffer.concat(chunks).toString('utf8')
+}
+
+/** An injected fault's error, thrown to be answered like any other (ServiceBusServer's fail()). */
+function throwFault(fault: ApiFaultDecision): never {
+  throw faultError(fault)
 }
 
 export class ServiceBusServer {
@@ -145,7 +148,7 @@ export class ServiceBusServer {
     try {
       const denied = authenticate(header(req, 'authorization'), this.credentials, `${host}${url.pathname}`, Math.floor(Date.now() / 1000))
       if (denied !== undefined) throw denied
-      if (await this.injectFault(req, method, url.pathname)) return
+      if (await applyApiFault(this.options.faultHook?.(), req, url.pathname, throwFault)) return
       const body = await readBody(req)
       const route = parseServiceBusPath(url.pathname)
       if (route === undefined) throw new ServiceBusError(404, `SubCode=40400. Not Found. The path '${url.pathname}' is not a Service Bus entity path.`)
@@ -154,20 +157,6 @@ export class ServiceBusServer {
     } catch (error) {
       this.fail(res, error, tracker, ctx)
     }
-  }
-
-  /** True when a fault answered (or dropped) the request. */
-  private async injectFault(req: IncomingMessage, method: string, path: string): Promise<boolean> {
-    const decision = await this.options.faultHook?.()?.before({ method, path })
-    if (decision === undefined) return false
-    if (decision.latencyMs !== undefined && decision.latencyMs > 0) await sleep(decision.latencyMs)
-    if (decision.drop) {
-      req.socket.destroy()
-      return true
-    }
-    const error = faultError(decision)
-    if (error === undefined) return false
-    throw error
   }
 
   private send(res: ServerResponse, answer: Answer): void {
