@@ -1,12 +1,12 @@
 import { Flags } from '@oclif/core'
 import { envFlag, MktCommand } from '../../src/cli/mkt-command.js'
 import { timestamp } from '../../src/cli/progress.js'
-import { MktError } from '../../src/errors.js'
+import type { MktError } from '../../src/errors.js'
 import type { MigratePlanResult } from '../../src/migrate/result-schemas.js'
 import { readSqlDir } from '../../src/migrate/sql-files.js'
 import { assertNoDrift, planWarnings } from '../../src/migrate/sql-plan.js'
 import { planSqlMigrations, resolveDatabase } from '../../src/migrate/sql-runner.js'
-import { planJson, planLines } from '../../src/migrate/summary.js'
+import { planJson, planLines, withResult } from '../../src/migrate/summary.js'
 import { lockIdentity } from '../../src/rollout/audit.js'
 
 export default class MigratePlan extends MktCommand<typeof MigratePlan> {
@@ -33,7 +33,7 @@ will never be applied, and applied versions without a file. --exit-code exits 2 
     try {
       assertNoDrift(plan)
     } catch (error) {
-      throw new MktError((error as MktError).code, (error as MktError).exitCode, (error as MktError).message, { hints: (error as MktError).hints, result: json })
+      throw withResult(error as MktError, json)
     }
     for (const warning of planWarnings(plan)) this.out.warn(warning)
     for (const line of planLines(db, plan)) this.out.result(line)

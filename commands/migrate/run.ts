@@ -2,14 +2,14 @@ import { Flags } from '@oclif/core'
 import { durationFlag } from '../../src/cli/duration-flag.js'
 import { envFlag, MktCommand, yesFlag } from '../../src/cli/mkt-command.js'
 import { timestamp } from '../../src/cli/progress.js'
-import { MktError, usageError } from '../../src/errors.js'
+import { usageError } from '../../src/errors.js'
 import { parseDuration } from '../../src/duration.js'
 import { jobTemplatePath, runMigrationJob } from '../../src/migrate/job-runner.js'
 import type { MigrateRunResult } from '../../src/migrate/result-schemas.js'
 import { readSqlDir } from '../../src/migrate/sql-files.js'
 import { planWarnings } from '../../src/migrate/sql-plan.js'
 import { resolveDatabase, runSqlMigrations } from '../../src/migrate/sql-runner.js'
-import { jobRunJson, sqlRunJson, sqlRunLines } from '../../src/migrate/summary.js'
+import { jobRunJson, sqlRunJson, sqlRunLines, withResult } from '../../src/migrate/summary.js'
 import type { LoadedPlatform } from '../../src/platform/load.js'
 import type { Environment, Platform } from '../../src/platform/schema.js'
 import { ciGitSha, ciRunUrl, lockIdentity, whoAmI } from '../../src/rollout/audit.js'
@@ -73,15 +73,10 @@ environment's database.url in mkt.yaml, or MKT_DATABASE_URL (never from an argum
       signal: this.abort.signal,
       onEvent: event,
     })
-    this.onInterrupt(async () => {
-      const result = await work.catch(() => undefined)
-      return result ? sqlRunJson(environment.name, db, result) : undefined
-    })
-    const result = await work
-    if (this.abort.signal.aborted) return this.waitForInterruptExit()
+    const result = await this.settle(work, (r) => sqlRunJson(environment.name, db, r))
     for (const warning of planWarnings(result.plan)) this.out.warn(warning)
     const json = sqlRunJson(environment.name, db, result)
-    if (result.error) throw new MktError(result.error.code, result.error.exitCode, result.error.message, { hints: result.error.hints, result: json })
+    if (result.error) throw withResult(result.error, json)
     for (const line of sqlRunLines(db, result)) this.out.result(line)
     return json
   }
@@ -105,15 +100,21 @@ environment's database.url in mkt.yaml, or MKT_DATABASE_URL (never from an argum
       ...(streamLogs ? { onLog: (line: string) => process.stderr.write(`${this.out.style('|', 'dim')} ${line}\n`) } : {}),
       onEvent: event,
     })
+    const result = await this.settle(work, jobRunJson)
+    const json = jobRunJson(result)
+    if (result.error) throw withResult(result.error, json)
+    this.out.result(`migration Job ${result.namespace}/${result.name} (${result.image}) succeeded in ${Math.round(result.durationMs / 100) / 10} s`)
+    return json
+  }
+
+  /** Waits for a run; on Ctrl-C the interrupt report carries what it did (and run() waits for that exit instead). */
+  private async settle<R>(work: Promise<R>, toJson: (result: R) => MigrateRunResult): Promise<R> {
     this.onInterrupt(async () => {
       const result = await work.catch(() => undefined)
-      return result ? jobRunJson(result) : undefined
+      return result ? toJson(result) : undefined
     })
     const result = await work
     if (this.abort.signal.aborted) return this.waitForInterruptExit()
-    const json = jobRunJson(result)
-    if (result.error) throw new MktError(result.error.code, result.error.exitCode, result.error.message, { hints: result.error.hints, result: json })
-    this.out.result(`migration Job ${result.namespace}/${result.name} (${result.image}) succeeded in ${Math.round(result.durationMs / 100) / 10} s`)
-    return json
+    return result
   }
 }

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { Writable } from 'node:stream'
+import { setTimeout as delay } from 'node:timers/promises'
 import type { BatchV1Api, CoreV1Api, V1Job, V1Pod } from '@kubernetes/client-node'
 import { parse as parseYaml } from 'yaml'
 import { ExitCode, failedError, invalidInputError, lockedError, MktError, timeoutError, usageError } from '../errors.js'
@@ -76,17 +77,8 @@ export interface JobRunResult {
   error: MktError | null
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve()
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    signal.addEventListener('abort', done, { once: true })
-  })
+/** Waits `ms`, or less when the run is interrupted (resolves either way). */
+const sleep = (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }).catch(() => undefined)
 
 /** The primary region: migrations run where writes go home. */
 async function primaryConnection(platform: Platform, environment: Environment): Promise<ClusterConnection> {
@@ -171,9 +163,7 @@ async function followLog(connection: ClusterConnection, pod: string, container: 
 }
 
 /** The whole log of the pod's migration container (empty when it never started). */
-async function readLog(connection: ClusterConnection, pod: string, container: string): Promise<string[]> {
-  const k8s = await loadKubeClient()
-  const core = connection.kubeConfig.makeApiClient(k8s.CoreV1Api)
+async function readLog(core: CoreV1Api, connection: ClusterConnection, pod: string, container: string): Promise<string[]> {
   try {
     const text = await core.readNamespacedPodLog({ name: pod, namespace: connection.namespace, container })
     return splitLines('', `${text}${text.endsWith('\n') || text === '' ? '' : '\n'}`).lines
@@ -182,9 +172,7 @@ async function readLog(connection: ClusterConnection, pod: string, container: st
   }
 }
 
-async function listMigrationJobs(connection: ClusterConnection): Promise<V1Job[]> {
-  const k8s = await loadKubeClient()
-  const batch = connection.kubeConfig.makeApiClient(k8s.BatchV1Api)
+async function listMigrationJobs(batch: BatchV1Api, connection: ClusterConnection): Promise<V1Job[]> {
   try {
     return (await batch.listNamespacedJob({ namespace: connection.namespace, labelSelector: `${MIGRATION_LABEL}=true` })).items
   } catch (error) {
@@ -195,9 +183,10 @@ async function listMigrationJobs(connection: ClusterConnection): Promise<V1Job[]
 export async function runMigrationJob(options: JobRunOptions): Promise<JobRunResult> {
   const { platform, environment, onEvent } = options
   const template = await loadJobTemplate(options.templatePath)
-  const container = migrationContainer(template)!.name
+  const templateContainer = migrationContainer(template)!
+  const container = templateContainer.name
   // A bare tag (`--image 2.0.0`) or digest applies to the template's image repository, like `deploy service`.
-  const resolved = resolveImage(options.image, { currentImage: migrationContainer(template)!.image ?? '' })
+  const resolved = resolveImage(options.image, { currentImage: templateContainer.image ?? '' })
   if (!resolved.ok) throw usageError(`invalid image reference "${options.image}": ${resolved.reason}`, { hints: ['Pass a reference like registry/repo:tag, or a bare tag for the image repository of the Job template.'] })
   const image = resolved.image
   const connection = await primaryConnection(platform, environment)
@@ -218,7 +207,7 @@ export async function runMigrationJob(options: JobRunOptions): Promise<JobRunRes
     throw error
   }
   try {
-    const running = (await listMigrationJobs(connection)).map((j) => summarizeMigrationJob(j, Date.now())).find((s) => s.result === 'running' || s.result === 'pending')
+    const running = (await listMigrationJobs(batch, connection)).map((j) => summarizeMigrationJob(j, Date.now())).find((s) => s.result === 'running' || s.result === 'pending')
     if (running) {
       throw lockedError(`a migration Job is still running in ${environment.name}: ${running.name} (image ${running.image ?? '?'}, started ${running.startedAt ?? '?'} by ${running.runBy ?? 'unknown'})`, {
         hints: [`Wait for it (mkt migrate status --env ${environment.name}); it stops at its deadline. To stop it now: kubectl -n ${connection.namespace} delete job ${running.name}.`],
@@ -249,8 +238,8 @@ export async function runMigrationJob(options: JobRunOptions): Promise<JobRunRes
     const base = { environment: environment.name, region: connection.region, namespace: connection.namespace, name, image, startedAt: startedAt.toISOString(), runBy: options.audit.runBy }
     const outcome = await waitForJob(options, { connection, batch, core, name, container, startedAt: startedAt.getTime() })
     const durationMs = Date.now() - startedAt.getTime()
-    await pruneHistory(connection, onEvent)
-    return { ...base, ...outcome, durationMs, error: outcomeError(outcome, { ...base, timeoutMs: options.timeoutMs, namespace: connection.namespace }) }
+    await pruneHistory(batch, connection, onEvent)
+    return { ...base, ...outcome, durationMs, error: outcomeError(outcome, { ...base, timeoutMs: options.timeoutMs }) }
   } finally {
     await lock.release().catch(() => undefined)
   }
@@ -335,7 +324,7 @@ async function waitForJob(options: JobRunOptions, ctx: WaitContext): Promise<Wai
     await Promise.race([follower.done, sleep(2_000, options.signal)])
     follower.stop()
   }
-  const lines = pod ? await readLog(connection, pod, container) : []
+  const lines = pod ? await readLog(core, connection, pod, container) : []
   if (options.onLog) lines.slice(follower?.lines ?? 0).forEach(options.onLog)
   return { ...verdict, logTail: lines.length > 0 ? lines.slice(-LOG_TAIL_LINES) : (follower?.recent ?? []) }
 }
@@ -361,11 +350,9 @@ function outcomeError(outcome: WaitOutcome, ctx: { environment: string; name: st
 }
 
 /** Deletes finished migration Jobs beyond the history limit (oldest first). Best effort. */
-async function pruneHistory(connection: ClusterConnection, onEvent: (message: string) => void): Promise<void> {
+async function pruneHistory(batch: BatchV1Api, connection: ClusterConnection, onEvent: (message: string) => void): Promise<void> {
   try {
-    const k8s = await loadKubeClient()
-    const batch = connection.kubeConfig.makeApiClient(k8s.BatchV1Api)
-    for (const name of jobsToPrune(await listMigrationJobs(connection))) {
+    for (const name of jobsToPrune(await listMigrationJobs(batch, connection))) {
       await batch.deleteNamespacedJob({ name, namespace: connection.namespace, propagationPolicy: 'Background' })
       onEvent(`pruned old migration Job ${name}`)
     }
@@ -384,7 +371,8 @@ export interface MigrationStatus {
 /** `mkt migrate status`: the migration Jobs of the primary region, newest first. */
 export async function migrationStatus(platform: Platform, environment: Environment, limit: number): Promise<MigrationStatus> {
   const connection = await primaryConnection(platform, environment)
+  const batch = connection.kubeConfig.makeApiClient((await loadKubeClient()).BatchV1Api)
   const now = Date.now()
-  const jobs = sortNewestFirst((await listMigrationJobs(connection)).map((j) => summarizeMigrationJob(j, now))).slice(0, limit)
+  const jobs = sortNewestFirst((await listMigrationJobs(batch, connection)).map((j) => summarizeMigrationJob(j, now))).slice(0, limit)
   return { environment: environment.name, region: connection.region, namespace: connection.namespace, jobs }
 }

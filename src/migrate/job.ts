@@ -2,6 +2,7 @@
 // outcome, summarise it for `mkt migrate status`. job-runner.ts does the I/O.
 import type { V1Container, V1Job, V1Pod } from '@kubernetes/client-node'
 import { invalidInputError } from '../errors.js'
+import { isoOf, MKT_ANNOTATIONS } from '../rollout/objects.js'
 
 export const MIGRATION_LABEL = 'mkt.dev/migration'
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
@@ -10,9 +11,10 @@ export const MIGRATION_ANNOTATIONS = {
   runBy: 'mkt.dev/run-by',
   startedAt: 'mkt.dev/started-at',
   image: 'mkt.dev/image',
-  reason: 'mkt.dev/reason',
-  gitSha: 'mkt.dev/git-sha',
-  runUrl: 'mkt.dev/run-url',
+  // The audit annotations a deploy writes too (src/rollout/objects.ts).
+  reason: MKT_ANNOTATIONS.reason,
+  gitSha: MKT_ANNOTATIONS.gitSha,
+  runUrl: MKT_ANNOTATIONS.runUrl,
 } as const
 /** Finished migration Jobs kept as history; older ones are deleted after a run. */
 export const JOB_HISTORY_LIMIT = 20
@@ -99,16 +101,17 @@ export interface JobOutcome {
   finishedAt?: string
 }
 
-const iso = (value: Date | string | undefined | null): string | undefined => (value === undefined || value === null ? undefined : new Date(value).toISOString())
-
 /** The Job's outcome from its conditions: Complete, Failed (DeadlineExceeded is a timeout), or still going. */
 export function jobOutcome(job: V1Job): JobOutcome {
   const conditions = job.status?.conditions ?? []
   const complete = conditions.find((c) => c.type === 'Complete' && c.status === 'True')
-  if (complete) return { result: 'succeeded', reason: 'completed', ...(iso(job.status?.completionTime ?? complete.lastTransitionTime) ? { finishedAt: iso(job.status?.completionTime ?? complete.lastTransitionTime)! } : {}) }
+  if (complete) {
+    const finishedAt = isoOf(job.status?.completionTime ?? complete.lastTransitionTime)
+    return { result: 'succeeded', reason: 'completed', ...(finishedAt ? { finishedAt } : {}) }
+  }
   const failed = conditions.find((c) => c.type === 'Failed' && c.status === 'True')
   if (failed) {
-    const finishedAt = iso(failed.lastTransitionTime)
+    const finishedAt = isoOf(failed.lastTransitionTime)
     const result: JobResult = failed.reason === 'DeadlineExceeded' ? 'timed-out' : 'failed'
     return { result, reason: [failed.reason, failed.message].filter(Boolean).join(': ') || 'failed', ...(finishedAt ? { finishedAt } : {}) }
   }
@@ -124,7 +127,7 @@ export function podToFollow(pods: readonly V1Pod[], container: string): V1Pod | 
     const status = p.status?.containerStatuses?.find((s) => s.name === container)
     return status?.state?.running !== undefined || status?.state?.terminated !== undefined
   })
-  return started.sort((a, b) => (iso(b.metadata?.creationTimestamp) ?? '').localeCompare(iso(a.metadata?.creationTimestamp) ?? ''))[0]
+  return started.sort((a, b) => (isoOf(b.metadata?.creationTimestamp) ?? '').localeCompare(isoOf(a.metadata?.creationTimestamp) ?? ''))[0]
 }
 
 export interface MigrationJobSummary {
@@ -143,7 +146,7 @@ export function summarizeMigrationJob(job: V1Job, now: number): MigrationJobSumm
   const annotations = job.metadata?.annotations ?? {}
   const outcome = jobOutcome(job)
   // When mkt started the run (milliseconds, so runs within one second still sort), else what the cluster says.
-  const startedAt = annotations[MIGRATION_ANNOTATIONS.startedAt] ?? iso(job.status?.startTime) ?? iso(job.metadata?.creationTimestamp) ?? null
+  const startedAt = annotations[MIGRATION_ANNOTATIONS.startedAt] ?? isoOf(job.status?.startTime) ?? isoOf(job.metadata?.creationTimestamp) ?? null
   const finishedAt = outcome.finishedAt ?? null
   const end = finishedAt ? Date.parse(finishedAt) : isFinished(outcome) ? undefined : now
   return {

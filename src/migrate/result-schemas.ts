@@ -40,7 +40,7 @@ const jobRun = z.object({
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
   durationMs: z.number(),
-  result: z.enum(['pending', 'running', 'succeeded', 'failed', 'timed-out', 'interrupted']),
+  result: z.enum([...jobResult.options, 'interrupted']),
   reason: z.string(),
   runBy: z.string(),
   logTail: z.array(z.string()).describe('The last lines of the pod log'),

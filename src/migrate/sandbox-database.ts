@@ -1,6 +1,7 @@
 // `database.url: { sandbox: true }`: the sandbox's PostgreSQL (PGlite). Like `sandbox: true` for a region, this is
 // the one place that knows what it means: start the sandbox if needed, ask its database to start (it starts lazily,
 // a first start takes seconds), wait until it is ready, and hand back an ordinary connection string.
+import { setTimeout as sleep } from 'node:timers/promises'
 import { unavailableError } from '../errors.js'
 import { ensureSandbox, sandboxControl } from '../kube/sandbox.js'
 import type { Platform } from '../platform/schema.js'
@@ -11,21 +12,23 @@ interface PostgresStatus {
   error?: string
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+/** What the commands say the connection string came from. */
+export const SANDBOX_DATABASE_SOURCE = 'the embedded sandbox database'
 
 export async function ensureSandboxDatabase(platform: Platform, options: { timeoutMs?: number; onWait?: (message: string) => void } = {}): Promise<string> {
   const state = await ensureSandbox(platform)
   if (!state.endpoints.postgres) {
     throw unavailableError('the running sandbox has no database (it was started by an older mkt)', { hints: ['Restart it: mkt sandbox stop && mkt sandbox start (objects are kept).'] })
   }
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000)
+  const timeoutMs = options.timeoutMs ?? 60_000
+  const deadline = Date.now() + timeoutMs
   let status = (await sandboxControl<PostgresStatus>(state, 'POST', '/_sandbox/postgres/start')).body
   let told = false
   while (status.state !== 'ready') {
     if (status.state === 'failed') {
       throw unavailableError(`the sandbox database could not start: ${status.error ?? 'unknown error'}`, { hints: [`See ${state.dataDir}/sandbox.log; \`mkt sandbox stop\` and start again, or remove ${state.dataDir}/pgdata to start from an empty database.`] })
     }
-    if (Date.now() > deadline) throw unavailableError(`the sandbox database did not become ready within ${Math.round((options.timeoutMs ?? 60_000) / 1000)} s`, { hints: [`See ${state.dataDir}/sandbox.log.`] })
+    if (Date.now() > deadline) throw unavailableError(`the sandbox database did not become ready within ${Math.round(timeoutMs / 1000)} s`, { hints: [`See ${state.dataDir}/sandbox.log.`] })
     if (!told) options.onWait?.('starting the sandbox database (PGlite; the first start takes a few seconds)')
     told = true
     await sleep(100)

@@ -15,9 +15,9 @@ import type { default as PostgratorClass } from 'postgrator'
 import { configError, ExitCode, failedError, invalidInputError, lockedError, MktError, unavailableError } from '../errors.js'
 import type { Environment, Platform } from '../platform/schema.js'
 import { redactor } from '../redact.js'
-import { connectionStringOf, databaseSource, describeTarget, parseConnectionString, targetOf, type DatabaseConnection } from './connection.js'
+import { connectionStringOf, databaseSource, describeTarget, parseConnectionString, targetOf, type DatabaseConnection, type DatabaseSource } from './connection.js'
 import { connectError, describePgError, isConnectionLoss } from './pg-errors.js'
-import { ensureSandboxDatabase } from './sandbox-database.js'
+import { ensureSandboxDatabase, SANDBOX_DATABASE_SOURCE } from './sandbox-database.js'
 import { lineOf, type MigrationFile } from './sql-files.js'
 import { assertNoDrift, planSql, type AppliedRow, type SqlPlan } from './sql-plan.js'
 
@@ -35,13 +35,20 @@ export async function resolveDatabase(
   const env = options.env ?? process.env
   const source = databaseSource(environment, env)
   const { text, source: described } =
-    source.kind === 'sandbox'
-      ? { text: await ensureSandboxDatabase(platform, { onWait: options.onWait }), source: 'the embedded sandbox database' }
-      : source.kind === 'secret'
-        ? { text: await connectionStringFromKeyVault(platform, environment, source.name), source: `Key Vault secret ${source.name}` }
-        : connectionStringOf(environment, source, env)
+    source.kind === 'sandbox' ? { text: await ensureSandboxDatabase(platform, { onWait: options.onWait }), source: SANDBOX_DATABASE_SOURCE } : await connectionStringFor(platform, environment, source, env)
   const config = parseConnectionString(text)
   return { config, target: targetOf(config), source: described }
+}
+
+/** The connection string of a source other than the sandbox, and where it came from for messages. */
+export async function connectionStringFor(
+  platform: Platform,
+  environment: Environment,
+  source: Exclude<DatabaseSource, { kind: 'sandbox' }>,
+  env: Record<string, string | undefined>,
+): Promise<{ text: string; source: string }> {
+  if (source.kind === 'secret') return { text: await connectionStringFromKeyVault(platform, environment, source.name), source: `Key Vault secret ${source.name}` }
+  return connectionStringOf(environment, source, env)
 }
 
 /** The connection string kept in the environment's Key Vault (the secret the services read too). */
@@ -271,14 +278,14 @@ export async function runSqlMigrations(options: SqlRunOptions): Promise<SqlRunRe
     assertNoDrift(plan)
     const migrator = await createMigrator(client, options, applied)
     await migrator.migrate(String(plan.targetVersion))
-    const result = { plan, applied, failed: null, lockWaitMs, databaseVersion: Math.max(plan.databaseVersion, ...applied.map((a) => a.version)), error: null }
+    const result = { plan, applied, failed: null, lockWaitMs, databaseVersion: versionAfter(plan, applied), error: null }
     if (signal.aborted) return { ...result, error: interrupted(applied, null) }
     return result
   } catch (error) {
     if (!plan) throw signal.aborted ? interrupted([], null) : error instanceof MktError ? error : connectError(error, db.target, db.source)
     const failedMigration = (error as FailedMigrationError).failedMigration
     const failed = failedMigration ? failedFile(failedMigration, error) : null
-    const databaseVersion = Math.max(plan.databaseVersion, ...applied.map((a) => a.version))
+    const databaseVersion = versionAfter(plan, applied)
     const raced = failed && !signal.aborted ? await appliedMeanwhile(client, failed) : false
     return { plan, applied, failed, lockWaitMs, databaseVersion, error: raced ? racedError(failed!, db) : runError(error, { db, applied, failed, aborted: signal.aborted }) }
   } finally {
@@ -288,6 +295,9 @@ export async function runSqlMigrations(options: SqlRunOptions): Promise<SqlRunRe
     await client.end().catch(() => undefined)
   }
 }
+
+/** Highest applied version after a run: the database's before it, or the last file this run applied. */
+const versionAfter = (plan: SqlPlan, applied: readonly AppliedFile[]) => Math.max(plan.databaseVersion, ...applied.map((a) => a.version))
 
 /**
  * Did another run record this version while ours was applying it? Only possible where session advisory locks do not

@@ -1,4 +1,5 @@
 // Engine results → the --json contract (result-schemas.ts) and the lines people read. Pure.
+import { MktError } from '../errors.js'
 import type { DatabaseConnection } from './connection.js'
 import { describeTarget } from './connection.js'
 import type { JobRunResult } from './job-runner.js'
@@ -44,6 +45,9 @@ export function sqlRunJson(environment: string, db: DatabaseConnection, run: Sql
     },
   }
 }
+
+/** The engine's error with the --json result attached: the failure envelope reports both. */
+export const withResult = (error: MktError, result: MigratePlanResult | MigrateRunResult): MktError => new MktError(error.code, error.exitCode, error.message, { hints: error.hints, result })
 
 export function jobRunJson(run: JobRunResult): MigrateRunResult {
   const { environment, error: _error, ...job } = run

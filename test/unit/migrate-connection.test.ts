@@ -1,21 +1,13 @@
 // Database connections: both connection-string formats, where they come from, redaction, and error mapping.
 import { afterEach, describe, expect, it } from 'vitest'
-import { MktError } from '../../src/errors.js'
 import { connectionStringOf, databaseSource, parseConnectionString, parseKeywordString, sslFor, targetOf } from '../../src/migrate/connection.js'
 import { connectError, describePgError, networkCodeOf } from '../../src/migrate/pg-errors.js'
 import type { Environment } from '../../src/platform/schema.js'
 import { redactor } from '../../src/redact.js'
+import { errorOf } from '../helpers/errors.js'
 
 const env = (database?: Environment['database'], name = 'staging'): Environment =>
   ({ name, protected: false, cloud: 'AzureCloud', regions: [{ name: 'weu', primary: true, sandbox: true, namespace: 'marketplace' }], ...(database ? { database } : {}) }) as Environment
-const failure = (fn: () => unknown) => {
-  try {
-    fn()
-  } catch (error) {
-    return error as MktError
-  }
-  throw new Error('expected a failure')
-}
 
 afterEach(() => redactor.clear())
 
@@ -37,13 +29,13 @@ describe('connection strings', () => {
     parseConnectionString('postgresql://app:Canary-9f2c@db:5432/x')
     expect(redactor.redact('oops Canary-9f2c')).toBe('oops ***')
     redactor.clear()
-    const error = failure(() => parseConnectionString('postgresql://app:Canary-7e1d@db:5432/x?sslmode=bogus'))
+    const error = errorOf(() => parseConnectionString('postgresql://app:Canary-7e1d@db:5432/x?sslmode=bogus'))
     expect(error.exitCode).toBe(64)
     expect(redactor.redact('Canary-7e1d')).toBe('***')
   })
 
   it('never echoes the string in its errors', () => {
-    const error = failure(() => parseConnectionString('Port=5432;Password=Canary-1234'))
+    const error = errorOf(() => parseConnectionString('Port=5432;Password=Canary-1234'))
     expect(error.message).not.toContain('Canary')
     expect(error.message).toContain('no Host')
   })
@@ -53,7 +45,7 @@ describe('connection strings', () => {
     expect(sslFor('prefer')).toBe(false)
     expect(sslFor('require')).toEqual({ rejectUnauthorized: false })
     expect(sslFor('verify-full')).toEqual({ rejectUnauthorized: true })
-    expect(failure(() => sslFor('always')).exitCode).toBe(64)
+    expect(errorOf(() => sslFor('always')).exitCode).toBe(64)
   })
 
   it('describes a target without the password', () => {
@@ -71,22 +63,22 @@ describe('where the connection string comes from', () => {
     const source = databaseSource(environment, {})
     expect(source).toEqual({ kind: 'env', name: 'DATABASE_URL' })
     expect(connectionStringOf(environment, source as { kind: 'env'; name: string }, { DATABASE_URL: 'postgresql://x/y' })).toEqual({ text: 'postgresql://x/y', source: 'environment variable DATABASE_URL' })
-    const error = failure(() => connectionStringOf(environment, source as { kind: 'env'; name: string }, {}))
+    const error = errorOf(() => connectionStringOf(environment, source as { kind: 'env'; name: string }, {}))
     expect(error.exitCode).toBe(78)
     expect(error.message).toContain('DATABASE_URL')
   })
 
   it('a Key Vault reference is not an inline connection string: 78, pointing at MKT_DATABASE_URL (the SQL runner reads the vault)', () => {
     const environment = env({ engine: 'postgresql', url: { secret: 'marketplace--ConnectionStrings--Database' } })
-    const error = failure(() => connectionStringOf(environment, { kind: 'secret', name: 'marketplace--ConnectionStrings--Database' }, {}))
+    const error = errorOf(() => connectionStringOf(environment, { kind: 'secret', name: 'marketplace--ConnectionStrings--Database' }, {}))
     expect(error.exitCode).toBe(78)
     expect(error.message).toContain('keeps its database connection string in Key Vault secret marketplace--ConnectionStrings--Database')
     expect(error.hints.join(' ')).toContain('MKT_DATABASE_URL')
   })
 
   it('no database configured is 78; SQL Server is 64 with the Job runner as the way', () => {
-    expect(failure(() => databaseSource(env(), {})).exitCode).toBe(78)
-    const sqlServer = failure(() => databaseSource(env({ engine: 'sqlserver', url: { env: 'X' } }), {}))
+    expect(errorOf(() => databaseSource(env(), {})).exitCode).toBe(78)
+    const sqlServer = errorOf(() => databaseSource(env({ engine: 'sqlserver', url: { env: 'X' } }), {}))
     expect(sqlServer.exitCode).toBe(64)
     expect(sqlServer.hints.join(' ')).toContain('--image')
     expect(databaseSource(env({ engine: 'postgresql', url: { sandbox: true } }), {})).toEqual({ kind: 'sandbox' })

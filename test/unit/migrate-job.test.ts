@@ -4,19 +4,11 @@ import { join } from 'node:path'
 import type { V1Job, V1Pod } from '@kubernetes/client-node'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { MktError } from '../../src/errors.js'
 import { checkJobTemplate, jobOutcome, jobsToPrune, migrationJobName, podToFollow, renderMigrationJob, splitLines, summarizeMigrationJob } from '../../src/migrate/job.js'
+import { errorOf } from '../helpers/errors.js'
 
 const root = join(__dirname, '..', '..')
 const builtIn = () => parse(readFileSync(join(root, 'templates', 'migration-job.yaml'), 'utf8')) as V1Job
-const failure = (fn: () => unknown) => {
-  try {
-    fn()
-  } catch (error) {
-    return error as MktError
-  }
-  throw new Error('expected a failure')
-}
 const values = { name: 'mkt-migration-20260102-150405-abcd', namespace: 'marketplace', environment: 'prod', image: 'acr.io/migrations:2.0.0', runBy: 'alice@laptop', startedAt: '2026-01-02T15:04:05.000Z', timeoutSeconds: 90.5, reason: 'PRJ-42' }
 
 const job = (status: V1Job['status'], annotations: Record<string, string> = {}, name = 'mkt-migration-x'): V1Job => ({
@@ -37,16 +29,16 @@ describe('the Job template', () => {
   it('refuses a literal connection string, a container without a Secret, and anything but a batch/v1 Job (65)', () => {
     const literal = builtIn()
     literal.spec!.template.spec!.containers[0]!.env = [{ name: 'ConnectionStrings__Database', value: 'Host=db;Username=app;Password=hunter22' }]
-    const error = failure(() => checkJobTemplate(literal, 'job.yaml'))
+    const error = errorOf(() => checkJobTemplate(literal, 'job.yaml'))
     expect(error.exitCode).toBe(65)
     expect(error.message).toContain('env ConnectionStrings__Database of container migrations holds a literal connection string')
     const url = builtIn()
     url.spec!.template.spec!.containers[0]!.env = [{ name: 'DATABASE_URL', value: 'postgresql://app:hunter22@db/x' }]
-    expect(failure(() => checkJobTemplate(url, 'job.yaml')).exitCode).toBe(65)
+    expect(errorOf(() => checkJobTemplate(url, 'job.yaml')).exitCode).toBe(65)
     const none = builtIn()
     none.spec!.template.spec!.containers[0]!.env = [{ name: 'LOG_LEVEL', value: 'debug' }]
-    expect(failure(() => checkJobTemplate(none, 'job.yaml')).message).toContain('gets no connection string from a Secret')
-    expect(failure(() => checkJobTemplate({ apiVersion: 'apps/v1', kind: 'Deployment' }, 'job.yaml')).message).toContain('expected a batch/v1 Job')
+    expect(errorOf(() => checkJobTemplate(none, 'job.yaml')).message).toContain('gets no connection string from a Secret')
+    expect(errorOf(() => checkJobTemplate({ apiVersion: 'apps/v1', kind: 'Deployment' }, 'job.yaml')).message).toContain('expected a batch/v1 Job')
   })
 
   it('renders name, namespace, labels, who/when/image/reason annotations, the image and the deadline, leaving the template alone', () => {

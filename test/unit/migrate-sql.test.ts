@@ -3,9 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { MktError } from '../../src/errors.js'
 import { checksum, lineOf, parseMigrationName, readSqlDir, sortMigrations, type MigrationFile } from '../../src/migrate/sql-files.js'
 import { assertNoDrift, planSql, planWarnings, targetVersion, type AppliedRow } from '../../src/migrate/sql-plan.js'
+import { errorOf } from '../helpers/errors.js'
 
 const file = (version: number, name = `m${version}`, sql = `-- ${name}\n`): MigrationFile => ({
   version,
@@ -16,14 +16,6 @@ const file = (version: number, name = `m${version}`, sql = `-- ${name}\n`): Migr
   md5: checksum(sql),
 })
 const row = (f: MigrationFile, md5 = f.md5): AppliedRow => ({ version: f.version, name: f.name, md5, runAt: '2026-01-01T00:00:00.000Z', runBy: 'alice@laptop' })
-const failure = (fn: () => unknown) => {
-  try {
-    fn()
-  } catch (error) {
-    return error as MktError
-  }
-  throw new Error('expected a failure')
-}
 
 describe('migration file names', () => {
   it('reads V<version>__<description>.sql', () => {
@@ -34,13 +26,13 @@ describe('migration file names', () => {
   it('ignores files that are not SQL and rejects misnamed SQL files with exit 65', () => {
     expect(parseMigrationName('README.md')).toBeUndefined()
     for (const name of ['V1_create.sql', 'create_assets.sql', '001.do.create.sql', 'V0__zero.sql']) {
-      expect(failure(() => parseMigrationName(name)).exitCode, name).toBe(65)
+      expect(errorOf(() => parseMigrationName(name)).exitCode, name).toBe(65)
     }
-    expect(failure(() => parseMigrationName('R__views.sql')).message).toContain('repeatable')
+    expect(errorOf(() => parseMigrationName('R__views.sql')).message).toContain('repeatable')
   })
 
   it('rejects two files with one version', () => {
-    const error = failure(() => sortMigrations([file(2, 'b'), file(1, 'a'), { ...file(1, 'c') }]))
+    const error = errorOf(() => sortMigrations([file(2, 'b'), file(1, 'a'), { ...file(1, 'c') }]))
     expect(error.exitCode).toBe(65)
     expect(error.message).toContain('V001__a.sql and V001__c.sql')
   })
@@ -91,7 +83,7 @@ describe('the plan', () => {
 
   it('--to must name a version that has a file', () => {
     expect(targetVersion(files, undefined)).toBe(4)
-    const error = failure(() => targetVersion(files, 7))
+    const error = errorOf(() => targetVersion(files, 7))
     expect(error.exitCode).toBe(64)
     expect(error.hints.join(' ')).toContain('1, 2, 3, 4')
   })
@@ -99,7 +91,7 @@ describe('the plan', () => {
   it('finds files changed after they were applied, and exit 65 names them', () => {
     const plan = planSql(files, [row(files[0]!), row(files[1]!, 'a'.repeat(32))])
     expect(plan.drifted).toEqual([{ version: 2, file: 'V002__m2.sql', recorded: 'a'.repeat(32), actual: files[1]!.md5 }])
-    const error = failure(() => assertNoDrift(plan))
+    const error = errorOf(() => assertNoDrift(plan))
     expect(error.exitCode).toBe(65)
     expect(error.message).toContain('V002__m2.sql changed after it was applied')
     expect(() => assertNoDrift(planSql(files, [row(files[0]!)]))).not.toThrow()
