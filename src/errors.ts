@@ -41,6 +41,12 @@ export const EXIT_CODES: ReadonlyArray<{ code: ExitCodeValue; name: ExitCodeName
   { code: 130, name: 'INTERRUPTED', meaning: 'interrupted (SIGINT/SIGTERM), after cleanup' },
 ]
 
+/** The stable error code of an exit code (`80` → `ROLLED_BACK`). */
+export const exitCodeName = (code: number): ExitCodeName => EXIT_CODES.find((e) => e.code === code)?.name ?? 'FAILED'
+
+/** An MktError whose code is the exit code's name. */
+export const errorForExit = (exitCode: ExitCodeValue, message: string, options?: MktErrorOptions) => new MktError(exitCodeName(exitCode), exitCode, message, options)
+
 export interface MktErrorOptions {
   hints?: string[]
   cause?: unknown

@@ -13,3 +13,16 @@ export async function withPool<T>(tasks: Array<() => Promise<T>>, limit: number)
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker))
   return results
 }
+
+/** Rejects with an ETIMEDOUT error naming `what` when `promise` takes longer than `ms` (the work itself is not cancelled). */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`timeout after ${ms / 1000} s: ${what}`), { code: 'ETIMEDOUT' })), ms)
+  })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -53,13 +53,6 @@ export async function resetSandboxCommand(platform: Platform, dataDir = defaultS
   return sandboxStatus(dataDir)
 }
 
-/** The running sandbox, for fault commands: they change a running sandbox and do not start one. */
-export async function runningSandbox(platform: Platform, dataDir = defaultSandboxDir()) {
-  const state = await readSandboxState(dataDir)
-  if (state && (await isSandboxRunning(state))) return state
-  return ensureSandbox(platform, dataDir)
-}
-
 export interface FaultRecord {
   id: string
   type: 'pod' | 'api'
@@ -67,13 +60,13 @@ export interface FaultRecord {
 }
 
 export async function listFaults(platform: Platform): Promise<FaultRecord[]> {
-  const state = await runningSandbox(platform)
+  const state = await ensureSandbox(platform)
   const response = await sandboxControl<{ faults: FaultRecord[] }>(state, 'GET', '/_sandbox/faults')
   return response.body.faults
 }
 
 export async function addFault(platform: Platform, fault: Record<string, unknown>): Promise<FaultRecord> {
-  const state = await runningSandbox(platform)
+  const state = await ensureSandbox(platform)
   const response = await sandboxControl<{ fault?: FaultRecord; message?: string }>(state, 'POST', '/_sandbox/faults', fault)
   if (response.status === 400 || response.status === 422) throw usageError(response.body.message ?? 'the sandbox rejected the fault')
   if (response.status >= 300 || !response.body.fault) throw unavailableError(`the sandbox answered ${response.status} to a new fault`)
@@ -81,7 +74,7 @@ export async function addFault(platform: Platform, fault: Record<string, unknown
 }
 
 export async function clearFaults(platform: Platform, id: string | undefined): Promise<{ deleted: number }> {
-  const state = await runningSandbox(platform)
+  const state = await ensureSandbox(platform)
   const path = id ? `/_sandbox/faults?id=${encodeURIComponent(id)}` : '/_sandbox/faults'
   const response = await sandboxControl<{ deleted?: number; message?: string }>(state, 'DELETE', path)
   if (response.status === 404) throw usageError(`no fault with id "${id}"`, { hints: ['Run `mkt sandbox fault list` to see the ids.'] })

@@ -7,8 +7,9 @@ import { createProgress } from '../../src/cli/progress.js'
 import { configRoot } from '../../src/config/files.js'
 import { readSecretValues } from '../../src/config/secrets.js'
 import { pushConfig } from '../../src/config/service.js'
+import { exitCodeFor } from '../../src/rollout/deploy.js'
 import { parseDuration } from '../../src/duration.js'
-import { ExitCode, MktError } from '../../src/errors.js'
+import { errorForExit } from '../../src/errors.js'
 import { regionsFromFlag } from '../../src/kube/client.js'
 import { resolveComponents } from '../../src/platform/components.js'
 
@@ -66,8 +67,7 @@ through the deploy gates (automatic rollback included) by stamping a configurati
     const json = { environment: environment.name, ...result, restarts: result.restarts.map((r) => ({ region: r.region, component: r.component, outcome: r.outcome, reason: r.reason, fromRevision: r.fromRevision, toRevision: r.toRevision })) }
     const failed = result.restarts.find((r) => r.outcome !== 'deployed')
     if (failed) {
-      const code = result.restarts.some((r) => r.outcome === 'rollback-failed') ? ExitCode.ROLLBACK_FAILED : result.restarts.some((r) => r.outcome === 'rolled-back') ? ExitCode.ROLLED_BACK : ExitCode.FAILED
-      throw new MktError(code === 80 ? 'ROLLED_BACK' : code === 81 ? 'ROLLBACK_FAILED' : 'FAILED', code, `restart of ${failed.component} in ${failed.region} failed: ${failed.reason}${failed.rollback ? `; rollback ${failed.rollback.outcome}` : ''}`, {
+      throw errorForExit(exitCodeFor(result.restarts, false), `restart of ${failed.component} in ${failed.region} failed: ${failed.reason}${failed.rollback ? `; rollback ${failed.rollback.outcome}` : ''}`, {
         result: json,
         hints: ['The configuration is pushed; the previous pods serve again. Fix the configuration or the app and push again.'],
       })

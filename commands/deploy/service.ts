@@ -4,7 +4,7 @@ import { envFlag, MktCommand, yesFlag } from '../../src/cli/mkt-command.js'
 import { renderTable } from '../../src/cli/output.js'
 import { createProgress } from '../../src/cli/progress.js'
 import type { ResultOf } from '../../src/cli/result-schemas.js'
-import { MktError, usageError } from '../../src/errors.js'
+import { errorForExit, usageError } from '../../src/errors.js'
 import { parseDuration } from '../../src/duration.js'
 import { regionsFromFlag } from '../../src/kube/client.js'
 import { dependencyWaves, resolveComponents } from '../../src/platform/components.js'
@@ -129,7 +129,7 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
     if (this.abort.signal.aborted) return this.waitForInterruptExit()
     const json = toJson(result)
     this.printOutcome(result)
-    if (result.exitCode !== 0) throw new MktError(codeName(result.exitCode), result.exitCode, failureMessage(result), { result: json, hints: failureHints(result) })
+    if (result.exitCode !== 0) throw errorForExit(result.exitCode, failureMessage(result), { result: json, hints: failureHints(result) })
     return json
   }
 
@@ -145,10 +145,6 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
       ], this.out),
     )
   }
-}
-
-function codeName(exitCode: number): string {
-  return exitCode === 80 ? 'ROLLED_BACK' : exitCode === 81 ? 'ROLLBACK_FAILED' : exitCode === 130 ? 'INTERRUPTED' : 'FAILED'
 }
 
 function failureMessage(result: DeployResult): string {

@@ -65,8 +65,3 @@ export async function credentialFor(environment: Environment, options: { auth?: 
       return { credential: new identity.DefaultAzureCredential({ ...common, ...(clientId ? { managedIdentityClientId: clientId } : {}) }), kind }
   }
 }
-
-/** Kept for the Service Bus and Key Vault clients: the environment's credential. */
-export async function defaultAzureCredential(environment: Environment): Promise<TokenCredential> {
-  return (await credentialFor(environment)).credential
-}

@@ -3,7 +3,7 @@
 import type { SecretClient } from '@azure/keyvault-secrets'
 import { configError } from '../errors.js'
 import type { Environment, Platform } from '../platform/schema.js'
-import { defaultAzureCredential } from './credentials.js'
+import { credentialFor } from './credentials.js'
 import { sandboxAzureEndpoint } from './sandbox.js'
 
 export interface KeyVaultTarget {
@@ -26,5 +26,5 @@ export async function keyVaultFor(platform: Platform, environment: Environment):
       url: endpoint.url,
     }
   }
-  return { client: new SecretClient(config.url, await defaultAzureCredential(environment), { retryOptions }), url: config.url }
+  return { client: new SecretClient(config.url, (await credentialFor(environment)).credential, { retryOptions }), url: config.url }
 }

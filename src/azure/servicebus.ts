@@ -5,7 +5,7 @@ import type { ServiceBusAdministrationClient } from '@azure/service-bus'
 import { configError } from '../errors.js'
 import type { Environment, Platform } from '../platform/schema.js'
 import { redactor } from '../redact.js'
-import { defaultAzureCredential } from './credentials.js'
+import { credentialFor } from './credentials.js'
 import { sandboxAzureEndpoint } from './sandbox.js'
 
 export interface ServiceBusTarget {
@@ -37,7 +37,7 @@ export async function serviceBusFor(platform: Platform, environment: Environment
     return { client: new ServiceBusAdministrationClient(connectionString, { retryOptions: RETRY }), namespace: config.namespace }
   }
   return {
-    client: new ServiceBusAdministrationClient(config.namespace, await defaultAzureCredential(environment), { retryOptions: RETRY }),
+    client: new ServiceBusAdministrationClient(config.namespace, (await credentialFor(environment)).credential, { retryOptions: RETRY }),
     namespace: config.namespace,
   }
 }

@@ -29,7 +29,8 @@ export function formatEventLine(event: RolloutEvent, multiRegion: boolean, date 
 
 export async function createProgress(out: Output, items: ProgressItem[], options: { multiRegion: boolean }): Promise<Progress> {
   const silent = out.options.json || out.options.quiet
-  const live = !silent && process.stderr.isTTY === true && !isCI() && process.env.TERM !== 'dumb'
+  // A live task list needs its tasks up front; a caller that cannot name them gets a line per event.
+  const live = !silent && items.length > 0 && process.stderr.isTTY === true && !isCI() && process.env.TERM !== 'dumb'
   if (!live) {
     return {
       onEvent: (event) => {

@@ -56,22 +56,27 @@ export function readSecretValues(sources: SecretSources, readStdin: () => string
 
 const codeOf = (error: unknown) => (error as { code?: string; statusCode?: number }).code ?? String((error as { statusCode?: number }).statusCode ?? '')
 
-/** What Key Vault has for `name`, compared with `wanted` when given. The value read is redacted at once. */
-export async function secretState(client: SecretClient, name: string, wanted?: string): Promise<SecretState> {
+/** What Key Vault has for `name` (compared with `wanted` when given) and its current version. The value read is redacted at once. */
+export async function secretInfo(client: SecretClient, name: string, wanted?: string): Promise<{ state: SecretState; version: string | null }> {
   try {
     const secret = await client.getSecret(name)
     redactor.register(secret.value)
-    if (wanted === undefined) return 'present'
-    return secret.value === wanted ? 'unchanged' : 'changed'
+    const version = secret.properties.version ?? null
+    if (wanted === undefined) return { state: 'present', version }
+    return { state: secret.value === wanted ? 'unchanged' : 'changed', version }
   } catch (error) {
     if (codeOf(error) !== 'SecretNotFound' && codeOf(error) !== '404') throw error
   }
   try {
     await client.getDeletedSecret(name)
-    return 'deleted'
+    return { state: 'deleted', version: null }
   } catch {
-    return 'missing'
+    return { state: 'missing', version: null }
   }
+}
+
+export async function secretState(client: SecretClient, name: string, wanted?: string): Promise<SecretState> {
+  return (await secretInfo(client, name, wanted)).state
 }
 
 /** Makes Key Vault hold `value` for `name`: recover a soft-deleted one first, write only when it differs. */

@@ -12,7 +12,7 @@ import { containerOf, rollTemplateChange, type EventSink, type ItemResult } from
 import { STRATEGIC_MERGE_PATCH } from '../rollout/patches.js'
 import { readEnvironmentConfig, type ComponentConfig } from './files.js'
 import { checksumOf, configMapData, dataDiffIsEmpty, diffData, type DataDiff } from './render.js'
-import { pushSecret, secretState, type SecretState } from './secrets.js'
+import { pushSecret, secretInfo, type SecretState } from './secrets.js'
 
 export const CHECKSUM_ANNOTATION = 'mkt.dev/config-checksum'
 export const configMapName = (component: string) => `${component}-config`
@@ -77,9 +77,12 @@ function envFromWired(deployment: V1Deployment | undefined, component: Component
 export async function planConfig(context: ConfigContext): Promise<ComponentPlan[]> {
   const { configs, clusters, vault } = await load(context)
   const secretStates = new Map<string, SecretState>()
-  const referenced = [...new Set(configs.flatMap((c) => c.entries.filter((e) => e.secret).map((e) => e.secret!)))]
-  for (const name of referenced) secretStates.set(name, await secretState(vault!, name, context.values.get(name)))
-  const versions = await secretVersionsOf(vault, referenced)
+  const versions: Record<string, string> = {}
+  for (const name of new Set(configs.flatMap((c) => c.entries.filter((e) => e.secret).map((e) => e.secret!)))) {
+    const info = await secretInfo(vault!, name, context.values.get(name))
+    secretStates.set(name, info.state)
+    versions[name] = info.version ?? 'missing'
+  }
   const plans: ComponentPlan[] = []
   for (const { region, cluster, core } of clusters) {
     for (const config of configs) {
@@ -103,10 +106,7 @@ export async function planConfig(context: ConfigContext): Promise<ComponentPlan[
 /** The version each referenced secret is at (the checksum changes when a secret gets a new value). */
 async function secretVersionsOf(vault: SecretClient | undefined, names: string[]): Promise<Record<string, string>> {
   const versions: Record<string, string> = {}
-  for (const name of names) {
-    const properties = await vault!.getSecret(name).then((s) => s.properties).catch(() => undefined)
-    versions[name] = properties?.version ?? 'missing'
-  }
+  for (const name of names) versions[name] = (await secretInfo(vault!, name)).version ?? 'missing'
   return versions
 }
 

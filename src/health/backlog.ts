@@ -3,6 +3,7 @@
 // thresholds in mkt.yaml. A namespace that cannot be read degrades, it does not fail: health must still answer.
 import type { ServiceBusAdministrationClient } from '@azure/service-bus'
 import type { Component, Platform } from '../platform/schema.js'
+import { withTimeout } from '../pool.js'
 import type { Health } from './report.js'
 
 export interface BacklogResult {
@@ -41,7 +42,7 @@ export async function readBacklog(client: ServiceBusAdministrationClient, platfo
           parts.length >= 2
             ? client.getSubscriptionRuntimeProperties(parts.slice(0, -1).join('/'), parts.at(-1)!).then((r) => ({ active: r.activeMessageCount, deadLetter: r.deadLetterMessageCount }))
             : client.getQueueRuntimeProperties(entity).then((r) => ({ active: r.activeMessageCount, deadLetter: r.deadLetterMessageCount }))
-        const counts = await Promise.race([read, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timeout after ${timeoutMs / 1000} s`)), timeoutMs).unref())])
+        const counts = await withTimeout(read, timeoutMs, `runtime properties of ${entity}`)
         return judgeBacklog(entity, counts, thresholds)
       } catch (error) {
         const e = error as { code?: string; message?: string }

@@ -3,7 +3,7 @@
 // its pods, all at once with a bounded pool and a per-probe timeout, so the wall time is about the slowest
 // probe rather than the sum.
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node'
-import { withPool } from '../pool.js'
+import { withPool, withTimeout } from '../pool.js'
 import { serviceBusFor } from '../azure/servicebus.js'
 import { consumedEntities, readBacklog, type BacklogResult } from './backlog.js'
 import { MktError } from '../errors.js'
@@ -56,17 +56,6 @@ async function readRegion(options: HealthOptions, region: Region): Promise<Regio
   }
 }
 
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`ETIMEDOUT: ${what} took longer than ${ms / 1000} s`), { code: 'ETIMEDOUT' })), ms)
-  })
-  try {
-    return await Promise.race([promise, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 /** The probes of one component in one region (not yet run). */
 function probesFor(component: Component, read: RegionRead, pods: V1Pod[], timeoutMs: number): Array<() => Promise<ProbeAnswer>> {

@@ -7,7 +7,7 @@ import { lockedError } from '../errors.js'
 import { kubeStatusOf, toKubeError } from './errors.js'
 import type { ClusterConnection } from './client.js'
 import { loadKubeClient } from './client.js'
-import { describeHeldLease, leaseDecision, leaseNameFor, nextLeaseSpec, renewIntervalMs } from './lease-logic.js'
+import { describeHeldLease, leaseDecision, leaseNameFor, leaseTime, nextLeaseSpec, renewIntervalMs } from './lease-logic.js'
 
 export const LOCK_LABEL = 'mkt.dev/lock'
 export const LOCK_OPERATION_ANNOTATION = 'mkt.dev/operation'
@@ -160,18 +160,19 @@ export async function listLocks(connection: ClusterConnection, component?: strin
 
 export function describeLock(lease: V1Lease, now: number): LockInfo {
   const spec = lease.spec ?? {}
-  const iso = (value: unknown) => (value === undefined || value === null ? null : new Date(value as string).toISOString())
-  const renewed = spec.renewTime ?? spec.acquireTime
-  const expiresAt = renewed ? new Date(new Date(renewed as unknown as string).getTime() + (spec.leaseDurationSeconds ?? DEFAULT_LEASE_SECONDS) * 1000) : undefined
+  const iso = (value: number | undefined) => (value === undefined ? null : new Date(value).toISOString())
+  // The same expiry rule a deploy applies when it meets this lease (an identity no holder has).
+  const decision = leaseDecision(lease, { identity: '', now, durationSeconds: DEFAULT_LEASE_SECONDS, skewMs: DEFAULT_SKEW_MS })
+  const renewed = leaseTime(spec.renewTime) ?? leaseTime(spec.acquireTime)
   return {
     name: lease.metadata?.name ?? '',
     component: lease.metadata?.labels?.['app.kubernetes.io/name'] ?? '',
     holder: spec.holderIdentity || null,
     operation: lease.metadata?.annotations?.[LOCK_OPERATION_ANNOTATION] || null,
     reason: lease.metadata?.annotations?.[LOCK_REASON_ANNOTATION] || null,
-    acquiredAt: iso(spec.acquireTime),
-    renewedAt: iso(spec.renewTime),
-    expiresAt: expiresAt ? expiresAt.toISOString() : null,
-    expired: !spec.holderIdentity || (expiresAt !== undefined && expiresAt.getTime() + DEFAULT_SKEW_MS < now),
+    acquiredAt: iso(leaseTime(spec.acquireTime)),
+    renewedAt: iso(leaseTime(spec.renewTime)),
+    expiresAt: iso(renewed === undefined ? undefined : renewed + (spec.leaseDurationSeconds ?? DEFAULT_LEASE_SECONDS) * 1000),
+    expired: decision.action !== 'held-by-other',
   }
 }

@@ -55,13 +55,16 @@ export class RegionCluster {
     }
   }
 
-  /** Deployment, its ReplicaSets and pods (by the Deployment's selector), read now. */
-  async snapshot(deployment: V1Deployment): Promise<Snapshot> {
+  /**
+   * Deployment, its ReplicaSets and pods (by the Deployment's selector), read now. `reread: false` when the
+   * caller has just read the Deployment itself: only the ReplicaSets and pods are fetched.
+   */
+  async snapshot(deployment: V1Deployment, { reread = true }: { reread?: boolean } = {}): Promise<Snapshot> {
     const labelSelector = selectorOf(deployment)
     const name = deployment.metadata?.name ?? ''
     try {
       const [fresh, rs, pods] = await Promise.all([
-        this.apps.readNamespacedDeployment({ name, namespace: this.namespace }),
+        reread ? this.apps.readNamespacedDeployment({ name, namespace: this.namespace }) : deployment,
         this.apps.listNamespacedReplicaSet({ namespace: this.namespace, labelSelector }),
         this.core.listNamespacedPod({ namespace: this.namespace, labelSelector }),
       ])

@@ -227,7 +227,7 @@ export async function executeDeploy(request: DeployRequest, prepared: Awaited<Re
         item.rollback = await rollBackTo(request, cluster, component, baseline, knobs, why)
         item.outcome = item.rollback.outcome === 'healthy' ? 'rolled-back' : 'rollback-failed'
         if (!interrupted) item.reason = `rolled back because ${why}`
-        else if (rolledRs) await recordVerdictByName(cluster, rolledRs, 'rolled-back', why)
+        else if (rolledRs) await recordVerdict(cluster, component.name, rolledRs, 'rolled-back', why, false)
       }
     }
   } finally {
@@ -249,7 +249,7 @@ export function exitCodeFor(items: ItemResult[], interrupted: boolean): ExitCode
   if (interrupted) return ExitCode.INTERRUPTED
   if (items.some((i) => i.outcome === 'rollback-failed')) return ExitCode.ROLLBACK_FAILED
   if (items.some((i) => i.outcome === 'rolled-back')) return ExitCode.ROLLED_BACK
-  if (items.some((i) => i.outcome === 'failed')) return ExitCode.FAILED
+  if (items.some((i) => i.outcome === 'failed' || i.outcome === 'interrupted')) return ExitCode.FAILED
   return ExitCode.OK
 }
 
@@ -281,7 +281,7 @@ async function deployOne(request: DeployRequest, cluster: RegionCluster, compone
     result.reason = `deployment ${component.name} disappeared`
     return { result, baseline: undefined, knobs: undefined }
   }
-  const snapshot = await cluster.snapshot(deployment)
+  const snapshot = await cluster.snapshot(deployment, { reread: false })
   const baseline = newReplicaSet(snapshot.deployment, snapshot.replicaSets)
   const knobs = rollingUpdateOf(snapshot.deployment)
   await recordBaselineVerdict(cluster, snapshot.deployment, baseline)
@@ -318,7 +318,7 @@ async function deployOne(request: DeployRequest, cluster: RegionCluster, compone
   result.gates = outcome.gates
   result.undo = baseline ? `mkt rollback ${component.name} --env ${request.environment.name} --to-revision ${revisionOf(baseline)}` : null
   if (outcome.outcome === 'passed') {
-    await recordVerdict(cluster, component.name, rolledRs, 'passed', outcome.reason, true)
+    await recordVerdict(cluster, component.name, rolledRs?.metadata?.name, 'passed', outcome.reason, true)
     for (const warning of outcome.warnings) say('warning', warning)
     say('passed', `${image} is live (revision ${result.toRevision}): ${outcome.reason}`)
     result.outcome = 'deployed'
@@ -338,7 +338,7 @@ async function deployOne(request: DeployRequest, cluster: RegionCluster, compone
   say('failed', why)
   result.reason = why
   if (!request.autoRollback || !baseline) {
-    await recordVerdict(cluster, component.name, rolledRs, 'failed', why, true)
+    await recordVerdict(cluster, component.name, rolledRs?.metadata?.name, 'failed', why, true)
     result.outcome = 'failed'
     if (!baseline) result.reason = `${why}; no earlier revision to roll back to`
     result.durationMs = Date.now() - started
@@ -346,7 +346,7 @@ async function deployOne(request: DeployRequest, cluster: RegionCluster, compone
   }
   result.rollback = await rollBackTo(request, cluster, component, baseline, knobs, why)
   // Only now: while the failed ReplicaSet was current, the controller would copy the Deployment's `pending` over it.
-  await recordVerdict(cluster, component.name, rolledRs, 'rolled-back', why, false)
+  await recordVerdict(cluster, component.name, rolledRs?.metadata?.name, 'rolled-back', why, false)
   result.outcome = result.rollback.outcome === 'healthy' ? 'rolled-back' : 'rollback-failed'
   result.durationMs = Date.now() - started
   // Already rolled back: the outer loop must not roll it back again.
@@ -458,15 +458,10 @@ async function recordBaselineVerdict(cluster: RegionCluster, deployment: V1Deplo
   await cluster.patchReplicaSet(patches.replicaSet.name, patches.replicaSet)
 }
 
-async function recordVerdictByName(cluster: RegionCluster, rsName: string, verdict: Verdict, reason: string) {
-  const patches = verdictPatches(rsName, verdict, reason)
-  await cluster.patchReplicaSet(patches.replicaSet.name, patches.replicaSet)
-}
-
 /** Writes a verdict on the ReplicaSet, and on the Deployment when that ReplicaSet is still current. */
-async function recordVerdict(cluster: RegionCluster, deploymentName: string, rs: V1ReplicaSet | undefined, verdict: Verdict, reason: string, stillCurrent: boolean) {
-  if (!rs?.metadata?.name) return
-  const patches = verdictPatches(rs.metadata.name, verdict, reason)
+async function recordVerdict(cluster: RegionCluster, deploymentName: string, rsName: string | undefined, verdict: Verdict, reason: string, stillCurrent: boolean) {
+  if (!rsName) return
+  const patches = verdictPatches(rsName, verdict, reason)
   if (stillCurrent) await cluster.patchDeployment(deploymentName, patches.deployment)
   await cluster.patchReplicaSet(patches.replicaSet.name, patches.replicaSet)
 }
@@ -502,7 +497,7 @@ export async function rollTemplateChange(request: TemplateChangeRequest, cluster
     result.reason = `deployment ${component.name} not found`
     return result
   }
-  const snapshot = await cluster.snapshot(deployment)
+  const snapshot = await cluster.snapshot(deployment, { reread: false })
   const baseline = newReplicaSet(snapshot.deployment, snapshot.replicaSets)
   await recordBaselineVerdict(cluster, snapshot.deployment, baseline)
   result.fromRevision = baseline ? revisionOf(baseline) : null
@@ -524,17 +519,17 @@ export async function rollTemplateChange(request: TemplateChangeRequest, cluster
   result.toRevision = rolledRs ? revisionOf(rolledRs) : null
   result.gates = outcome.gates
   if (outcome.outcome === 'passed') {
-    await recordVerdict(cluster, component.name, rolledRs, 'passed', outcome.reason, true)
+    await recordVerdict(cluster, component.name, rolledRs?.metadata?.name, 'passed', outcome.reason, true)
     say('passed', `${what}: ${outcome.reason}`)
     return { ...result, outcome: 'deployed', reason: outcome.reason, durationMs: Date.now() - started }
   }
   const why = outcome.outcome === 'timeout' ? `timed out: ${outcome.reason}` : outcome.reason
   say('failed', why)
   if (!request.autoRollback || !baseline || outcome.outcome === 'interrupted') {
-    await recordVerdict(cluster, component.name, rolledRs, 'failed', why, true)
+    await recordVerdict(cluster, component.name, rolledRs?.metadata?.name, 'failed', why, true)
     return { ...result, outcome: outcome.outcome === 'interrupted' ? 'interrupted' : 'failed', reason: why, durationMs: Date.now() - started }
   }
   result.rollback = await rollBackTo(request, cluster, component, baseline, rollingUpdateOf(snapshot.deployment), why)
-  await recordVerdict(cluster, component.name, rolledRs, 'rolled-back', why, false)
+  await recordVerdict(cluster, component.name, rolledRs?.metadata?.name, 'rolled-back', why, false)
   return { ...result, outcome: result.rollback.outcome === 'healthy' ? 'rolled-back' : 'rollback-failed', reason: why, durationMs: Date.now() - started }
 }

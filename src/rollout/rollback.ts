@@ -33,8 +33,7 @@ export async function readHistory(platform: Platform, environment: Environment, 
       const cluster = await openRegion(platform, environment, region)
       const deployment = await cluster.readDeployment(component.name)
       if (!deployment) throw missing(component, region.name)
-      const snapshot = await cluster.snapshot(deployment)
-      return { region: region.name, revisions: releaseHistory(snapshot.deployment, snapshot.replicaSets, { container: containerOf(component) }) }
+      return { region: region.name, revisions: releaseHistory(deployment, await cluster.replicaSetsOf(deployment), { container: containerOf(component) }) }
     }),
   )
   return { environment: environment.name, component: component.name, regions: perRegion }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseEnvelope, runMkt, validateEnvelope } from '../helpers/cli.js'
+import { sandboxRequest } from '../helpers/sandbox.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mkt-azure-e2e-'))
 const project = mkdtempSync(join(tmpdir(), 'mkt-azure-project-'))
@@ -34,18 +35,7 @@ function writeConfig(armUrl: string) {
   writeFileSync(join(project, 'mkt.yaml'), yaml)
 }
 
-async function control(method: string, path: string, body?: unknown): Promise<number> {
-  const { request } = await import('node:https')
-  const state = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')) as { endpoints: { kubernetes: string } }
-  return new Promise((resolve, reject) => {
-    const req = request(`${state.endpoints.kubernetes}${path}`, { method, ca: readFileSync(join(dataDir, 'ca.crt')), headers: { authorization: `Bearer ${readFileSync(join(dataDir, 'token'), 'utf8').trim()}`, 'content-type': 'application/json' } }, (res) => {
-      res.resume()
-      res.on('end', () => resolve(res.statusCode ?? 0))
-    })
-    req.on('error', reject)
-    req.end(body === undefined ? undefined : JSON.stringify(body))
-  })
-}
+const control = async (method: string, path: string, body?: unknown) => (await sandboxRequest(dataDir, method, path, body)).status
 
 beforeAll(async () => {
   writeConfig('https://127.0.0.1:1')

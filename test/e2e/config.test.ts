@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseEnvelope, runMkt, validateEnvelope, type RunResult } from '../helpers/cli.js'
+import { sandboxRequest } from '../helpers/sandbox.js'
 import { kubectlPath } from '../helpers/kubectl.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mkt-config-e2e-'))
@@ -22,22 +23,7 @@ const keep = (run: RunResult) => {
   outputs.push(run.stdout, run.stderr)
   return run
 }
-/** GET one of the sandbox's control routes with its token and CA. */
-async function fetchSandbox(path: string): Promise<string> {
-  const { request } = await import('node:https')
-  const state = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')) as { endpoints: { kubernetes: string } }
-  const token = readFileSync(join(dataDir, 'token'), 'utf8').trim()
-  const ca = readFileSync(join(dataDir, 'ca.crt'), 'utf8')
-  return new Promise((resolve, reject) => {
-    const req = request(`${state.endpoints.kubernetes}${path}`, { ca, headers: { authorization: `Bearer ${token}` } }, (res) => {
-      let body = ''
-      res.on('data', (d) => (body += d))
-      res.on('end', () => resolve(body))
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
+const fetchSandbox = async (path: string) => (await sandboxRequest(dataDir, 'GET', path)).text
 const catalogFile = () => join(project, 'config', 'local', 'marketplace-catalog-service.yaml')
 
 beforeAll(async () => {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { binPath, cleanEnv, parseEnvelope, runMkt, validateEnvelope } from '../helpers/cli.js'
+import { sandboxRequest } from '../helpers/sandbox.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mkt-topics-e2e-'))
 const project = mkdtempSync(join(tmpdir(), 'mkt-topics-project-'))
@@ -13,21 +14,7 @@ const env = { MKT_SANDBOX_DIR: dataDir, MKT_SANDBOX_POD_START_DELAY_MS: '150' }
 const mkt = (...args: string[]) => runMkt(args, { env, cwd: project, timeoutMs: 120_000 })
 const topologyFile = () => join(project, 'topology.yaml')
 
-async function control(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const { request } = await import('node:https')
-  const state = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')) as { endpoints: { kubernetes: string } }
-  const token = readFileSync(join(dataDir, 'token'), 'utf8').trim()
-  const ca = readFileSync(join(dataDir, 'ca.crt'), 'utf8')
-  return new Promise((resolve, reject) => {
-    const req = request(`${state.endpoints.kubernetes}${path}`, { method, ca, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
-      let text = ''
-      res.on('data', (d) => (text += d))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : {} }))
-    })
-    req.on('error', reject)
-    req.end(body === undefined ? undefined : JSON.stringify(body))
-  })
-}
+const control = (method: string, path: string, body?: unknown) => sandboxRequest(dataDir, method, path, body)
 const writes = async () => (await control('GET', '/_sandbox/servicebus/stats')).json.writes as number
 const resetStats = () => control('POST', '/_sandbox/servicebus/stats/reset')
 

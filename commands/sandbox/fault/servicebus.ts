@@ -1,8 +1,7 @@
 import { Flags } from '@oclif/core'
 import { MktCommand } from '../../../src/cli/mkt-command.js'
 import { usageError } from '../../../src/errors.js'
-import { runningSandbox } from '../../../src/sandbox-cli.js'
-import { sandboxControl } from '../../../src/kube/sandbox.js'
+import { ensureSandbox, sandboxControl } from '../../../src/kube/sandbox.js'
 
 export default class FaultServiceBus extends MktCommand<typeof FaultServiceBus> {
   static override summary = "Set the sandbox Service Bus's message counts: a backlog or dead letters on a queue or subscription."
@@ -28,7 +27,7 @@ export default class FaultServiceBus extends MktCommand<typeof FaultServiceBus> 
     add(this.flags['dead-letter'], 'deadLetter')
     add(this.flags.scheduled, 'scheduled')
     if (counts.size === 0) throw usageError('nothing to set', { hints: ['Pass --backlog, --dead-letter or --scheduled ENTITY=N.'] })
-    const state = await runningSandbox(platform)
+    const state = await ensureSandbox(platform)
     const results = []
     for (const [entity, fields] of counts) {
       const response = await sandboxControl<{ message?: string; counts?: Record<string, number> }>(state, 'POST', '/_sandbox/servicebus/counts', { entity, ...fields })
