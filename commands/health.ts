@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { durationFlag } from '../src/cli/duration-flag.js'
-import { envFlag, MktCommand } from '../src/cli/mkt-command.js'
+import { componentsFlag, envFlag, MktCommand, regionsFlag } from '../src/cli/mkt-command.js'
 import { timestamp } from '../src/cli/progress.js'
 import type { ResultOf } from '../src/cli/result-schemas.js'
 import { ExitCode, MktError } from '../src/errors.js'
@@ -20,8 +20,8 @@ HealthChecks JSON. All probes run at once with a per-probe timeout. Exit 0 when 
 unhealthy (or degraded with --fail-on degraded), 69 when a region's cluster cannot be reached.`
   static override flags = {
     env: envFlag,
-    component: Flags.string({ char: 'c', summary: 'Only these components (repeatable; names or aliases).', multiple: true, env: 'MKT_COMPONENT' }),
-    regions: Flags.string({ summary: 'Only these regions (comma-separated).', env: 'MKT_REGIONS', helpValue: '<a,b>' }),
+    component: componentsFlag,
+    regions: regionsFlag,
     timeout: durationFlag({ summary: 'Per-probe timeout (default defaults.timeouts.probe, 5s).', env: 'MKT_TIMEOUT' }),
     concurrency: Flags.integer({ summary: 'Probes in flight at once.', default: 64, min: 1, env: 'MKT_CONCURRENCY' }),
     'fail-on': Flags.string({ summary: 'Exit 82 on unhealthy (default) or already on degraded.', options: ['unhealthy', 'degraded'], default: 'unhealthy', env: 'MKT_FAIL_ON' }),

@@ -1,5 +1,5 @@
-import { Args, Flags } from '@oclif/core'
-import { envFlag, MktCommand } from '../src/cli/mkt-command.js'
+import { Args } from '@oclif/core'
+import { envFlag, MktCommand, regionsFlag } from '../src/cli/mkt-command.js'
 import { renderTable } from '../src/cli/output.js'
 import type { ResultOf } from '../src/cli/result-schemas.js'
 import { regionsFromFlag } from '../src/kube/client.js'
@@ -12,7 +12,7 @@ export default class History extends MktCommand<typeof History> {
   static override args = { component: Args.string({ description: 'Component (name, alias or .NET name)', required: true }) }
   static override flags = {
     env: envFlag,
-    regions: Flags.string({ summary: 'Only these regions (comma-separated).', env: 'MKT_REGIONS', helpValue: '<a,b>' }),
+    regions: regionsFlag,
   }
   static override examples = ['<%= config.bin %> history catalog', '<%= config.bin %> history catalog --env prod --json']
 

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { durationFlag } from '../src/cli/duration-flag.js'
-import { envFlag, MktCommand, yesFlag } from '../src/cli/mkt-command.js'
+import { envFlag, MktCommand, regionsFlag, yesFlag } from '../src/cli/mkt-command.js'
 import { renderTable } from '../src/cli/output.js'
 import { createProgress } from '../src/cli/progress.js'
 import type { ResultOf } from '../src/cli/result-schemas.js'
@@ -23,7 +23,7 @@ Revision numbers are kubectl's (\`kubectl rollout history\`), and the request is
     reason: Flags.string({ char: 'r', summary: 'Why (incident id): recorded on the rolled-back revision.', env: 'MKT_REASON' }),
     wait: Flags.boolean({ summary: 'Wait until the target revision is healthy (--no-wait returns after the change).', default: true, allowNo: true, env: 'MKT_WAIT' }),
     timeout: durationFlag({ summary: 'How long to wait for health (default defaults.timeouts.rollback, 5m).', env: 'MKT_TIMEOUT' }),
-    regions: Flags.string({ summary: 'Only these regions (comma-separated).', env: 'MKT_REGIONS', helpValue: '<a,b>' }),
+    regions: regionsFlag,
     'force-unlock': Flags.boolean({ summary: 'Break a stuck lock first (needs --reason).', default: false, env: 'MKT_FORCE_UNLOCK' }),
     yes: yesFlag,
   }
@@ -53,7 +53,6 @@ Revision numbers are kubectl's (\`kubectl rollout history\`), and the request is
         identity: lockIdentity(),
         forceUnlock: flags['force-unlock'],
         onEvent: progress.onEvent,
-        ...(process.env.MKT_PROBE_INTERVAL_MS ? { probeIntervalMs: Number(process.env.MKT_PROBE_INTERVAL_MS) } : {}),
         confirm: async (moves) => {
           for (const m of moves) this.out.info(`${m.region}: revision ${m.fromRevision ?? '-'} (${m.fromImage ?? '-'}) -> revision ${m.toRevision} (${m.toImage ?? '-'})`)
           await this.confirmChange(environment, `roll back ${component.name}`, flags.yes)

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { readFileSync } from 'node:fs'
-import { componentsFlag, configDirFlag, secretValueFlags } from '../../src/cli/config-flags.js'
-import { envFlag, MktCommand } from '../../src/cli/mkt-command.js'
+import { configDirFlag, secretValueFlags } from '../../src/cli/config-flags.js'
+import { componentsFlag, envFlag, MktCommand, regionsFlag } from '../../src/cli/mkt-command.js'
 import { configRoot } from '../../src/config/files.js'
 import { readSecretValues } from '../../src/config/secrets.js'
 import { planConfig, planHasChanges } from '../../src/config/service.js'
@@ -15,7 +15,7 @@ export default class ConfigPlan extends MktCommand<typeof ConfigPlan> {
   static override flags = {
     env: envFlag,
     component: componentsFlag,
-    regions: Flags.string({ summary: 'Only these regions (comma-separated).', env: 'MKT_REGIONS', helpValue: '<a,b>' }),
+    regions: regionsFlag,
     'config-dir': configDirFlag,
     'exit-code': Flags.boolean({ summary: 'Exit 2 when there are changes, 0 when none.', default: false, env: 'MKT_EXIT_CODE' }),
     ...secretValueFlags,

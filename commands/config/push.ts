@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core'
 import { readFileSync } from 'node:fs'
-import { componentsFlag, configDirFlag, secretValueFlags } from '../../src/cli/config-flags.js'
+import { configDirFlag, secretValueFlags } from '../../src/cli/config-flags.js'
 import { durationFlag } from '../../src/cli/duration-flag.js'
-import { envFlag, MktCommand, yesFlag } from '../../src/cli/mkt-command.js'
+import { componentsFlag, envFlag, MktCommand, regionsFlag, yesFlag } from '../../src/cli/mkt-command.js'
 import { createProgress } from '../../src/cli/progress.js'
 import { configRoot } from '../../src/config/files.js'
 import { readSecretValues } from '../../src/config/secrets.js'
@@ -21,7 +21,7 @@ through the deploy gates (automatic rollback included) by stamping a configurati
   static override flags = {
     env: envFlag,
     component: componentsFlag,
-    regions: Flags.string({ summary: 'Only these regions (comma-separated).', env: 'MKT_REGIONS', helpValue: '<a,b>' }),
+    regions: regionsFlag,
     'config-dir': configDirFlag,
     ...secretValueFlags,
     restart: Flags.boolean({ summary: 'Roll the components whose configuration changed, gated, with automatic rollback.', default: false, env: 'MKT_RESTART' }),
@@ -57,7 +57,6 @@ through the deploy gates (automatic rollback included) by stamping a configurati
           autoRollback: flags['auto-rollback'],
           signal: this.abort.signal,
           onEvent: progress.onEvent,
-          ...(process.env.MKT_PROBE_INTERVAL_MS ? { probeIntervalMs: Number(process.env.MKT_PROBE_INTERVAL_MS) } : {}),
         },
         onStep: (message) => this.out.info(message),
       },

@@ -1,14 +1,15 @@
 import { Args, Flags } from '@oclif/core'
 import { durationFlag } from '../../src/cli/duration-flag.js'
-import { envFlag, MktCommand, yesFlag } from '../../src/cli/mkt-command.js'
+import { envFlag, MktCommand, regionsFlag, yesFlag } from '../../src/cli/mkt-command.js'
 import { renderTable } from '../../src/cli/output.js'
 import { createProgress } from '../../src/cli/progress.js'
+import { provenanceFlags } from '../../src/cli/provenance-flags.js'
 import type { ResultOf } from '../../src/cli/result-schemas.js'
 import { errorForExit, usageError } from '../../src/errors.js'
 import { parseDuration } from '../../src/duration.js'
 import { regionsFromFlag } from '../../src/kube/client.js'
 import { dependencyWaves, resolveComponents } from '../../src/platform/components.js'
-import { ciGitSha, ciRunUrl, lockIdentity, whoAmI } from '../../src/rollout/audit.js'
+import { lockIdentity, provenance, whoAmI } from '../../src/rollout/audit.js'
 import { assertNotLocked, describePlanEntry, executeDeploy, prepareDeploy, type DeployResult } from '../../src/rollout/deploy.js'
 import { checkImageInput } from '../../src/rollout/image.js'
 import { hasChanges, parseCanarySteps } from '../../src/rollout/plan.js'
@@ -37,10 +38,9 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
     'rollback-timeout': durationFlag({ summary: 'Separate budget of an automatic rollback (default defaults.timeouts.rollback, 5m).', env: 'MKT_ROLLBACK_TIMEOUT' }),
     'auto-rollback': Flags.boolean({ summary: 'Roll back by itself when a gate fails (--no-auto-rollback leaves it for a human).', default: true, allowNo: true, env: 'MKT_AUTO_ROLLBACK' }),
     'on-interrupt': Flags.string({ summary: 'On Ctrl-C/SIGTERM: roll back, or pause the rollout.', options: ['rollback', 'pause'], default: 'rollback', env: 'MKT_ON_INTERRUPT' }),
-    regions: Flags.string({ summary: 'Only these regions (comma-separated); default all, primary first.', env: 'MKT_REGIONS', helpValue: '<a,b>' }),
+    regions: regionsFlag,
     reason: Flags.string({ char: 'r', summary: 'Why: recorded in the release history and change-cause.', env: 'MKT_REASON' }),
-    'git-sha': Flags.string({ summary: 'Commit being released (default: from CI variables).', env: 'MKT_GIT_SHA' }),
-    'run-url': Flags.string({ summary: 'Pipeline run URL (default: from CI variables).', env: 'MKT_RUN_URL' }),
+    ...provenanceFlags,
     yes: yesFlag,
   }
   static override examples = [
@@ -106,13 +106,11 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
             deployedBy: whoAmI(),
             deployedAt: Date.now(),
             ...(flags.reason ? { reason: flags.reason } : {}),
-            ...((flags['git-sha'] ?? ciGitSha()) ? { gitSha: flags['git-sha'] ?? ciGitSha() } : {}),
-            ...((flags['run-url'] ?? ciRunUrl()) ? { runUrl: flags['run-url'] ?? ciRunUrl() } : {}),
+            ...provenance({ gitSha: flags['git-sha'], runUrl: flags['run-url'] }),
           },
           identity: lockIdentity(),
           signal: this.abort.signal,
           onEvent: progress.onEvent,
-          ...(process.env.MKT_PROBE_INTERVAL_MS ? { probeIntervalMs: Number(process.env.MKT_PROBE_INTERVAL_MS) } : {}),
         },
         prepared,
       ),

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core'
-import { envFlag, MktCommand, yesFlag } from '../../src/cli/mkt-command.js'
+import { envFlag, MktCommand, regionsFlag, yesFlag } from '../../src/cli/mkt-command.js'
 import type { ResultOf } from '../../src/cli/result-schemas.js'
 import { regionsFromFlag } from '../../src/kube/client.js'
 import { resolveComponent } from '../../src/platform/components.js'
@@ -13,7 +13,7 @@ export default class LockBreak extends MktCommand<typeof LockBreak> {
   static override flags = {
     env: envFlag,
     reason: Flags.string({ char: 'r', summary: 'Why the lock is broken (required).', required: true, env: 'MKT_REASON' }),
-    regions: Flags.string({ summary: 'Only these regions (comma-separated).', env: 'MKT_REGIONS', helpValue: '<a,b>' }),
+    regions: regionsFlag,
     yes: yesFlag,
   }
   static override examples = ['<%= config.bin %> lock break catalog --env prod --reason "INC-123: runner died mid-deploy" --yes']

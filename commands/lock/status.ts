@@ -1,5 +1,5 @@
-import { Args, Flags } from '@oclif/core'
-import { envFlag, MktCommand } from '../../src/cli/mkt-command.js'
+import { Args } from '@oclif/core'
+import { envFlag, MktCommand, regionsFlag } from '../../src/cli/mkt-command.js'
 import { renderTable } from '../../src/cli/output.js'
 import type { ResultOf } from '../../src/cli/result-schemas.js'
 import { connectRegion, regionsFromFlag } from '../../src/kube/client.js'
@@ -11,7 +11,7 @@ export default class LockStatus extends MktCommand<typeof LockStatus> {
   static override args = { component: Args.string({ description: 'Component (name, alias or .NET name)' }) }
   static override flags = {
     env: envFlag,
-    regions: Flags.string({ summary: 'Only these regions (comma-separated).', env: 'MKT_REGIONS', helpValue: '<a,b>' }),
+    regions: regionsFlag,
   }
   static override examples = ['<%= config.bin %> lock status', '<%= config.bin %> lock status catalog --env prod --json']
 

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core'
 import { durationFlag } from '../../src/cli/duration-flag.js'
 import { envFlag, MktCommand, yesFlag } from '../../src/cli/mkt-command.js'
 import { timestamp } from '../../src/cli/progress.js'
+import { provenanceFlags } from '../../src/cli/provenance-flags.js'
 import { usageError } from '../../src/errors.js'
 import { parseDuration } from '../../src/duration.js'
 import { jobTemplatePath, runMigrationJob } from '../../src/migrate/job-runner.js'
@@ -12,7 +13,7 @@ import { resolveDatabase, runSqlMigrations } from '../../src/migrate/sql-runner.
 import { jobRunJson, sqlRunJson, sqlRunLines, withResult } from '../../src/migrate/summary.js'
 import type { LoadedPlatform } from '../../src/platform/load.js'
 import type { Environment, Platform } from '../../src/platform/schema.js'
-import { ciGitSha, ciRunUrl, lockIdentity, whoAmI } from '../../src/rollout/audit.js'
+import { lockIdentity, provenance, whoAmI } from '../../src/rollout/audit.js'
 
 export default class MigrateRun extends MktCommand<typeof MigrateRun> {
   static override summary = 'Run database migrations: the migrations image as a Kubernetes Job, or SQL files against PostgreSQL.'
@@ -34,8 +35,7 @@ environment's database.url in mkt.yaml, or MKT_DATABASE_URL (never from an argum
     'lock-wait': durationFlag({ summary: "With --sql: how long to wait for another run's lock before exit 73.", default: parseDuration('2m'), defaultHelp: async () => '2m', env: 'MKT_LOCK_WAIT' }),
     'job-template': Flags.string({ summary: 'With --image: the Job manifest to use (default: migration-job.yaml next to mkt.yaml, else the built-in one).', env: 'MKT_JOB_TEMPLATE', helpValue: '<file>' }),
     reason: Flags.string({ char: 'r', summary: 'Why: recorded on the Job (mkt migrate status shows it).', env: 'MKT_REASON' }),
-    'git-sha': Flags.string({ summary: 'Commit being released, recorded on the Job (default: from CI variables).', env: 'MKT_GIT_SHA' }),
-    'run-url': Flags.string({ summary: 'Pipeline run URL, recorded on the Job (default: from CI variables).', env: 'MKT_RUN_URL' }),
+    ...provenanceFlags,
     yes: yesFlag,
   }
   static override examples = [
@@ -85,8 +85,6 @@ environment's database.url in mkt.yaml, or MKT_DATABASE_URL (never from an argum
     const { flags } = this
     await this.confirmChange(environment, `run migrations ${image}`, flags.yes)
     const streamLogs = !this.out.options.json && !this.out.options.quiet
-    const gitSha = flags['git-sha'] ?? ciGitSha()
-    const runUrl = flags['run-url'] ?? ciRunUrl()
     const work = runMigrationJob({
       platform: loaded.platform,
       environment,
@@ -94,7 +92,7 @@ environment's database.url in mkt.yaml, or MKT_DATABASE_URL (never from an argum
       templatePath: jobTemplatePath(flags['job-template'], loaded.source),
       timeoutMs: flags.timeout,
       ...(flags.reason ? { reason: flags.reason } : {}),
-      audit: { runBy: whoAmI(), ...(gitSha ? { gitSha } : {}), ...(runUrl ? { runUrl } : {}) },
+      audit: { runBy: whoAmI(), ...provenance({ gitSha: flags['git-sha'], runUrl: flags['run-url'] }) },
       identity: lockIdentity(),
       signal: this.abort.signal,
       ...(streamLogs ? { onLog: (line: string) => process.stderr.write(`${this.out.style('|', 'dim')} ${line}\n`) } : {}),

@@ -9,4 +9,3 @@ export const secretValueFlags = {
 
 export const configDirFlag = Flags.string({ summary: 'Configuration folder (default: config/ beside mkt.yaml, else the built-in examples).', env: 'MKT_CONFIG_DIR', helpValue: '<path>' })
 
-export const componentsFlag = Flags.string({ char: 'c', summary: 'Only these components (repeatable; names or aliases).', multiple: true, env: 'MKT_COMPONENT' })

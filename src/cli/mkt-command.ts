@@ -26,6 +26,15 @@ export const envFlag = Flags.string({
   helpValue: '<name>',
 })
 
+export const regionsFlag = Flags.string({
+  summary: 'Only these regions (comma-separated; default all, primary first).',
+  env: 'MKT_REGIONS',
+  helpValue: '<a,b>',
+})
+
+/** Several components, by name, alias or .NET name. */
+export const componentsFlag = Flags.string({ char: 'c', summary: 'Only these components (repeatable; names or aliases).', multiple: true, env: 'MKT_COMPONENT' })
+
 export const yesFlag = Flags.boolean({
   char: 'y',
   summary: 'Confirm changes to protected environments without prompting.',

@@ -40,3 +40,10 @@ export function lockIdentity(env: Env = process.env): string {
   const run = ciRunId(env)
   return holderIdentity({ user: currentUser(env), host: hostname(), pid: process.pid, ...(run ? { ciRunId: run } : {}) })
 }
+
+/** The commit and pipeline run of a release: the flags when given, else what the CI variables say. */
+export function provenance(flags: { gitSha?: string; runUrl?: string }, env: Env = process.env): { gitSha?: string; runUrl?: string } {
+  const gitSha = flags.gitSha ?? ciGitSha(env)
+  const runUrl = flags.runUrl ?? ciRunUrl(env)
+  return { ...(gitSha ? { gitSha } : {}), ...(runUrl ? { runUrl } : {}) }
+}

@@ -36,10 +36,16 @@ export interface WaitResult {
   snapshot: Snapshot
 }
 
+/** MKT_PROBE_INTERVAL_MS: how often readiness is probed during a rollout (tests make it short). */
+function probeIntervalFromEnv(): number | undefined {
+  const value = Number(process.env.MKT_PROBE_INTERVAL_MS)
+  return Number.isFinite(value) && value > 0 ? value : undefined
+}
+
 export async function waitForGates(cluster: RegionCluster, options: WaitOptions): Promise<WaitResult> {
   const now = options.now ?? Date.now
   const started = now()
-  const probeInterval = options.probeIntervalMs ?? 1000
+  const probeInterval = options.probeIntervalMs ?? probeIntervalFromEnv() ?? 1000
   const probes = new Map<string, ReadinessProbe>()
   const failures = new Map<string, number>()
   let bakeStartedAt: number | undefined
