@@ -47,7 +47,7 @@ interface Loaded {
 
 async function load(context: ConfigContext): Promise<Loaded> {
   // Files first: a bad file exits 65 before anything is read or written.
-  const configs = readEnvironmentConfig(context.root, context.environment.name, context.platform, context.components)
+  const configs = await readEnvironmentConfig(context.root, context.environment.name, context.platform, context.components)
   const needsVault = configs.some((c) => c.entries.some((e) => e.secret !== undefined)) || context.values.size > 0
   const k8s = await loadKubeClient()
   const clusters = await Promise.all(
@@ -210,8 +210,8 @@ export interface EffectiveEntry {
 }
 
 /** The effective configuration of one component: values with their file, secrets masked with their reference. */
-export function effectiveConfig(context: Pick<ConfigContext, 'platform' | 'environment' | 'root'>, component: Component): { files: string[]; entries: EffectiveEntry[] } {
-  const [config] = readEnvironmentConfig(context.root, context.environment.name, context.platform, [component])
+export async function effectiveConfig(context: Pick<ConfigContext, 'platform' | 'environment' | 'root'>, component: Component): Promise<{ files: string[]; entries: EffectiveEntry[] }> {
+  const [config] = await readEnvironmentConfig(context.root, context.environment.name, context.platform, [component])
   return {
     files: config!.files,
     entries: config!.entries.map((e) => ({
