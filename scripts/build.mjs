@@ -55,8 +55,26 @@ const builtinUrl = {
     b.onLoad({ filter: /.*/, namespace: 'builtin-url' }, () => ({ contents: 'export const URL = globalThis.URL\nexport default { URL }\n', loader: 'js' }))
   },
 }
+// @oclif/core's index requires every part of oclif and checks the Node version (semver, package.json) when
+// it is imported. mkt's imports of it resolve to its subpath exports instead, so a command evaluates only the
+// parts it uses. A name missing here fails the build ("No matching export").
+const OCLIF_PARTS = `
+export * as Args from '@oclif/core/args'
+export { Command } from '@oclif/core/command'
+export * as Errors from '@oclif/core/errors'
+export { execute } from '@oclif/core/execute'
+export * as Flags from '@oclif/core/flags'
+export { Help } from '@oclif/core/help'
+`
+const oclifParts = {
+  name: 'oclif-parts',
+  setup(b) {
+    b.onResolve({ filter: /^@oclif\/core$/ }, (args) => (args.importer.includes('node_modules') ? undefined : { path: '@oclif/core', namespace: 'oclif-parts' }))
+    b.onLoad({ filter: /.*/, namespace: 'oclif-parts' }, () => ({ contents: OCLIF_PARTS, resolveDir: process.cwd(), loader: 'js' }))
+  },
+}
 const bundle = await build({
-  plugins: [usedExportsOnly, builtinUrl],
+  plugins: [usedExportsOnly, builtinUrl, oclifParts],
   metafile: true,
   entryPoints: { run: 'src/cli/run.ts', help: 'src/cli/help.ts', 'hooks/command-not-found': 'src/cli/hooks/command-not-found.ts', ...commandEntries },
   outdir: 'dist/cli',
