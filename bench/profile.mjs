@@ -37,6 +37,9 @@ function groupOf({ url, functionName, lineNumber, columnNumber }) {
   const file = url.startsWith('file:') ? fileURLToPath(url) : url
   const map = sourceMapOf(file)
   const source = map?.findEntry(lineNumber, columnNumber)?.originalSource
+  // esbuild's helpers have no source; V8 compiles a bundled CommonJS module's body when __commonJS first
+  // calls it, and that compile time lands here.
+  if (map && !source) return 'esbuild runtime (incl. compiling bundled CommonJS modules on first require)'
   const path = source ?? file
   if (path.includes('node_modules/')) return packageOf(path)
   const own = path.match(/(?:^|\/)(src|commands|bin|dist)\/(.*)$/)
