@@ -82,6 +82,8 @@ unhealthy (or degraded with --fail-on degraded), 69 when a region's cluster cann
     const tty = process.stdout.isTTY === true
     let previous = ''
     this.onInterrupt(() => undefined)
+    // Ctrl-C is how a watch ends: no "Error:" line for it.
+    this.interruptEndsNormally = true
     for (;;) {
       const model = await checkHealth(options)
       const view = renderHealthTable(model, this.out) + (this.flags.details ? `\n\n${renderHealthDetails(model)}` : '')

@@ -2,6 +2,7 @@
 // config/<env>/<component>.yaml (beside mkt.yaml, or the built-in templates), validated and rendered.
 // Every problem exits 65 naming the file, line and key; nothing is written when any file is wrong.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { readInputFile } from '../input-file.js'
 import { dirname, join } from 'node:path'
 import { Ajv } from 'ajv'
 import { z } from 'zod'
@@ -28,7 +29,7 @@ export interface ComponentConfig {
 const anyMapping = z.record(z.string(), z.unknown()).nullable()
 
 function readFile(path: string): { input: YamlInput<Record<string, unknown> | null>; raw: unknown } {
-  const input = parseYamlInput(readFileSync(path, 'utf8'), path, anyMapping, 'See "Configuration files" in the README.')
+  const input = parseYamlInput(readInputFile(path, { what: 'configuration file', refuse: (m, hints) => invalidInputError(m, { hints }) }), path, anyMapping, 'See "Configuration files" in the README.')
   return { input, raw: input.value }
 }
 

@@ -1,7 +1,8 @@
 // Versioned SQL migration files: `V001__create_assets.sql` (the Flyway convention, which EF Core scripts and most
 // teams already follow). Parsing and checksums are pure; readSqlDir is the only I/O.
 import { createHash } from 'node:crypto'
-import { readdir, readFile, stat } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
+import { readInputFile } from '../input-file.js'
 import { basename, join, resolve } from 'node:path'
 import { invalidInputError, usageError } from '../errors.js'
 
@@ -72,7 +73,7 @@ export async function readSqlDir(dir: string): Promise<MigrationFile[]> {
     const parsed = parseMigrationName(basename(file))
     if (!parsed) continue
     const full = join(path, file)
-    const sql = await readFile(full, 'utf8')
+    const sql = readInputFile(full, { what: 'migration file', refuse: (message, hints) => invalidInputError(message, { hints }) })
     files.push({ ...parsed, file, path: full, sql, md5: checksum(sql) })
   }
   if (files.length === 0) throw usageError(`--sql ${dir} has no migration files (V001__description.sql …)`)

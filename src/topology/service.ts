@@ -1,5 +1,5 @@
 // The topology commands' engine: find and read topology.yaml, read the namespace, plan, apply, list.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import type { ServiceBusAdministrationClient } from '@azure/service-bus'
 import { serviceBusFor } from '../azure/servicebus.js'
@@ -8,6 +8,7 @@ import { templatesDir } from '../paths.js'
 import type { Environment, Platform } from '../platform/schema.js'
 import { withPool } from '../pool.js'
 import { parseYamlInput } from '../yaml-input.js'
+import { readInputFile } from '../input-file.js'
 import { applyChanges, readNamespace, type ChangeOutcome } from './namespace.js'
 import { desiredEntities, planTopology, type TopologyPlan } from './plan.js'
 import { topologySchema, type Topology } from './schema.js'
@@ -27,7 +28,7 @@ export function topologyPath(file: string | undefined, platformSource: string): 
 }
 
 export function loadTopology(path: string): Topology {
-  const input = parseYamlInput(readFileSync(path, 'utf8'), path, topologySchema, 'See the topology.yaml reference in the README, or schemas/topology.schema.json.')
+  const input = parseYamlInput(readInputFile(path, { what: 'topology file' }), path, topologySchema, 'See the topology.yaml reference in the README, or schemas/topology.schema.json.')
   const topology = input.value
   // Names must be unique (case-insensitively, like Service Bus), and forward targets must be declared queues or topics.
   const seen = new Map<string, PropertyKey[]>()
