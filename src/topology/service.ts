@@ -10,6 +10,7 @@ import { withPool } from '../pool.js'
 import { parseYamlInput } from '../yaml-input.js'
 import { readInputFile } from '../input-file.js'
 import { applyChanges, readNamespace, type ChangeOutcome } from './namespace.js'
+import { limitProblems } from './limits.js'
 import { desiredEntities, planTopology, type TopologyPlan } from './plan.js'
 import { topologySchema, type Topology } from './schema.js'
 
@@ -60,6 +61,8 @@ export function loadTopology(path: string): Topology {
       if (!known) throw input.errorAt(['environments', env, 'subscriptions', key], `unknown subscription "${key}" (keys are "topic/subscription")`)
     }
   }
+  const outOfLimits = limitProblems(topology)[0]
+  if (outOfLimits) throw input.errorAt(outOfLimits.path, outOfLimits.message, ['Service Bus would refuse this at apply; see "Service Bus quotas" in the Azure docs.'])
   return topology
 }
 
