@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core'
-import { durationFlag } from '../src/cli/duration-flag.js'
+import { timeoutFlag } from '../src/cli/duration-flag.js'
 import { componentsFlag, envFlag, MktCommand, regionsFlag } from '../src/cli/mkt-command.js'
 import { timestamp } from '../src/cli/progress.js'
 import type { ResultOf } from '../src/cli/result-schemas.js'
@@ -22,12 +22,12 @@ unhealthy (or degraded with --fail-on degraded), 69 when a region's cluster cann
     env: envFlag,
     component: componentsFlag,
     regions: regionsFlag,
-    timeout: durationFlag({ summary: 'Per-probe timeout (default defaults.timeouts.probe, 5s).', env: 'MKT_TIMEOUT' }),
+    timeout: timeoutFlag({ summary: 'Per-probe timeout (default defaults.timeouts.probe, 5s).', env: 'MKT_TIMEOUT' }),
     concurrency: Flags.integer({ summary: 'Probes in flight at once.', default: 64, min: 1, env: 'MKT_CONCURRENCY' }),
     'fail-on': Flags.string({ summary: 'Exit 82 on unhealthy (default) or already on degraded.', options: ['unhealthy', 'degraded'], default: 'unhealthy', env: 'MKT_FAIL_ON' }),
     details: Flags.boolean({ char: 'd', summary: 'Show replicas, pods, probes and every health entry.', default: false, env: 'MKT_DETAILS' }),
     watch: Flags.boolean({ char: 'w', summary: 'Redraw on every change until Ctrl-C.', default: false, env: 'MKT_WATCH', exclusive: ['json'] }),
-    interval: durationFlag({ summary: 'With --watch: re-probe at least this often.', default: parseDuration('5s'), env: 'MKT_INTERVAL' }),
+    interval: timeoutFlag({ summary: 'With --watch: re-probe at least this often.', default: parseDuration('5s'), env: 'MKT_INTERVAL' }),
   }
   static override examples = [
     '<%= config.bin %> health',

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { checkLogin, loginExitCode } from '../src/azure/login.js'
-import { durationFlag } from '../src/cli/duration-flag.js'
+import { timeoutFlag } from '../src/cli/duration-flag.js'
 import { envFlag, MktCommand } from '../src/cli/mkt-command.js'
 import { renderTable } from '../src/cli/output.js'
 import { parseDuration } from '../src/duration.js'
@@ -15,7 +15,7 @@ a pipeline), managed (managed identity), environment (AZURE_CLIENT_SECRET…), d
   static override flags = {
     env: envFlag,
     auth: Flags.string({ summary: 'Azure credential to use (default: auth in mkt.yaml, else default).', options: ['default', 'cli', 'workload', 'managed', 'environment', 'device'], env: 'MKT_AUTH' }),
-    timeout: durationFlag({ summary: 'Per-check timeout.', default: parseDuration('10s'), env: 'MKT_TIMEOUT' }),
+    timeout: timeoutFlag({ summary: 'Per-check timeout.', default: parseDuration('10s'), env: 'MKT_TIMEOUT' }),
   }
   static override examples = ['<%= config.bin %> login', '<%= config.bin %> login --env prod --auth cli', '<%= config.bin %> login --env staging --json']
 

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core'
-import { durationFlag } from '../src/cli/duration-flag.js'
+import { timeoutFlag } from '../src/cli/duration-flag.js'
 import { envFlag, MktCommand, regionsFlag, yesFlag } from '../src/cli/mkt-command.js'
 import { renderTable } from '../src/cli/output.js'
 import { createProgress } from '../src/cli/progress.js'
@@ -22,7 +22,7 @@ Revision numbers are kubectl's (\`kubectl rollout history\`), and the request is
     'to-revision': Flags.integer({ summary: 'Revision to return to (see `mkt history`).', min: 1, env: 'MKT_TO_REVISION' }),
     reason: Flags.string({ char: 'r', summary: 'Why (incident id): recorded on the rolled-back revision.', env: 'MKT_REASON' }),
     wait: Flags.boolean({ summary: 'Wait until the target revision is healthy (--no-wait returns after the change).', default: true, allowNo: true, env: 'MKT_WAIT' }),
-    timeout: durationFlag({ summary: 'How long to wait for health (default defaults.timeouts.rollback, 5m).', env: 'MKT_TIMEOUT' }),
+    timeout: timeoutFlag({ summary: 'How long to wait for health (default defaults.timeouts.rollback, 5m).', env: 'MKT_TIMEOUT' }),
     regions: regionsFlag,
     'force-unlock': Flags.boolean({ summary: 'Break a stuck lock first (needs --reason).', default: false, env: 'MKT_FORCE_UNLOCK' }),
     yes: yesFlag,

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { readFileSync } from 'node:fs'
 import { configDirFlag, secretValueFlags } from '../../src/cli/config-flags.js'
-import { durationFlag } from '../../src/cli/duration-flag.js'
+import { durationFlag, timeoutFlag } from '../../src/cli/duration-flag.js'
 import { componentsFlag, envFlag, MktCommand, regionsFlag, yesFlag } from '../../src/cli/mkt-command.js'
 import { createProgress } from '../../src/cli/progress.js'
 import { configRoot } from '../../src/config/files.js'
@@ -26,8 +26,8 @@ through the deploy gates (automatic rollback included) by stamping a configurati
     ...secretValueFlags,
     restart: Flags.boolean({ summary: 'Roll the components whose configuration changed, gated, with automatic rollback.', default: false, env: 'MKT_RESTART' }),
     bake: durationFlag({ summary: 'With --restart: how long the gates must hold.', default: parseDuration('10s'), env: 'MKT_BAKE' }),
-    timeout: durationFlag({ summary: 'With --restart: budget of each rollout.', env: 'MKT_TIMEOUT' }),
-    'rollback-timeout': durationFlag({ summary: 'With --restart: budget of an automatic rollback.', env: 'MKT_ROLLBACK_TIMEOUT' }),
+    timeout: timeoutFlag({ summary: 'With --restart: budget of each rollout.', env: 'MKT_TIMEOUT' }),
+    'rollback-timeout': timeoutFlag({ summary: 'With --restart: budget of an automatic rollback.', env: 'MKT_ROLLBACK_TIMEOUT' }),
     'auto-rollback': Flags.boolean({ summary: 'With --restart: roll back by itself when a gate fails.', default: true, allowNo: true, env: 'MKT_AUTO_ROLLBACK' }),
     yes: yesFlag,
   }

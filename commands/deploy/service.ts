@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core'
-import { durationFlag } from '../../src/cli/duration-flag.js'
+import { durationFlag, timeoutFlag } from '../../src/cli/duration-flag.js'
 import { envFlag, MktCommand, regionsFlag, yesFlag } from '../../src/cli/mkt-command.js'
 import { renderTable } from '../../src/cli/output.js'
 import { createProgress } from '../../src/cli/progress.js'
@@ -34,8 +34,8 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
     strategy: Flags.string({ summary: 'rolling (the Deployment rolling update) or canary (replica-count steps).', options: ['rolling', 'canary'], default: 'rolling', env: 'MKT_STRATEGY' }),
     steps: Flags.string({ summary: 'Canary weights in percent, ascending (100 is added when missing).', default: '25,50,100', env: 'MKT_STEPS', helpValue: '<w,w,…>' }),
     bake: durationFlag({ summary: 'How long every gate must hold before a step passes.', default: parseDuration('10s'), env: 'MKT_BAKE' }),
-    timeout: durationFlag({ summary: 'Budget of each component rollout (default defaults.timeouts.rollout, 10m).', env: 'MKT_TIMEOUT' }),
-    'rollback-timeout': durationFlag({ summary: 'Separate budget of an automatic rollback (default defaults.timeouts.rollback, 5m).', env: 'MKT_ROLLBACK_TIMEOUT' }),
+    timeout: timeoutFlag({ summary: 'Budget of each component rollout (default defaults.timeouts.rollout, 10m).', env: 'MKT_TIMEOUT' }),
+    'rollback-timeout': timeoutFlag({ summary: 'Separate budget of an automatic rollback (default defaults.timeouts.rollback, 5m).', env: 'MKT_ROLLBACK_TIMEOUT' }),
     'auto-rollback': Flags.boolean({ summary: 'Roll back by itself when a gate fails (--no-auto-rollback leaves it for a human).', default: true, allowNo: true, env: 'MKT_AUTO_ROLLBACK' }),
     'on-interrupt': Flags.string({ summary: 'On Ctrl-C/SIGTERM: roll back, or pause the rollout.', options: ['rollback', 'pause'], default: 'rollback', env: 'MKT_ON_INTERRUPT' }),
     regions: regionsFlag,
