@@ -3,7 +3,7 @@ import { timeoutFlag } from '../src/cli/duration-flag.js'
 import { componentsFlag, envFlag, MktCommand, regionsFlag } from '../src/cli/mkt-command.js'
 import { timestamp } from '../src/cli/progress.js'
 import type { ResultOf } from '../src/cli/result-schemas.js'
-import { ExitCode, MktError } from '../src/errors.js'
+import { ExitCode, MktError, errorForExit, type ExitCodeValue } from '../src/errors.js'
 import { parseDuration } from '../src/duration.js'
 import { checkHealth, unreachableError, type HealthOptions } from '../src/health/probe.js'
 import { renderHealthDetails, renderHealthTable } from '../src/health/render.js'
@@ -64,7 +64,11 @@ unhealthy (or degraded with --fail-on degraded), 69 when a region's cluster cann
   private failIfNeeded(model: HealthModel): void {
     const unreachable = unreachableError(model)
     if (unreachable) {
-      throw new MktError('UNAVAILABLE', ExitCode.UNAVAILABLE, unreachable, { result: model, hints: ['Check the cluster is up and reachable from here (VPN, firewall, credentials), then retry.'] })
+      const exitCode = unreachable.exitCode as ExitCodeValue
+      throw errorForExit(exitCode, unreachable.message, {
+        result: model,
+        hints: [exitCode === ExitCode.AUTH ? 'Run `az login` (or check the pipeline identity), then retry.' : 'Check the cluster is up and reachable from here (VPN, firewall, credentials), then retry.'],
+      })
     }
     if (healthExitCode(model, this.flags['fail-on'] as 'unhealthy' | 'degraded') !== 0) {
       const bad = model.components.filter((c) => c.health === 'Unhealthy' || (this.flags['fail-on'] === 'degraded' && c.health === 'Degraded'))

@@ -67,7 +67,9 @@ export async function connectionStringFromKeyVault(platform: Platform, environme
         hints: [`Set it with \`mkt config push --env ${environment.name} --from-env ${name}=VAR\`, or set MKT_DATABASE_URL.`],
       })
     }
-    throw error
+    // Said as what it is: the Key Vault read failed, not the database.
+    const { azureFailure } = await import('../azure/failures.js')
+    throw azureFailure(error, `Key Vault ${url}`, `read the database connection string (secret ${name})`, { auth: 'The identity needs the "Key Vault Secrets User" role on the vault.' })
   }
 }
 

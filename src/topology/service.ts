@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import type { ServiceBusAdministrationClient } from '@azure/service-bus'
 import { serviceBusFor } from '../azure/servicebus.js'
-import { unavailableError, usageError, authError, MktError } from '../errors.js'
+import { azureFailure } from '../azure/failures.js'
+import { usageError, MktError } from '../errors.js'
 import { templatesDir } from '../paths.js'
 import type { Environment, Platform } from '../platform/schema.js'
 import { withPool } from '../pool.js'
@@ -68,16 +69,10 @@ export function loadTopology(path: string): Topology {
 
 /** Azure SDK failures as mkt errors: auth 77, throttled/unreachable 69. */
 export function serviceBusError(error: unknown, namespace: string, action: string): MktError {
-  if (error instanceof MktError) return error
-  const e = error as { code?: string; statusCode?: number; message?: string }
-  const status = e.statusCode
-  if (status === 401 || status === 403 || e.code === 'UnauthorizedRequestError') {
-    return authError(`Service Bus ${namespace} denied ${action} (${status ?? e.code})`, { hints: ['The identity needs the "Azure Service Bus Data Owner" role on the namespace (or a SAS key with Manage rights).'] })
-  }
-  if (status === 429 || status === 503 || /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EAI_AGAIN/.test(`${e.code} ${e.message}`) || e.code === 'ServiceBusyError') {
-    return unavailableError(`Service Bus ${namespace} is unavailable while trying to ${action}: ${(e.message ?? '').split('\n')[0]}`, { hints: ['Retry in a moment; a rerun finishes what was not applied.'] })
-  }
-  return new MktError('FAILED', 1, `Service Bus ${namespace}: ${action} failed: ${(e.message ?? String(error)).split('\n')[0]}`)
+  return azureFailure(error, `Service Bus ${namespace}`, action, {
+    auth: 'Sign in (`az login`, or the pipeline identity) with the "Azure Service Bus Data Owner" role on the namespace, or set MKT_SERVICEBUS_CONNECTION_STRING to a SAS key with Manage rights.',
+    unavailable: 'Retry in a moment; a rerun finishes what was not applied.',
+  })
 }
 
 export interface TopologyContext {
