@@ -53,7 +53,7 @@ export async function ensureReachable(service: string, host: string, port = 443,
   // Behind a proxy only the SDK's own route is meaningful; a direct connection could fail where it works.
   if (process.env.HTTPS_PROXY || process.env.https_proxy) return
   const started = Date.now()
-  let last = ''
+  let last: string
   for (let attempt = 0; ; attempt++) {
     const answer = await tryConnect(host, port, Math.max(250, withinMs - (Date.now() - started)))
     if (answer === undefined) return
