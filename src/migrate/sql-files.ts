@@ -65,7 +65,10 @@ export async function readSqlDir(dir: string): Promise<MigrationFile[]> {
     if (!(await stat(path)).isDirectory()) throw usageError(`--sql ${dir} is not a directory`)
     names = await readdir(path)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw usageError(`--sql ${dir}: no such directory`)
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') throw usageError(`--sql ${dir}: no such directory`)
+    // ENAMETOOLONG, EACCES, ELOOP…: the path given cannot be used as it is.
+    if (code) throw usageError(`--sql ${dir.length > 80 ? `${dir.slice(0, 80)}…` : dir}: cannot read it (${code})`)
     throw error
   }
   const files: MigrationFile[] = []
