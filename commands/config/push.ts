@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { configDirFlag, secretValueFlags } from '../../src/cli/config-flags.js'
 import { durationFlag, timeoutFlag } from '../../src/cli/duration-flag.js'
 import { componentsFlag, envFlag, MktCommand, regionsFlag, yesFlag } from '../../src/cli/mkt-command.js'
-import { createProgress } from '../../src/cli/progress.js'
+import { createProgress, progressFlag } from '../../src/cli/progress.js'
 import { configRoot } from '../../src/config/files.js'
 import { readSecretValues } from '../../src/config/secrets.js'
 import { pushConfig } from '../../src/config/service.js'
@@ -12,6 +12,8 @@ import { parseDuration } from '../../src/duration.js'
 import { errorForExit } from '../../src/errors.js'
 import { regionsFromFlag } from '../../src/kube/client.js'
 import { resolveComponents } from '../../src/platform/components.js'
+
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`
 
 export default class ConfigPush extends MktCommand<typeof ConfigPush> {
   static override summary = 'Write ConfigMaps (server-side apply), wire them into Deployments, and set Key Vault secrets.'
@@ -25,6 +27,7 @@ through the deploy gates (automatic rollback included) by stamping a configurati
     'config-dir': configDirFlag,
     ...secretValueFlags,
     restart: Flags.boolean({ summary: 'Roll the components whose configuration changed, gated, with automatic rollback.', default: false, env: 'MKT_RESTART' }),
+    progress: progressFlag,
     bake: durationFlag({ summary: 'With --restart: how long the gates must hold.', default: parseDuration('10s'), env: 'MKT_BAKE' }),
     timeout: timeoutFlag({ summary: 'With --restart: budget of each rollout.', env: 'MKT_TIMEOUT' }),
     'rollback-timeout': timeoutFlag({ summary: 'With --restart: budget of an automatic rollback.', env: 'MKT_ROLLBACK_TIMEOUT' }),
@@ -45,7 +48,7 @@ through the deploy gates (automatic rollback included) by stamping a configurati
     const values = readSecretValues({ fromEnv: flags['from-env'] ?? [], fromFile: flags['from-file'] ?? [], ...(flags.stdin ? { stdin: flags.stdin } : {}) }, () => readFileSync(0, 'utf8'))
     await this.confirmChange(environment, 'push configuration', flags.yes)
     const regions = regionsFromFlag(environment, flags.regions)
-    const progress = await createProgress(this.out, [], { multiRegion: regions.length > 1 })
+    const progress = await createProgress(this.out, [], { multiRegion: regions.length > 1, mode: flags.progress })
     const result = await pushConfig(
       { platform, environment, components, regions, root: configRoot(source, flags['config-dir']), values },
       {
@@ -62,7 +65,11 @@ through the deploy gates (automatic rollback included) by stamping a configurati
       },
     )
     const changed = result.configMaps.filter((c) => c.changed || c.envFromAdded).length
-    this.out.result(`Pushed ${environment.name}: ${changed} ConfigMap${changed === 1 ? '' : 's'} changed, ${result.secrets.filter((s) => s.outcome !== 'unchanged').length} secret${result.secrets.length === 1 ? '' : 's'} written, ${result.restarts.length} restart${result.restarts.length === 1 ? '' : 's'}.`)
+    const written = result.secrets.filter((s) => s.outcome !== 'unchanged').length
+    this.out.result(`Pushed ${environment.name}: ${plural(changed, 'ConfigMap')} changed, ${plural(written, 'secret')} written, ${plural(result.restarts.length, 'restart')}.`)
+    if (!flags.restart && (changed > 0 || written > 0)) {
+      this.out.warn('running pods keep the configuration they started with until they restart: run again with --restart to roll them (gated, like a deploy)')
+    }
     const json = { environment: environment.name, ...result, restarts: result.restarts.map((r) => ({ region: r.region, component: r.component, outcome: r.outcome, reason: r.reason, fromRevision: r.fromRevision, toRevision: r.toRevision })) }
     const failed = result.restarts.find((r) => r.outcome !== 'deployed')
     if (failed) {

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { durationFlag, timeoutFlag } from '../../src/cli/duration-flag.js'
 import { envFlag, MktCommand, regionsFlag, yesFlag } from '../../src/cli/mkt-command.js'
 import { renderTable } from '../../src/cli/output.js'
-import { createProgress } from '../../src/cli/progress.js'
+import { createProgress, progressFlag } from '../../src/cli/progress.js'
 import { provenanceFlags } from '../../src/cli/provenance-flags.js'
 import type { ResultOf } from '../../src/cli/result-schemas.js'
 import { errorForExit, usageError } from '../../src/errors.js'
@@ -33,6 +33,7 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
     'exit-code': Flags.boolean({ summary: 'With --plan: exit 2 when something would change, 0 when nothing.', env: 'MKT_EXIT_CODE', default: false }),
     strategy: Flags.string({ summary: 'rolling (the Deployment rolling update) or canary (replica-count steps).', options: ['rolling', 'canary'], default: 'rolling', env: 'MKT_STRATEGY' }),
     steps: Flags.string({ summary: 'Canary weights in percent, ascending (100 is added when missing).', default: '25,50,100', env: 'MKT_STEPS', helpValue: '<w,w,…>' }),
+    progress: progressFlag,
     bake: durationFlag({ summary: 'How long every gate must hold before a step passes.', default: parseDuration('10s'), env: 'MKT_BAKE' }),
     timeout: timeoutFlag({ summary: 'Budget of each component rollout (default defaults.timeouts.rollout, 10m).', env: 'MKT_TIMEOUT' }),
     'rollback-timeout': timeoutFlag({ summary: 'Separate budget of an automatic rollback (default defaults.timeouts.rollback, 5m).', env: 'MKT_ROLLBACK_TIMEOUT' }),
@@ -93,7 +94,7 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
 
     const timeouts = platform.defaults.timeouts
     const items = plan.waves.flat().map((item) => ({ region: item.region, component: item.component, title: item.component }))
-    const progress = await createProgress(this.out, items, { multiRegion })
+    const progress = await createProgress(this.out, items, { multiRegion, mode: flags.progress })
     const work = progress.run(() =>
       executeDeploy(
         {

@@ -88,7 +88,7 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
     installRedactingStreams()
     this.out = this.outputFor({ quiet: this.argv.includes('-q') || this.argv.includes('--quiet'), verbose: this.argv.includes('--verbose'), noColor: this.argv.includes('--no-color') })
     this.installSignalHandlers()
-    setNoticeSink((message) => this.out.warn(message))
+    setNoticeSink((message, level) => (level === 'warn' ? this.out.warn(message) : this.out.info(message)))
     const ctor = this.ctor as unknown as typeof MktCommand
     let parsed: Awaited<ReturnType<typeof this.parse>>
     try {

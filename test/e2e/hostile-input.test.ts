@@ -191,7 +191,13 @@ describe('fuzz: hostile values for every command never crash, hang or write', ()
         if (run.written.length > 0) failures.push(`${label}: wrote ${run.written.join(', ')}`)
         if (run.exitCode !== 0 && run.exitCode !== null) {
           // Under --json a failure is one envelope on stdout.
-          if (parseEnvelope(run).ok !== false) failures.push(`${label}: no failure envelope`)
+          let ok: boolean | undefined
+          try {
+            ok = parseEnvelope(run).ok
+          } catch {
+            ok = undefined
+          }
+          if (ok !== false) failures.push(`${label}: exit ${run.exitCode} without a failure envelope: ${run.stderr.slice(0, 200)}`)
         }
       }
     }
