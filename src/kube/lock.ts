@@ -78,8 +78,12 @@ export class LeaseLock {
       let decision = leaseDecision(current, { identity: full.identity, now, durationSeconds: full.durationSeconds, skewMs: DEFAULT_SKEW_MS })
       if (decision.action === 'held-by-other' && deadOnThisHost(decision.holder)) {
         // Its process is gone (kill -9, a closed laptop lid mid-deploy): nobody will renew it, so waiting out the lease helps no one.
-        notice(`took over the lock ${name} from ${decision.holder}: that process is no longer running on this host`)
         decision = { action: 'acquire-expired', previousHolder: decision.holder, released: false }
+      }
+      if (decision.action === 'acquire-expired' && decision.previousHolder) {
+        // A take-over is said, whoever held it: the operator may want to know what that holder left behind.
+        const why = deadOnThisHost(decision.previousHolder) ? 'that process is no longer running on this host' : 'its lease expired without renewal'
+        notice(`took over the lock ${name} from ${decision.previousHolder}: ${why}`)
       }
       if (decision.action === 'held-by-other') {
         const operation = current?.metadata?.annotations?.[LOCK_OPERATION_ANNOTATION]

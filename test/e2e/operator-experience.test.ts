@@ -122,3 +122,22 @@ describe('locks for humans', () => {
     expect(await run.exit).toBe(130)
   })
 })
+
+describe('output that explains', () => {
+  it('deploy --plan lists the gates and the budgets it would use', async () => {
+    const plan = await mkt('deploy', 'service', 'catalog', '--image', '7.7.7', '--plan', '--bake', '2m')
+    expect(plan.exitCode).toBe(0)
+    expect(plan.stdout).toMatch(/^Gates, checked until the rollout completes:$/m)
+    expect(plan.stdout).toMatch(/^ {2}readiness {2}\/health\/ready of every new pod/m)
+    expect(plan.stdout).toMatch(/^ {2}bake {7}all of the above held for 2m without a break$/m)
+    expect(plan.stdout).toContain('Budgets: 10m per component rollout; a failed gate rolls back automatically, within 5m.')
+  })
+
+  it('history shows why a revision was rolled back and how rollbacks renumbered revisions', async () => {
+    const run = await mkt('history', 'catalog')
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toMatch(/^\s*\*?\d+ \(was [\d, ]+\)/m)
+    expect(run.stdout).toMatch(/rolled-back: \S+/)
+    expect(run.stderr).toContain('"was N" lists the numbers it had before')
+  })
+})
