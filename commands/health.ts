@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core'
-import { durationFlag } from '../src/cli/duration-flag.js'
+import { timeoutFlag } from '../src/cli/duration-flag.js'
 import { componentsFlag, envFlag, MktCommand, regionsFlag } from '../src/cli/mkt-command.js'
 import { timestamp } from '../src/cli/progress.js'
 import type { ResultOf } from '../src/cli/result-schemas.js'
-import { ExitCode, MktError } from '../src/errors.js'
+import { ExitCode, MktError, errorForExit, type ExitCodeValue } from '../src/errors.js'
 import { parseDuration } from '../src/duration.js'
 import { checkHealth, unreachableError, type HealthOptions } from '../src/health/probe.js'
 import { renderHealthDetails, renderHealthTable } from '../src/health/render.js'
@@ -22,12 +22,12 @@ unhealthy (or degraded with --fail-on degraded), 69 when a region's cluster cann
     env: envFlag,
     component: componentsFlag,
     regions: regionsFlag,
-    timeout: durationFlag({ summary: 'Per-probe timeout (default defaults.timeouts.probe, 5s).', env: 'MKT_TIMEOUT' }),
+    timeout: timeoutFlag({ summary: 'Per-probe timeout (default defaults.timeouts.probe, 5s).', env: 'MKT_TIMEOUT' }),
     concurrency: Flags.integer({ summary: 'Probes in flight at once.', default: 64, min: 1, env: 'MKT_CONCURRENCY' }),
     'fail-on': Flags.string({ summary: 'Exit 82 on unhealthy (default) or already on degraded.', options: ['unhealthy', 'degraded'], default: 'unhealthy', env: 'MKT_FAIL_ON' }),
     details: Flags.boolean({ char: 'd', summary: 'Show replicas, pods, probes and every health entry.', default: false, env: 'MKT_DETAILS' }),
     watch: Flags.boolean({ char: 'w', summary: 'Redraw on every change until Ctrl-C.', default: false, env: 'MKT_WATCH', exclusive: ['json'] }),
-    interval: durationFlag({ summary: 'With --watch: re-probe at least this often.', default: parseDuration('5s'), env: 'MKT_INTERVAL' }),
+    interval: timeoutFlag({ summary: 'With --watch: re-probe at least this often.', default: parseDuration('5s'), env: 'MKT_INTERVAL' }),
   }
   static override examples = [
     '<%= config.bin %> health',
@@ -64,7 +64,11 @@ unhealthy (or degraded with --fail-on degraded), 69 when a region's cluster cann
   private failIfNeeded(model: HealthModel): void {
     const unreachable = unreachableError(model)
     if (unreachable) {
-      throw new MktError('UNAVAILABLE', ExitCode.UNAVAILABLE, unreachable, { result: model, hints: ['Check the cluster is up and reachable from here (VPN, firewall, credentials), then retry.'] })
+      const exitCode = unreachable.exitCode as ExitCodeValue
+      throw errorForExit(exitCode, unreachable.message, {
+        result: model,
+        hints: [exitCode === ExitCode.AUTH ? 'Run `az login` (or check the pipeline identity), then retry.' : 'Check the cluster is up and reachable from here (VPN, firewall, credentials), then retry.'],
+      })
     }
     if (healthExitCode(model, this.flags['fail-on'] as 'unhealthy' | 'degraded') !== 0) {
       const bad = model.components.filter((c) => c.health === 'Unhealthy' || (this.flags['fail-on'] === 'degraded' && c.health === 'Degraded'))
@@ -82,6 +86,8 @@ unhealthy (or degraded with --fail-on degraded), 69 when a region's cluster cann
     const tty = process.stdout.isTTY === true
     let previous = ''
     this.onInterrupt(() => undefined)
+    // Ctrl-C is how a watch ends: no "Error:" line for it.
+    this.interruptEndsNormally = true
     for (;;) {
       const model = await checkHealth(options)
       const view = renderHealthTable(model, this.out) + (this.flags.details ? `\n\n${renderHealthDetails(model)}` : '')

@@ -27,14 +27,18 @@ export default class History extends MktCommand<typeof History> {
       if (history.regions.length > 1) this.out.result(`${region.region}:`)
       this.out.result(
         renderTable(region.revisions, [
-          { header: 'revision', get: (r) => `${r.current ? '*' : ' '}${r.revision}` },
+          { header: 'revision', get: (r) => `${r.current ? '*' : ' '}${r.revision}${r.formerRevisions.length > 0 ? ` (was ${r.formerRevisions.join(', ')})` : ''}` },
           { header: 'image', get: (r) => r.image ?? '-' },
           { header: 'deployed', get: (r) => r.deployedAt ?? r.createdAt ?? '-' },
           { header: 'by', get: (r) => r.deployedBy ?? '-' },
-          { header: 'verdict', get: (r) => r.verdict ?? '-' },
           { header: 'reason', get: (r) => r.reason ?? r.changeCause ?? '-' },
+          // Why a revision failed or was rolled back is the question history is opened for: say it here.
+          { header: 'verdict', get: (r) => (r.verdict ? `${r.verdict}${r.verdictReason ? `: ${r.verdictReason}` : ''}` : '-') },
         ]),
       )
+      if (region.revisions.some((r) => r.formerRevisions.length > 0)) {
+        this.out.info('A rollback brings an earlier revision back under the next number, as kubectl does: "was N" lists the numbers it had before.')
+      }
     }
     return {
       environment: history.environment,

@@ -1,6 +1,6 @@
 // Reading a YAML input file against a zod schema, with errors that name the file, line, column and field
 // (exit 65). mkt.yaml, topology.yaml and the config files all go through here.
-import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml'
+import { isCollection, isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml'
 import type { z } from 'zod'
 import { invalidInputError } from './errors.js'
 
@@ -21,10 +21,28 @@ export function parseYamlInput<S extends z.ZodType>(text: string, label: string,
     const first = doc.errors[0]!
     const pos = first.linePos?.[0]
     const where = pos ? `${label}:${pos.line}:${pos.col}` : label
+    // The parser reports a stack overflow on absurd nesting as a syntax error; say what it is.
+    if (first.message.includes('Maximum call stack size exceeded')) throw tooDeep(where)
     const reason = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '')
     throw invalidInputError(`${where}: YAML syntax error: ${reason}`, { hints: ['Fix the YAML syntax at that line and run the command again.'] })
   }
   const locate = (path: PropertyKey[]) => locateNode(doc, lineCounter, path)
+  const deep = deeperThan(doc.contents, MAX_YAML_DEPTH)
+  if (deep) {
+    const pos = deep.range ? lineCounter.linePos(deep.range[0]) : undefined
+    throw tooDeep(pos ? `${label}:${pos.line}:${pos.col}` : label)
+  }
+  let plain: unknown
+  try {
+    // maxAliasCount bounds "billion laughs" expansion; an alias to an undefined anchor throws too.
+    plain = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES })
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error
+    const reason = /Excessive alias count/.test(error.message)
+      ? `too many alias expansions (more than ${MAX_YAML_ALIASES}; a "billion laughs" document?)`
+      : error.message.replace(/^Unresolved alias.*: /, 'alias to an undefined anchor: *')
+    throw invalidInputError(`${label}: ${reason}`, { hints: ['Define each anchor (&name) before its aliases (*name), and use aliases sparingly.'] })
+  }
   const errorAt = (path: PropertyKey[], message: string, hints = [hint]) => {
     const field = formatPath(path)
     const where = locate(path)
@@ -39,7 +57,7 @@ export function parseYamlInput<S extends z.ZodType>(text: string, label: string,
   // Object.prototype through any code that walks keys into an object.
   const polluting = prototypeKeyIn(doc.contents)
   if (polluting) throw errorAtOffset(polluting.offset, `"${polluting.key}" cannot be a key: it names a JavaScript object prototype`, ['Rename the key; __proto__, constructor and prototype are refused in every mkt input file.'])
-  const parsed = schema.safeParse(doc.toJS())
+  const parsed = schema.safeParse(plain)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
     throw errorAt(issue.path, describeIssue(issue))
@@ -79,6 +97,31 @@ function pathAt(node: unknown, offset: number, path: Array<string | number> = []
     for (const [i, item] of node.items.entries()) if (within(item)) return pathAt(item, offset, [...path, i])
   }
   return path
+}
+
+/** No mkt input file nests anywhere near this deep; the bound keeps recursive code far from the stack limit. */
+export const MAX_YAML_DEPTH = 64
+export const MAX_YAML_ALIASES = 100
+
+const tooDeep = (where: string) =>
+  invalidInputError(`${where}: YAML nesting is deeper than ${MAX_YAML_DEPTH} levels`, { hints: ['mkt input files are shallow: check the indentation or the brackets at that line.'] })
+
+/** The first collection nested deeper than `limit`, walking iteratively (no recursion on hostile input). */
+function deeperThan(root: unknown, limit: number): { range?: [number, number, number] | null } | undefined {
+  const stack: Array<{ node: unknown; depth: number }> = [{ node: root, depth: 0 }]
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!
+    if (!isCollection(node)) continue
+    if (depth >= limit) return node
+    for (const item of node.items) {
+      if (isPair(item)) {
+        stack.push({ node: item.key, depth: depth + 1 }, { node: item.value, depth: depth + 1 })
+      } else {
+        stack.push({ node: item, depth: depth + 1 })
+      }
+    }
+  }
+  return undefined
 }
 
 export function describeIssue(issue: z.core.$ZodIssue): string {

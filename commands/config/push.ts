@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core'
 import { readFileSync } from 'node:fs'
 import { configDirFlag, secretValueFlags } from '../../src/cli/config-flags.js'
-import { durationFlag } from '../../src/cli/duration-flag.js'
+import { durationFlag, timeoutFlag } from '../../src/cli/duration-flag.js'
 import { componentsFlag, envFlag, MktCommand, regionsFlag, yesFlag } from '../../src/cli/mkt-command.js'
-import { createProgress } from '../../src/cli/progress.js'
+import { createProgress, progressFlag } from '../../src/cli/progress.js'
 import { configRoot } from '../../src/config/files.js'
 import { readSecretValues } from '../../src/config/secrets.js'
 import { pushConfig } from '../../src/config/service.js'
@@ -12,6 +12,8 @@ import { parseDuration } from '../../src/duration.js'
 import { errorForExit } from '../../src/errors.js'
 import { regionsFromFlag } from '../../src/kube/client.js'
 import { resolveComponents } from '../../src/platform/components.js'
+
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`
 
 export default class ConfigPush extends MktCommand<typeof ConfigPush> {
   static override summary = 'Write ConfigMaps (server-side apply), wire them into Deployments, and set Key Vault secrets.'
@@ -27,9 +29,10 @@ a configuration checksum on the pod template.`
     'config-dir': configDirFlag,
     ...secretValueFlags,
     restart: Flags.boolean({ summary: 'Roll the components whose pods lack this configuration (first push included), gated, with automatic rollback.', default: false, env: 'MKT_RESTART' }),
+    progress: progressFlag,
     bake: durationFlag({ summary: 'With --restart: how long the gates must hold.', default: parseDuration('10s'), env: 'MKT_BAKE' }),
-    timeout: durationFlag({ summary: 'With --restart: budget of each rollout.', env: 'MKT_TIMEOUT' }),
-    'rollback-timeout': durationFlag({ summary: 'With --restart: budget of an automatic rollback.', env: 'MKT_ROLLBACK_TIMEOUT' }),
+    timeout: timeoutFlag({ summary: 'With --restart: budget of each rollout.', env: 'MKT_TIMEOUT' }),
+    'rollback-timeout': timeoutFlag({ summary: 'With --restart: budget of an automatic rollback.', env: 'MKT_ROLLBACK_TIMEOUT' }),
     'auto-rollback': Flags.boolean({ summary: 'With --restart: roll back by itself when a gate fails.', default: true, allowNo: true, env: 'MKT_AUTO_ROLLBACK' }),
     yes: yesFlag,
   }
@@ -47,7 +50,7 @@ a configuration checksum on the pod template.`
     const values = readSecretValues({ fromEnv: flags['from-env'] ?? [], fromFile: flags['from-file'] ?? [], ...(flags.stdin ? { stdin: flags.stdin } : {}) }, () => readFileSync(0, 'utf8'))
     await this.confirmChange(environment, 'push configuration', flags.yes)
     const regions = regionsFromFlag(environment, flags.regions)
-    const progress = await createProgress(this.out, [], { multiRegion: regions.length > 1 })
+    const progress = await createProgress(this.out, [], { multiRegion: regions.length > 1, mode: flags.progress })
     const result = await pushConfig(
       { platform, environment, components, regions, root: configRoot(source, flags['config-dir']), values },
       {
@@ -72,7 +75,11 @@ a configuration checksum on the pod template.`
           `Apply it with a gated rollout: mkt config push --env ${environment.name}${flags.component ? flags.component.map((c) => ` -c ${c}`).join('') : ''} --restart`,
       )
     }
-    this.out.result(`Pushed ${environment.name}: ${changed} ConfigMap${changed === 1 ? '' : 's'} changed, ${result.secrets.filter((s) => s.outcome !== 'unchanged').length} secret${result.secrets.length === 1 ? '' : 's'} written, ${result.restarts.length} restart${result.restarts.length === 1 ? '' : 's'}.`)
+    const written = result.secrets.filter((s) => s.outcome !== 'unchanged').length
+    this.out.result(`Pushed ${environment.name}: ${plural(changed, 'ConfigMap')} changed, ${plural(written, 'secret')} written, ${plural(result.restarts.length, 'restart')}.`)
+    if (!flags.restart && waiting.length === 0 && (changed > 0 || written > 0)) {
+      this.out.warn('running pods keep the configuration they started with until they restart: run again with --restart to roll them (gated, like a deploy)')
+    }
     const json = { environment: environment.name, ...result, restarts: result.restarts.map((r) => ({ region: r.region, component: r.component, outcome: r.outcome, reason: r.reason, fromRevision: r.fromRevision, toRevision: r.toRevision })) }
     const failed = result.restarts.find((r) => r.outcome !== 'deployed')
     if (failed) {

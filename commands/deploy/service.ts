@@ -1,12 +1,12 @@
 import { Args, Flags } from '@oclif/core'
-import { durationFlag } from '../../src/cli/duration-flag.js'
+import { durationFlag, timeoutFlag } from '../../src/cli/duration-flag.js'
 import { envFlag, MktCommand, regionsFlag, yesFlag } from '../../src/cli/mkt-command.js'
 import { renderTable } from '../../src/cli/output.js'
-import { createProgress } from '../../src/cli/progress.js'
+import { createProgress, progressFlag } from '../../src/cli/progress.js'
 import { provenanceFlags } from '../../src/cli/provenance-flags.js'
 import type { ResultOf } from '../../src/cli/result-schemas.js'
 import { errorForExit, usageError } from '../../src/errors.js'
-import { parseDuration } from '../../src/duration.js'
+import { formatDuration, parseDuration } from '../../src/duration.js'
 import { regionsFromFlag } from '../../src/kube/client.js'
 import { dependencyWaves, resolveComponents } from '../../src/platform/components.js'
 import { lockIdentity, provenance, whoAmI } from '../../src/rollout/audit.js'
@@ -14,6 +14,18 @@ import { assertNotLocked, describePlanEntry, executeDeploy, prepareDeploy, type 
 import { checkImageInput } from '../../src/rollout/image.js'
 import { hasChanges, parseCanarySteps } from '../../src/rollout/plan.js'
 import { summarizeDeploy, summarizePlan } from '../../src/rollout/summary.js'
+
+/** What each step must pass and how long it may take: what --plan promises besides the images. */
+function describeGates(budgets: { bake: number; rollout: number; rollback: number }, autoRollback: boolean, canarySteps: number[] | undefined): string {
+  return [
+    `Gates, checked ${canarySteps ? `at each canary step (${canarySteps.join('%, ')}%) and at 100%` : 'until the rollout completes'}:`,
+    "  progress   the Deployment's own progress deadline (ProgressDeadlineExceeded fails it)",
+    '  pods       no CrashLoopBackOff, image pull error, OOMKilled or restart burst in new pods',
+    '  readiness  /health/ready of every new pod, through the API server',
+    `  bake       all of the above held for ${formatDuration(budgets.bake)} without a break`,
+    `Budgets: ${formatDuration(budgets.rollout)} per component rollout; ${autoRollback ? `a failed gate rolls back automatically, within ${formatDuration(budgets.rollback)}` : 'no automatic rollback (--no-auto-rollback)'}.`,
+  ].join('\n')
+}
 
 export default class DeployService extends MktCommand<typeof DeployService> {
   static override summary = 'Roll services or workers out to a new image, gated on health, with automatic rollback.'
@@ -33,9 +45,10 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
     'exit-code': Flags.boolean({ summary: 'With --plan: exit 2 when something would change, 0 when nothing.', env: 'MKT_EXIT_CODE', default: false }),
     strategy: Flags.string({ summary: 'rolling (the Deployment rolling update) or canary (replica-count steps).', options: ['rolling', 'canary'], default: 'rolling', env: 'MKT_STRATEGY' }),
     steps: Flags.string({ summary: 'Canary weights in percent, ascending (100 is added when missing).', default: '25,50,100', env: 'MKT_STEPS', helpValue: '<w,w,…>' }),
+    progress: progressFlag,
     bake: durationFlag({ summary: 'How long every gate must hold before a step passes.', default: parseDuration('10s'), env: 'MKT_BAKE' }),
-    timeout: durationFlag({ summary: 'Budget of each component rollout (default defaults.timeouts.rollout, 10m).', env: 'MKT_TIMEOUT' }),
-    'rollback-timeout': durationFlag({ summary: 'Separate budget of an automatic rollback (default defaults.timeouts.rollback, 5m).', env: 'MKT_ROLLBACK_TIMEOUT' }),
+    timeout: timeoutFlag({ summary: 'Budget of each component rollout (default defaults.timeouts.rollout, 10m).', env: 'MKT_TIMEOUT' }),
+    'rollback-timeout': timeoutFlag({ summary: 'Separate budget of an automatic rollback (default defaults.timeouts.rollback, 5m).', env: 'MKT_ROLLBACK_TIMEOUT' }),
     'auto-rollback': Flags.boolean({ summary: 'Roll back by itself when a gate fails (--no-auto-rollback leaves it for a human).', default: true, allowNo: true, env: 'MKT_AUTO_ROLLBACK' }),
     'on-interrupt': Flags.string({ summary: 'On Ctrl-C/SIGTERM: roll back, or pause the rollout.', options: ['rollback', 'pause'], default: 'rollback', env: 'MKT_ON_INTERRUPT' }),
     regions: regionsFlag,
@@ -77,8 +90,15 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
     const planSummary = summarizePlan(plan)
     const multiRegion = regions.length > 1
     const planLines = plan.regions.flatMap((r) => r.components.map((e) => `${multiRegion ? `${r.region}/` : ''}${e.component}: ${describePlanEntry(e)}`))
+    const timeouts = platform.defaults.timeouts
+    const budgets = {
+      bake: flags.bake,
+      rollout: flags.timeout ?? parseDuration(timeouts.rollout),
+      rollback: flags['rollback-timeout'] ?? parseDuration(timeouts.rollback),
+    }
     if (flags.plan) {
       this.out.result(planLines.join('\n'))
+      if (hasChanges(plan)) this.out.result(`\n${describeGates(budgets, flags['auto-rollback'], steps)}`)
       if (flags['exit-code'] && hasChanges(plan)) process.exitCode = 2
       return { environment: environment.name, image: flags.image, strategy: base.strategy, planOnly: true, changed: hasChanges(plan), plan: planSummary, items: [] }
     }
@@ -91,15 +111,14 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
     }
     await this.confirmChange(environment, `deploy ${flags.image}`, flags.yes)
 
-    const timeouts = platform.defaults.timeouts
     const items = plan.waves.flat().map((item) => ({ region: item.region, component: item.component, title: item.component }))
-    const progress = await createProgress(this.out, items, { multiRegion })
+    const progress = await createProgress(this.out, items, { multiRegion, mode: flags.progress })
     const work = progress.run(() =>
       executeDeploy(
         {
           ...base,
-          timeoutMs: flags.timeout ?? parseDuration(timeouts.rollout),
-          rollbackTimeoutMs: flags['rollback-timeout'] ?? parseDuration(timeouts.rollback),
+          timeoutMs: budgets.rollout,
+          rollbackTimeoutMs: budgets.rollback,
           autoRollback: flags['auto-rollback'],
           onInterrupt: flags['on-interrupt'] as 'rollback' | 'pause',
           audit: {

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core'
-import { durationFlag } from '../../src/cli/duration-flag.js'
+import { durationFlag, timeoutFlag } from '../../src/cli/duration-flag.js'
 import { envFlag, MktCommand, yesFlag } from '../../src/cli/mkt-command.js'
 import { timestamp } from '../../src/cli/progress.js'
 import { provenanceFlags } from '../../src/cli/provenance-flags.js'
@@ -31,8 +31,8 @@ environment's database.url in mkt.yaml, or MKT_DATABASE_URL (never from an argum
     image: Flags.string({ char: 'i', summary: 'Run this migrations image as a Kubernetes Job (a full reference, or a bare tag for the template image).', env: 'MKT_IMAGE', helpValue: '<ref|tag>' }),
     sql: Flags.string({ summary: 'Apply the versioned SQL files (V001__name.sql …) of this directory to PostgreSQL.', env: 'MKT_SQL', helpValue: '<dir>' }),
     to: Flags.integer({ summary: 'With --sql: stop at this version (a file version).', min: 1, env: 'MKT_TO', helpValue: '<version>' }),
-    timeout: durationFlag({ summary: 'With --image: how long the Job may run (also its activeDeadlineSeconds).', default: parseDuration('15m'), defaultHelp: async () => '15m', env: 'MKT_TIMEOUT' }),
-    'lock-wait': durationFlag({ summary: "With --sql: how long to wait for another run's lock before exit 73.", default: parseDuration('2m'), defaultHelp: async () => '2m', env: 'MKT_LOCK_WAIT' }),
+    timeout: timeoutFlag({ summary: 'With --image: how long the Job may run (also its activeDeadlineSeconds).', default: parseDuration('15m'), env: 'MKT_TIMEOUT' }),
+    'lock-wait': durationFlag({ summary: "With --sql: how long to wait for another run's lock before exit 73.", default: parseDuration('2m'), env: 'MKT_LOCK_WAIT' }),
     'job-template': Flags.string({ summary: 'With --image: the Job manifest to use (default: migration-job.yaml next to mkt.yaml, else the built-in one).', env: 'MKT_JOB_TEMPLATE', helpValue: '<file>' }),
     reason: Flags.string({ char: 'r', summary: 'Why: recorded on the Job (mkt migrate status shows it).', env: 'MKT_REASON' }),
     ...provenanceFlags,

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { envFlag, MktCommand } from '../../src/cli/mkt-command.js'
 import { topologyFileFlag } from '../../src/cli/topology-flags.js'
-import { describeChange, hasTopologyChanges } from '../../src/topology/plan.js'
+import { describeChange, hasTopologyChanges, summarizeChanges } from '../../src/topology/plan.js'
 import { openTopology, planFor, topologyPath } from '../../src/topology/service.js'
 
 export default class TopicsPlan extends MktCommand<typeof TopicsPlan> {
@@ -23,6 +23,9 @@ export default class TopicsPlan extends MktCommand<typeof TopicsPlan> {
     const lines = plan.changes.map(describeChange)
     this.out.result(lines.length === 0 ? `No changes: ${context.namespace} matches ${context.file}.` : lines.join('\n'))
     if (plan.unmanaged.length > 0) this.out.result(`\nNot in the file (deleted only with --prune --allow-deletes):\n${plan.unmanaged.map(describeChange).join('\n')}`)
+    if (lines.length > 0 || plan.unmanaged.length > 0) {
+      this.out.result(`\nPlan: ${summarizeChanges(plan.changes)}${plan.unmanaged.length > 0 ? `; ${plan.unmanaged.length} not in the file (kept)` : ''}.`)
+    }
     if (this.flags['exit-code'] && hasTopologyChanges(plan)) process.exitCode = 2
     const strip = (c: (typeof plan.changes)[number]) => ({ action: c.action, kind: c.kind, key: c.key, fields: c.fields })
     return { environment: environment.name, namespace: context.namespace, file: context.file, changes: plan.changes.map(strip), unmanaged: plan.unmanaged.map(strip) }

@@ -7,6 +7,7 @@ import type { Environment, Region } from '../platform/schema.js'
 import { redactor } from '../redact.js'
 import { AKS_AAD_SCOPE, CLOUDS } from './clouds.js'
 import { AUTH_HINTS, credentialFor } from './credentials.js'
+import { failureKind } from './failures.js'
 
 export function armEndpointOf(environment: Environment): string {
   return (environment.endpoints?.arm ?? CLOUDS[environment.cloud].arm).replace(/\/$/, '')
@@ -31,7 +32,7 @@ export function armError(error: unknown, what: { environment: string; region: st
     })
   }
   if (e.statusCode === 404) return configError(`${where} was not found: check subscription, resourceGroup and cluster in mkt.yaml`, { hints: [(e.message ?? '').split('\n')[0] ?? ''] })
-  if (e.name === 'CredentialUnavailableError' || /CredentialUnavailable|AuthenticationRequired|az login|ManagedIdentity/i.test(`${(error as Error).name} ${e.message}`)) {
+  if (failureKind(error) === 'auth') {
     return authError(`no Azure credential (${what.auth}) for ${where}: ${(e.message ?? '').split('\n')[0]}`, { hints: [AUTH_HINTS[what.auth as keyof typeof AUTH_HINTS] ?? AUTH_HINTS.default] })
   }
   return unavailableError(`cannot reach Azure Resource Manager at ${what.endpoint} for ${where}: ${(e.code ?? e.message ?? String(error)).split('\n')[0]}`, {

@@ -4,6 +4,7 @@ import type { SecretClient } from '@azure/keyvault-secrets'
 import { authError, configError, failedError, MktError, unavailableError } from '../errors.js'
 import type { Environment, Platform } from '../platform/schema.js'
 import { AUTH_HINTS, credentialFor } from './credentials.js'
+import { ensureReachable } from './failures.js'
 import { sandboxAzureEndpoint } from './sandbox.js'
 
 export interface KeyVaultTarget {
@@ -26,6 +27,7 @@ export async function keyVaultFor(platform: Platform, environment: Environment):
       url: endpoint.url,
     }
   }
+  await ensureReachable(`Key Vault ${config.url}`, new URL(config.url).hostname)
   return { client: new SecretClient(config.url, (await credentialFor(environment)).credential, { retryOptions }), url: config.url }
 }
 

@@ -8,6 +8,7 @@ import { kubeGet } from '../kube/http.js'
 import type { Environment, Platform } from '../platform/schema.js'
 import { clusterTarget } from '../platform/environments.js'
 import { authKindOf } from './credentials.js'
+import { azureFailure } from './failures.js'
 
 export type CheckName = 'cluster' | 'serviceBus' | 'keyVault' | 'database'
 
@@ -28,7 +29,8 @@ async function timed(check: CheckName, region: string | null, target: string, wo
     const detail = await work()
     return { check, region, target, status: 'ok', detail, exitCode: null, hints: [], durationMs: Date.now() - started }
   } catch (error) {
-    const e = error instanceof MktError ? error : new MktError('UNAVAILABLE', 69, (error as Error).message.split('\n')[0] ?? String(error))
+    // Anything not already mapped reads like every command would read it: auth 77, unreachable 69.
+    const e = error instanceof MktError ? error : azureFailure(error, target, check === 'cluster' ? 'answer' : 'be reached', { auth: 'Run `az login`, or check the pipeline identity.' })
     return { check, region, target, status: 'failed', detail: e.message, exitCode: e.exitCode, hints: e.hints, durationMs: Date.now() - started }
   }
 }
@@ -86,9 +88,7 @@ export async function checkLogin(platform: Platform, environment: Environment, o
         try {
           await client.listPropertiesOfSecrets().byPage({ maxPageSize: 1 }).next()
         } catch (error) {
-          const status = (error as { statusCode?: number }).statusCode
-          if (status === 401 || status === 403) throw new MktError('AUTH', 77, `Key Vault ${url} denied listing secrets (${status})`, { hints: ['The identity needs the "Key Vault Secrets Officer" role (or Secrets User to read).'] })
-          throw new MktError('UNAVAILABLE', 69, `Key Vault ${url}: ${(error as Error).message.split('\n')[0]}`)
+          throw azureFailure(error, `Key Vault ${url}`, 'list secrets', { auth: 'The identity needs the "Key Vault Secrets Officer" role (or Secrets User to read).' })
         }
         return `${url}: can list secrets`
       })

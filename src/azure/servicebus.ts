@@ -6,6 +6,7 @@ import { configError } from '../errors.js'
 import type { Environment, Platform } from '../platform/schema.js'
 import { redactor } from '../redact.js'
 import { credentialFor } from './credentials.js'
+import { ensureReachable } from './failures.js'
 import { sandboxAzureEndpoint } from './sandbox.js'
 
 export interface ServiceBusTarget {
@@ -36,6 +37,7 @@ export async function serviceBusFor(platform: Platform, environment: Environment
     redactor.register(connectionString)
     return { client: new ServiceBusAdministrationClient(connectionString, { retryOptions: RETRY }), namespace: config.namespace }
   }
+  await ensureReachable(`Service Bus ${config.namespace}`, config.namespace)
   return {
     client: new ServiceBusAdministrationClient(config.namespace, (await credentialFor(environment)).credential, { retryOptions: RETRY }),
     namespace: config.namespace,

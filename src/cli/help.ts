@@ -14,7 +14,9 @@ export default class MktHelp extends Help {
   }
 
   override async showCommandHelp(command: Command.Loadable): Promise<void> {
-    await super.showCommandHelp(command)
+    // Descriptions are hard-wrapped in the source; oclif wraps them again to the terminal, leaving ragged
+    // half-lines. Join the lines of each paragraph (blank lines stay) and let oclif wrap once.
+    await super.showCommandHelp(command.description ? { ...command, description: unwrapParagraphs(command.description) } : command)
     this.log(`${exitCodeSection()}\n`)
   }
 
@@ -22,4 +24,9 @@ export default class MktHelp extends Help {
   override async showTopicHelp(topic: Interfaces.Topic): Promise<void> {
     await super.showTopicHelp(topic)
   }
+}
+
+/** Single newlines inside a paragraph become spaces; blank lines and indented lines (examples, lists) stay. */
+export function unwrapParagraphs(text: string): string {
+  return text.replace(/([^\n])\n(?=[^\n\s-])/g, '$1 ')
 }

@@ -7,6 +7,9 @@ import { ExitCode, MktError, internalError, usageError, type ExitCodeValue } fro
 import { loadPlatform, type LoadedPlatform } from '../platform/load.js'
 import { resolveEnvironment } from '../platform/environments.js'
 import type { Environment } from '../platform/schema.js'
+import { releaseHeld } from '../interrupt.js'
+import { closestNames } from '../platform/components.js'
+import { setNoticeSink } from '../notices.js'
 import { redactor } from '../redact.js'
 import { confirmProtectedChange } from './confirm.js'
 import { Output } from './output.js'
@@ -85,14 +88,22 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
     installRedactingStreams()
     this.out = this.outputFor({ quiet: this.argv.includes('-q') || this.argv.includes('--quiet'), verbose: this.argv.includes('--verbose'), noColor: this.argv.includes('--no-color') })
     this.installSignalHandlers()
+    setNoticeSink((message, level) => (level === 'warn' ? this.out.warn(message) : this.out.info(message)))
     const ctor = this.ctor as unknown as typeof MktCommand
-    const { args, argv, flags } = await this.parse({
-      flags: ctor.flags,
-      baseFlags: (ctor as typeof MktCommand).baseFlags,
-      enableJsonFlag: ctor.enableJsonFlag,
-      args: ctor.args,
-      strict: ctor.strict,
-    })
+    let parsed: Awaited<ReturnType<typeof this.parse>>
+    try {
+      parsed = await this.parse({
+        flags: ctor.flags,
+        baseFlags: (ctor as typeof MktCommand).baseFlags,
+        enableJsonFlag: ctor.enableJsonFlag,
+        args: ctor.args,
+        strict: ctor.strict,
+      })
+    } catch (error) {
+      // Whatever the parser rejects is the operator's input, never a bug: exit 64, with the closest flags.
+      throw parseFailure(error, Object.keys({ ...ctor.baseFlags, ...ctor.flags, ...(ctor.enableJsonFlag ? { json: true } : {}) }))
+    }
+    const { args, argv, flags } = parsed
     this.flags = flags as MktFlags<T>
     this.args = args as MktArgs<T>
     this.positional = argv.map(String)
@@ -149,16 +160,29 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
   }
 
   private installSignalHandlers(): void {
+    // bin/run.js answered signals until now (exit 130 before anything started); from here the command does.
+    const early = (globalThis as Record<symbol, unknown>)[Symbol.for('mkt.earlySignalHandler')] as ((signal: NodeJS.Signals) => void) | undefined
+    if (early) {
+      process.off('SIGINT', early)
+      process.off('SIGTERM', early)
+    }
     const handler = (signal: NodeJS.Signals) => void this.interrupted(signal)
     process.once('SIGINT', handler)
     process.once('SIGTERM', handler)
   }
 
+  /**
+   * For commands whose normal end is Ctrl-C (`health --watch`): the interrupt is reported without "Error:"
+   * (still exit 130, so scripts can tell it from a finished run).
+   */
+  protected interruptEndsNormally = false
+
   private async interrupted(signal: NodeJS.Signals): Promise<void> {
     this.abort.abort(new MktError('INTERRUPTED', ExitCode.INTERRUPTED, `interrupted by ${signal}`))
-    // A second signal while cleaning up exits at once.
-    process.once('SIGINT', () => process.exit(ExitCode.INTERRUPTED))
-    process.once('SIGTERM', () => process.exit(ExitCode.INTERRUPTED))
+    // A second signal while cleaning up: give back what we hold (locks) within about a second, then exit.
+    const insist = (again: NodeJS.Signals) => void this.interruptedAgain(again)
+    process.once('SIGINT', insist)
+    process.once('SIGTERM', insist)
     let partial: unknown = null
     for (const cleanup of this.cleanups.reverse()) {
       try {
@@ -167,7 +191,22 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
         this.out.warn(`cleanup after ${signal} failed: ${(error as Error).message}`)
       }
     }
-    this.report(new MktError('INTERRUPTED', ExitCode.INTERRUPTED, `interrupted by ${signal}; cleaned up`, { result: partial }))
+    if (this.interruptEndsNormally && !this.jsonEnabled()) {
+      this.out.info(`stopped (${signal})`)
+    } else {
+      this.report(new MktError('INTERRUPTED', ExitCode.INTERRUPTED, `interrupted by ${signal}; cleaned up`, { result: partial }))
+    }
+    await exitWhenFlushed(ExitCode.INTERRUPTED)
+  }
+
+  private async interruptedAgain(signal: NodeJS.Signals): Promise<void> {
+    process.stderr.write(`${signal} again: releasing locks (up to 1s) and exiting without finishing the clean-up\n`)
+    await releaseHeld(1_000)
+    this.report(
+      new MktError('INTERRUPTED', ExitCode.INTERRUPTED, `interrupted twice by ${signal}: exited before the clean-up finished`, {
+        hints: ['Check what was left with `mkt history` and `mkt lock status`; `mkt rollback` restores the previous release.'],
+      }),
+    )
     await exitWhenFlushed(ExitCode.INTERRUPTED)
   }
 
@@ -222,6 +261,20 @@ export function toMktError(error: unknown): MktError {
   }
   const message = error instanceof Error ? error.message : String(error)
   return internalError(`internal error: ${message}`, { hints: ['This is a bug in mkt. Run again with --verbose for the stack trace and report it.'] })
+}
+
+/** A parser failure as exit 64, one line, with did-you-mean for an unknown flag. Flag parse() may throw MktErrors: kept. */
+export function parseFailure(error: unknown, flagNames: string[]): MktError {
+  if (error instanceof MktError) return error
+  const hints = ['Run the command with --help to see its flags and arguments.']
+  const unknown = (error as { flags?: unknown }).flags
+  if (Array.isArray(unknown) && unknown.length > 0) {
+    const typed = String(unknown[0]).replace(/^-+/, '').replace(/=.*$/, '')
+    const close = closestNames(typed, flagNames)
+    if (close.length > 0) hints.unshift(`Did you mean ${close.map((name) => `--${name}`).join(' or ')}?`)
+  }
+  const message = error instanceof Error ? oneLine(error.message) : String(error)
+  return usageError(message, { hints })
 }
 
 /** oclif's multi-line parse messages as one line: drop the preamble and the "See more help" trailer. */

@@ -77,3 +77,24 @@ export function renderKeyValues(entries: Array<[string, string]>): string {
   const width = Math.max(...entries.map(([k]) => k.length))
   return entries.map(([k, v]) => `${(k + ':').padEnd(width + 1)} ${v}`).join('\n')
 }
+
+/** Equal texts said once, with every label that has them (`serviceBus, keyVault: Check the network…`), first-seen order. */
+export function groupEqual(items: Array<{ label: string; text: string }>): Array<{ labels: string[]; text: string }> {
+  const groups = new Map<string, string[]>()
+  for (const { label, text } of items) {
+    const labels = groups.get(text) ?? []
+    if (!labels.includes(label)) labels.push(label)
+    groups.set(text, labels)
+  }
+  return [...groups].map(([text, labels]) => ({ labels, text }))
+}
+
+/** For a table column: a text already shown on an earlier row reads `same as <that row>`. */
+export function sameAsEarlier<Row>(rows: Row[], text: (row: Row) => string, label: (row: Row) => string): (row: Row) => string {
+  const firstWith = new Map<string, Row>()
+  for (const row of rows) if (!firstWith.has(text(row))) firstWith.set(text(row), row)
+  return (row) => {
+    const first = firstWith.get(text(row))!
+    return first === row || text(row).length < 40 ? text(row) : `same as ${label(first)}`
+  }
+}

@@ -101,7 +101,7 @@ const health = z.enum(['Healthy', 'Degraded', 'Unhealthy'])
 const healthModel = z.object({
   environment: z.string(),
   health,
-  regions: z.array(z.object({ region: z.string(), reachable: z.boolean(), health, error: z.string().nullable() })),
+  regions: z.array(z.object({ region: z.string(), reachable: z.boolean(), health, error: z.string().nullable(), exitCode: z.number().int().nullable() })),
   components: z.array(
     z.object({
       name: z.string(),

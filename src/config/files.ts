@@ -2,6 +2,7 @@
 // config/<env>/<component>.yaml (beside mkt.yaml, or the built-in templates), validated and rendered.
 // Every problem exits 65 naming the file, line and key; nothing is written when any file is wrong.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { readInputFile } from '../input-file.js'
 import { dirname, join } from 'node:path'
 import { Ajv } from 'ajv'
 import { z } from 'zod'
@@ -31,7 +32,7 @@ const anyMapping = z.record(z.string(), z.unknown()).nullable()
 const SECRET_HINT = 'Fix the key or value at that line. Secret values belong in Key Vault: `mkt config push --from-env NAME=VAR`.'
 
 async function rendered(path: string, source: RenderedEntry['source']): Promise<RenderedEntry[]> {
-  const text = readFileSync(path, 'utf8')
+  const text = readInputFile(path, { what: 'configuration file', refuse: (m, hints) => invalidInputError(m, { hints }) })
   const input: YamlInput<Record<string, unknown> | null> = parseYamlInput(text, path, anyMapping, 'See "Configuration files" in the README.')
   const { entries, problems } = flattenConfig(input.value ?? {}, source)
   if (problems.length > 0) {

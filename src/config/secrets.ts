@@ -2,9 +2,9 @@
 // showing a value, and pushing values that come from an environment variable, a file or stdin, never a flag.
 // An unchanged value creates no new version; a soft-deleted secret is recovered instead of failing with 409.
 import type { SecretClient } from '@azure/keyvault-secrets'
-import { readFileSync } from 'node:fs'
 import { keyVaultError } from '../azure/keyvault.js'
 import { configError, invalidInputError, usageError } from '../errors.js'
+import { readInputFile } from '../input-file.js'
 import { redactor } from '../redact.js'
 import { SECRET_NAME } from './render.js'
 
@@ -50,12 +50,8 @@ export function readSecretValues(sources: SecretSources, readStdin: () => string
   }
   for (const spec of sources.fromFile) {
     const { name, ref } = pair(spec, '--from-file')
-    let value: string
-    try {
-      value = readFileSync(ref, 'utf8').replace(/\r?\n$/, '')
-    } catch (error) {
-      throw configError(`cannot read ${ref} (for secret ${name}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
-    }
+    // Secret files are small; a bound of 1 MiB also keeps /dev/zero or a FIFO from hanging the push.
+    const value = readInputFile(ref, { what: `--from-file for secret ${name}:`, maxBytes: 1024 * 1024, refuse: (message, hints) => configError(message, { hints }) }).replace(/\r?\n$/, '')
     values.set(name, accepted(name, value, ref))
   }
   if (sources.stdin !== undefined) {

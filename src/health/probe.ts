@@ -144,7 +144,8 @@ export async function checkHealth(options: HealthOptions): Promise<HealthModel> 
         {
           region: read.region.name,
           health: 'Unhealthy',
-          explanation: `region unreachable: ${read.error!.message}`,
+          // The region's error is said once, on the region (it would be the same on every component's row).
+          explanation: 'region unreachable',
           replicas: { desired: 0, ready: 0, updated: 0, available: 0 },
           rolloutInProgress: false,
           conditions: [],
@@ -160,12 +161,12 @@ export async function checkHealth(options: HealthOptions): Promise<HealthModel> 
     const own = backlog.get(component.name) ?? []
     return { name: component.name, kind: component.kind, health: worst(...regions.map((r) => r.health), ...own.map((b) => b.health)), regions, backlog: own }
   })
-  const regions: RegionHealth[] = reads.map((r) => ({ region: r.region.name, reachable: !r.error, health: 'Healthy', error: r.error?.message ?? null }))
+  const regions: RegionHealth[] = reads.map((r) => ({ region: r.region.name, reachable: !r.error, health: 'Healthy', error: r.error?.message ?? null, exitCode: r.error?.exitCode ?? null }))
   return rollUp(options.environment.name, regions, components, Date.now() - started)
 }
 
-/** The first unreachable region's error (exit 69), if any. */
-export function unreachableError(model: HealthModel): string | undefined {
+/** The first unreachable region's error and its exit code (69 unreachable, 77 no credential…), if any. */
+export function unreachableError(model: HealthModel): { message: string; exitCode: number } | undefined {
   const region = model.regions.find((r) => !r.reachable)
-  return region ? `region ${region.region} is unreachable: ${region.error}` : undefined
+  return region ? { message: `region ${region.region} is unreachable: ${region.error}`, exitCode: region.exitCode ?? 69 } : undefined
 }

@@ -193,6 +193,8 @@ export interface RegionHealth {
   reachable: boolean
   health: Health
   error: string | null
+  /** The exit code of `error` (69 unreachable, 77 no or rejected credential). */
+  exitCode: number | null
 }
 
 export interface HealthModel {

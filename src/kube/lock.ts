@@ -7,7 +7,10 @@ import { lockedError } from '../errors.js'
 import { kubeStatusOf, toKubeError } from './errors.js'
 import type { ClusterConnection } from './client.js'
 import { loadKubeClient } from './client.js'
-import { describeHeldLease, leaseDecision, leaseNameFor, leaseTime, nextLeaseSpec, renewIntervalMs } from './lease-logic.js'
+import { hostname } from 'node:os'
+import { holdUntilExit } from '../interrupt.js'
+import { notice } from '../notices.js'
+import { describeHeldLease, leaseDecision, leaseNameFor, leaseTime, nextLeaseSpec, parseHolderIdentity, renewIntervalMs } from './lease-logic.js'
 
 export const LOCK_LABEL = 'mkt.dev/lock'
 export const LOCK_OPERATION_ANNOTATION = 'mkt.dev/operation'
@@ -72,13 +75,24 @@ export class LeaseLock {
         if (kubeStatusOf(error).code !== 404) throw toKubeError(error, where)
       }
       const now = full.now()
-      const decision = leaseDecision(current, { identity: full.identity, now, durationSeconds: full.durationSeconds, skewMs: DEFAULT_SKEW_MS })
+      let decision = leaseDecision(current, { identity: full.identity, now, durationSeconds: full.durationSeconds, skewMs: DEFAULT_SKEW_MS })
+      if (decision.action === 'held-by-other' && deadOnThisHost(decision.holder)) {
+        // Its process is gone (kill -9, a closed laptop lid mid-deploy): nobody will renew it, so waiting out the lease helps no one.
+        decision = { action: 'acquire-expired', previousHolder: decision.holder, released: false }
+      }
+      if (decision.action === 'acquire-expired' && decision.previousHolder) {
+        // A take-over is said, whoever held it: the operator may want to know what that holder left behind.
+        const why = deadOnThisHost(decision.previousHolder) ? 'that process is no longer running on this host' : 'its lease expired without renewal'
+        notice(`took over the lock ${name} from ${decision.previousHolder}: ${why}`)
+      }
       if (decision.action === 'held-by-other') {
         const operation = current?.metadata?.annotations?.[LOCK_OPERATION_ANNOTATION]
         throw lockedError(`${options.component} in ${options.environment} is locked: ${describeHeldLease(decision, now)}${operation ? `, running ${operation}` : ''}`, {
           hints: [
-            'Wait for that operation to finish, or ask its holder.',
+            'Wait for that operation to finish (or for the lock to expire), or ask its holder.',
             `If it is stuck: mkt lock break ${options.component} --env ${options.environment} --reason "<why>"`,
+            // The migrations lock guards no Deployment, so there is nothing to roll back.
+            ...(options.component === 'migrations' ? [] : [`Or break it and restore the previous release in one step: mkt rollback ${options.component} --env ${options.environment} --force-unlock --reason "<why>"`]),
           ],
         })
       }
@@ -95,6 +109,8 @@ export class LeaseLock {
         const lease = current ? await api.replaceNamespacedLease({ name, namespace, body }) : await api.createNamespacedLease({ namespace, body })
         const lock = new LeaseLock(api, connection, full, lease)
         lock.startRenewing()
+        // A second Ctrl-C skips the orderly wind-down; the lock is still given back (release is idempotent).
+        holdUntilExit(() => lock.release())
         return lock
       } catch (error) {
         const code = kubeStatusOf(error).code
@@ -142,6 +158,19 @@ export class LeaseLock {
       if (code === 404 || code === 409) return // gone already, or broken and taken by someone else
       throw toKubeError(error, { region: this.connection.region, server: this.connection.server, action: `release the lock ${this.name}` })
     }
+  }
+}
+
+/** True when `holder` names a process on this machine that no longer exists (identities from holderIdentity). */
+export function deadOnThisHost(holder: string, host = hostname()): boolean {
+  const parts = parseHolderIdentity(holder)
+  if (!parts || parts.host !== (host.trim().replace(/[\s/]+/g, '-').replace(/@/g, '-') || 'unknown') || parts.pid === process.pid) return false
+  try {
+    process.kill(parts.pid, 0)
+    return false
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else, so it is alive.
+    return (error as NodeJS.ErrnoException).code === 'ESRCH'
   }
 }
 

@@ -2,6 +2,7 @@
 // kubeconfig". Everything after this talks to the sandbox through the same clients as to AKS.
 import { join } from 'node:path'
 import { unavailableError } from '../errors.js'
+import { notice } from '../notices.js'
 import { packageRoot } from '../paths.js'
 import type { Platform } from '../platform/schema.js'
 import { defaultSandboxDir, isSandboxRunning, readSandboxState, startDetached, type SandboxState } from '../sandbox/lifecycle.js'
@@ -37,6 +38,8 @@ export function ensureSandbox(platform: Platform, dataDir = defaultSandboxDir())
 async function startOrReuse(platform: Platform, dataDir: string): Promise<SandboxState> {
   const state = await readSandboxState(dataDir)
   if (state && (await isSandboxRunning(state))) return state
+  // Said every time: a mistyped MKT_SANDBOX_DIR must not silently become a second, unintended sandbox.
+  notice(`starting the sandbox in ${dataDir} (the local environment; \`mkt sandbox stop\` stops it)…`, 'info')
   try {
     return await startDetached({ dataDir, seed: seedFromPlatform(platform), podStartDelayMs: podStartDelayFromEnv(), entry: sandboxEntry() })
   } catch (error) {

@@ -3,7 +3,7 @@
 // the Lease `mkt-lock-<env>-migrations` guards check-and-create, and a migration Job that is still running blocks
 // the next run after the Lease is gone (a runner that died leaves the Job, which stops at its deadline).
 import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { readInputFile } from '../input-file.js'
 import { dirname, join, resolve } from 'node:path'
 import { Writable } from 'node:stream'
 import { setTimeout as delay } from 'node:timers/promises'
@@ -98,13 +98,14 @@ export function jobTemplatePath(flag: string | undefined, configSource: string):
 export async function loadJobTemplate(path: string): Promise<V1Job> {
   let text: string
   try {
-    text = await readFile(path, 'utf8')
+    text = readInputFile(path, { what: 'migration Job template', refuse: (message, hints) => invalidInputError(message, { hints }) })
   } catch (error) {
+    if (error instanceof MktError) throw error
     throw invalidInputError(`cannot read the migration Job template ${path}: ${(error as Error).message}`)
   }
   let parsed: unknown
   try {
-    parsed = parseYaml(text)
+    parsed = parseYaml(text, { maxAliasCount: 100 })
   } catch (error) {
     throw invalidInputError(`${path}: not valid YAML: ${(error as Error).message.split('\n')[0]}`)
   }

@@ -1,7 +1,8 @@
 // Versioned SQL migration files: `V001__create_assets.sql` (the Flyway convention, which EF Core scripts and most
 // teams already follow). Parsing and checksums are pure; readSqlDir is the only I/O.
 import { createHash } from 'node:crypto'
-import { readdir, readFile, stat } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
+import { readInputFile } from '../input-file.js'
 import { basename, join, resolve } from 'node:path'
 import { invalidInputError, usageError } from '../errors.js'
 
@@ -64,7 +65,10 @@ export async function readSqlDir(dir: string): Promise<MigrationFile[]> {
     if (!(await stat(path)).isDirectory()) throw usageError(`--sql ${dir} is not a directory`)
     names = await readdir(path)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw usageError(`--sql ${dir}: no such directory`)
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') throw usageError(`--sql ${dir}: no such directory`)
+    // ENAMETOOLONG, EACCES, ELOOP…: the path given cannot be used as it is.
+    if (code) throw usageError(`--sql ${dir.length > 80 ? `${dir.slice(0, 80)}…` : dir}: cannot read it (${code})`)
     throw error
   }
   const files: MigrationFile[] = []
@@ -72,7 +76,7 @@ export async function readSqlDir(dir: string): Promise<MigrationFile[]> {
     const parsed = parseMigrationName(basename(file))
     if (!parsed) continue
     const full = join(path, file)
-    const sql = await readFile(full, 'utf8')
+    const sql = readInputFile(full, { what: 'migration file', refuse: (message, hints) => invalidInputError(message, { hints }) })
     files.push({ ...parsed, file, path: full, sql, md5: checksum(sql) })
   }
   if (files.length === 0) throw usageError(`--sql ${dir} has no migration files (V001__description.sql …)`)

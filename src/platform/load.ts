@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import { cacheDir, writeCacheEntry } from '../cache.js'
 import { usageError } from '../errors.js'
+import { readInputFile } from '../input-file.js'
 import { packageRoot, templatesDir } from '../paths.js'
 import type { Platform } from './schema.js'
 
@@ -37,10 +38,10 @@ export async function loadPlatform(options: { configPath?: string; cwd?: string 
     if (!existsSync(path)) {
       throw usageError(`config file ${options.configPath} does not exist`, { hints: ['Pass --config with the path of an mkt.yaml, or run `mkt init` to create one.'] })
     }
-    return { platform: await parsePlatformCached(readFileSync(path, 'utf8'), path), source: path }
+    return { platform: await parsePlatformCached(readInputFile(path, { what: 'config file' }), path), source: path }
   }
   const found = findConfigFile(options.cwd ?? process.cwd())
-  if (found) return { platform: await parsePlatformCached(readFileSync(found, 'utf8'), found), source: found }
+  if (found) return { platform: await parsePlatformCached(readInputFile(found, { what: 'config file' }), found), source: found }
   return { platform: await parsePlatformCached(readFileSync(builtInPlatformPath(), 'utf8'), 'built-in mkt.yaml'), source: 'built-in' }
 }
 

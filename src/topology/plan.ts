@@ -1,6 +1,7 @@
 // Desired Service Bus state from topology.yaml, and the diff against what a namespace has: pure functions.
 // Only settings the file declares are compared and written; entities the file does not mention are
 // reported as deletions, applied only with --prune --allow-deletes.
+import { formatDuration } from '../duration.js'
 import type { RuleSpec, Topology } from './schema.js'
 
 export type EntityKind = 'queue' | 'topic' | 'subscription' | 'rule'
@@ -183,10 +184,24 @@ export const hasTopologyChanges = (plan: TopologyPlan) => plan.changes.length > 
 /** `+ queue orders`, `~ subscription t/s: maxDeliveryCount 10 -> 5`, `- rule t/s/old`. */
 export function describeChange(change: Change): string {
   const sign = change.action === 'create' ? '+' : change.action === 'update' ? '~' : '-'
-  const fields = change.action === 'update' ? `: ${change.fields.map((f) => `${f.field} ${formatValue(f.from)} -> ${formatValue(f.to)}`).join(', ')}` : ''
+  const fields = change.action === 'update' ? `: ${change.fields.map((f) => `${f.field} ${formatValue(f.field, f.from)} -> ${formatValue(f.field, f.to)}`).join(', ')}` : ''
   return `${sign} ${change.kind} ${change.key}${fields}`
 }
 
-function formatValue(value: SettingValue | null): string {
-  return value === null ? '(unset)' : String(value)
+/** Durations as people write them in topology.yaml (`5m`, `14d`), not the milliseconds they are compared in. */
+function formatValue(field: string, value: SettingValue | null): string {
+  if (value === null) return '(unset)'
+  if (DURATION_FIELDS.has(field) && typeof value === 'number') return formatDays(value)
+  return String(value)
+}
+
+const DAY_MS = 86_400_000
+/** Service Bus's "forever" (TimeSpan.MaxValue, about 29,000 years) reads as `max`. */
+const formatDays = (ms: number) => (ms >= 10_000 * 365 * DAY_MS ? 'max' : ms >= DAY_MS && ms % DAY_MS === 0 ? `${ms / DAY_MS}d` : formatDuration(ms))
+
+/** `3 to create, 1 to update, 2 to delete` (kinds that have none are left out); `no changes`. */
+export function summarizeChanges(changes: Change[]): string {
+  const count = (action: Change['action']) => changes.filter((c) => c.action === action).length
+  const parts = (['create', 'update', 'delete'] as const).filter((a) => count(a) > 0).map((a) => `${count(a)} to ${a}`)
+  return parts.length === 0 ? 'no changes' : parts.join(', ')
 }

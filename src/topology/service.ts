@@ -1,14 +1,17 @@
 // The topology commands' engine: find and read topology.yaml, read the namespace, plan, apply, list.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import type { ServiceBusAdministrationClient } from '@azure/service-bus'
 import { serviceBusFor } from '../azure/servicebus.js'
-import { unavailableError, usageError, authError, MktError } from '../errors.js'
+import { azureFailure } from '../azure/failures.js'
+import { usageError, MktError } from '../errors.js'
 import { templatesDir } from '../paths.js'
 import type { Environment, Platform } from '../platform/schema.js'
 import { withPool } from '../pool.js'
 import { parseYamlInput } from '../yaml-input.js'
+import { readInputFile } from '../input-file.js'
 import { applyChanges, readNamespace, type ChangeOutcome } from './namespace.js'
+import { limitProblems } from './limits.js'
 import { desiredEntities, planTopology, type TopologyPlan } from './plan.js'
 import { topologySchema, type Topology } from './schema.js'
 
@@ -27,7 +30,7 @@ export function topologyPath(file: string | undefined, platformSource: string): 
 }
 
 export function loadTopology(path: string): Topology {
-  const input = parseYamlInput(readFileSync(path, 'utf8'), path, topologySchema, 'See the topology.yaml reference in the README, or schemas/topology.schema.json.')
+  const input = parseYamlInput(readInputFile(path, { what: 'topology file' }), path, topologySchema, 'See the topology.yaml reference in the README, or schemas/topology.schema.json.')
   const topology = input.value
   // Names must be unique (case-insensitively, like Service Bus), and forward targets must be declared queues or topics.
   const seen = new Map<string, PropertyKey[]>()
@@ -59,21 +62,17 @@ export function loadTopology(path: string): Topology {
       if (!known) throw input.errorAt(['environments', env, 'subscriptions', key], `unknown subscription "${key}" (keys are "topic/subscription")`)
     }
   }
+  const outOfLimits = limitProblems(topology)[0]
+  if (outOfLimits) throw input.errorAt(outOfLimits.path, outOfLimits.message, ['Service Bus would refuse this at apply; see "Service Bus quotas" in the Azure docs.'])
   return topology
 }
 
 /** Azure SDK failures as mkt errors: auth 77, throttled/unreachable 69. */
 export function serviceBusError(error: unknown, namespace: string, action: string): MktError {
-  if (error instanceof MktError) return error
-  const e = error as { code?: string; statusCode?: number; message?: string }
-  const status = e.statusCode
-  if (status === 401 || status === 403 || e.code === 'UnauthorizedRequestError') {
-    return authError(`Service Bus ${namespace} denied ${action} (${status ?? e.code})`, { hints: ['The identity needs the "Azure Service Bus Data Owner" role on the namespace (or a SAS key with Manage rights).'] })
-  }
-  if (status === 429 || status === 503 || /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EAI_AGAIN/.test(`${e.code} ${e.message}`) || e.code === 'ServiceBusyError') {
-    return unavailableError(`Service Bus ${namespace} is unavailable while trying to ${action}: ${(e.message ?? '').split('\n')[0]}`, { hints: ['Retry in a moment; a rerun finishes what was not applied.'] })
-  }
-  return new MktError('FAILED', 1, `Service Bus ${namespace}: ${action} failed: ${(e.message ?? String(error)).split('\n')[0]}`)
+  return azureFailure(error, `Service Bus ${namespace}`, action, {
+    auth: 'Sign in (`az login`, or the pipeline identity) with the "Azure Service Bus Data Owner" role on the namespace, or set MKT_SERVICEBUS_CONNECTION_STRING to a SAS key with Manage rights.',
+    unavailable: 'Retry in a moment; a rerun finishes what was not applied.',
+  })
 }
 
 export interface TopologyContext {

@@ -80,7 +80,7 @@ describe('roll-up and exit codes', () => {
   it('takes the worst state and counts components', () => {
     expect(worst('Healthy', 'Degraded', 'Healthy')).toBe('Degraded')
     const region = (health: 'Healthy' | 'Degraded' | 'Unhealthy') => componentRegionHealth('weu', health === 'Healthy' ? deployment(2) : health === 'Degraded' ? deployment(1) : deployment(0), [], [])
-    const model = rollUp('prod', [{ region: 'weu', reachable: true, health: 'Healthy', error: null }], [
+    const model = rollUp('prod', [{ region: 'weu', reachable: true, health: 'Healthy', error: null, exitCode: null }], [
       { name: 'a', kind: 'service', health: 'Healthy', regions: [region('Healthy')], backlog: [] },
       { name: 'b', kind: 'worker', health: 'Degraded', regions: [region('Degraded')], backlog: [] },
     ], 10)
