@@ -34,7 +34,9 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
     strategy: Flags.string({ summary: 'rolling (the Deployment rolling update) or canary (replica-count steps).', options: ['rolling', 'canary'], default: 'rolling', env: 'MKT_STRATEGY' }),
     steps: Flags.string({ summary: 'Canary weights in percent, ascending (100 is added when missing).', default: '25,50,100', env: 'MKT_STEPS', helpValue: '<w,w,…>' }),
     bake: durationFlag({ summary: 'How long every gate must hold before a step passes.', default: parseDuration('10s'), env: 'MKT_BAKE' }),
-    timeout: durationFlag({ summary: 'Budget of each component rollout (default defaults.timeouts.rollout, 10m).', env: 'MKT_TIMEOUT' }),
+    timeout: durationFlag({ summary: 'Progress deadline of each component rollout: no progress for this long fails it (default defaults.timeouts.rollout, 10m).', env: 'MKT_TIMEOUT' }),
+    'max-duration': durationFlag({ summary: 'Overall cap of each component rollout, however it progresses (default 3 × --timeout).', env: 'MKT_MAX_DURATION' }),
+    'ready-grace': durationFlag({ summary: "How long a new pod may stay not Ready past its readinessProbe budget before its own /health/ready answer fails the release.", default: parseDuration('30s'), env: 'MKT_READY_GRACE' }),
     'rollback-timeout': durationFlag({ summary: 'Separate budget of an automatic rollback (default defaults.timeouts.rollback, 5m).', env: 'MKT_ROLLBACK_TIMEOUT' }),
     'auto-rollback': Flags.boolean({ summary: 'Roll back by itself when a gate fails (--no-auto-rollback leaves it for a human).', default: true, allowNo: true, env: 'MKT_AUTO_ROLLBACK' }),
     'on-interrupt': Flags.string({ summary: 'On Ctrl-C/SIGTERM: roll back, or pause the rollout.', options: ['rollback', 'pause'], default: 'rollback', env: 'MKT_ON_INTERRUPT' }),
@@ -92,13 +94,16 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
     await this.confirmChange(environment, `deploy ${flags.image}`, flags.yes)
 
     const timeouts = platform.defaults.timeouts
+    const progressDeadlineMs = flags.timeout ?? parseDuration(timeouts.rollout)
     const items = plan.waves.flat().map((item) => ({ region: item.region, component: item.component, title: item.component }))
     const progress = await createProgress(this.out, items, { multiRegion })
     const work = progress.run(() =>
       executeDeploy(
         {
           ...base,
-          timeoutMs: flags.timeout ?? parseDuration(timeouts.rollout),
+          timeoutMs: progressDeadlineMs,
+          maxDurationMs: flags['max-duration'] ?? 3 * progressDeadlineMs,
+          readyGraceMs: flags['ready-grace'],
           rollbackTimeoutMs: flags['rollback-timeout'] ?? parseDuration(timeouts.rollback),
           autoRollback: flags['auto-rollback'],
           onInterrupt: flags['on-interrupt'] as 'rollback' | 'pause',
