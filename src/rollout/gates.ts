@@ -290,8 +290,9 @@ function readinessGate(input: GateInput, newPods: V1Pod[], warnings: string[]): 
       if (judged?.health === 'Unhealthy' && runFor >= allowed) {
         return gate('failed', `pod ${name} not ready after ${seconds(runFor)}: ${judged.summary}`, true)
       }
-      if (judged === undefined) note(`waiting for pod ${name} to become ready (running ${seconds(runFor)} of ${seconds(allowed)})`, false)
-      else if (judged.health === 'Unhealthy') note(`pod ${name} not ready (running ${seconds(runFor)} of ${seconds(allowed)}): ${judged.summary}`, true)
+      // The reason names the allowance, not the running time: it changes only when something happens.
+      if (judged === undefined) note(`waiting for pod ${name} to become ready (allowed ${seconds(allowed)})`, false)
+      else if (judged.health === 'Unhealthy') note(`pod ${name} not ready yet (allowed ${seconds(allowed)}): ${judged.summary}`, true)
       else note(`waiting for Kubernetes to call pod ${name} Ready (it answers ${judged.summary})`, false)
       continue
     }

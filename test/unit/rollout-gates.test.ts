@@ -82,7 +82,7 @@ describe('evaluateGates', () => {
     const onlyStarting = evaluateGates({ ...base, pods: [starting], readinessProbes: probes(unhealthy, 503, 5) })
     expect(onlyStarting.gates.find((g) => g.gate === 'readiness')?.status).toBe('pending')
     expect(onlyStarting.gates.find((g) => g.gate === 'readiness')?.reason).toBe(
-      `pod ${APP}-5f6d8c7b9-x7k2p not ready (running 15s of 50s): Unhealthy: database Unhealthy (A connection attempt failed)`,
+      `pod ${APP}-5f6d8c7b9-x7k2p not ready yet (allowed 50s): Unhealthy: database Unhealthy (A connection attempt failed)`,
     )
   })
 
@@ -117,7 +117,7 @@ describe('evaluateGates', () => {
       expect(waiting.verdict).toBe('pending')
       expect(waiting.quotesHealthAnswer).toBe(true)
       // The pod's own answer explains the wait better than the rollout line of the progress gate.
-      expect(waiting.reason).toBe(`readiness: pod ${name} not ready (running 49s of 50s): Unhealthy: database Unhealthy (A connection attempt failed)`)
+      expect(waiting.reason).toBe(`readiness: pod ${name} not ready yet (allowed 50s): Unhealthy: database Unhealthy (A connection attempt failed)`)
       const failed = evaluateGates(at(50_000))
       expect(failed.verdict).toBe('failed')
       expect(failed.reason).toBe(`readiness: pod ${name} not ready after 50s: Unhealthy: database Unhealthy (A connection attempt failed)`)

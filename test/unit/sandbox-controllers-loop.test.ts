@@ -68,6 +68,27 @@ function complete(name: string): boolean {
 }
 
 describe('controller loops', () => {
+  it('the kubelet honours the readinessProbe: no probe before initialDelaySeconds, one per periodSeconds, a Warning each time', async () => {
+    const faults = FaultRegistry.inMemory()
+    faults.add({ type: 'pod', component: 'probed', kind: 'not-ready' })
+    await setup(faults)
+    const probe = { httpGet: { path: '/health/ready', port: 8080 }, initialDelaySeconds: 1, periodSeconds: 1, failureThreshold: 3 }
+    createDeployment('probed', { replicas: 1, template: { metadata: { labels: { app: 'probed', 'app.kubernetes.io/name': 'probed' } }, spec: { containers: [{ name: 'app', image: 'web:1', readinessProbe: probe }] } } })
+    const running = await waitFor('the container running', () => pods().find((p) => p.status?.containerStatuses?.[0]?.state?.running))
+    const unhealthy = () =>
+      (store.list('events', 'default') as Array<{ reason: string; type: string; message: string; count?: number; involvedObject: { name: string } }>).filter(
+        (e) => e.reason === 'Unhealthy' && e.involvedObject.name === running.metadata.name,
+      )
+    await sleep(700)
+    expect(unhealthy()).toEqual([]) // initialDelaySeconds: 1
+    await sleep(2_600) // probes at 1 s, 2 s and 3 s after the start
+    const [event] = unhealthy()
+    expect(event).toMatchObject({ type: 'Warning', message: 'Readiness probe failed: HTTP probe failed with statuscode: 503' })
+    expect(event!.count).toBeGreaterThanOrEqual(2)
+    expect(event!.count).toBeLessThanOrEqual(4) // the simulator's own 30 ms period would have made ~100
+    expect(pods()[0]!.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False')
+  })
+
   it('detects the default 600 s progress deadline when the clock jumps, without waiting', async () => {
     await setup(FaultRegistry.inMemory([{ component: 'web', imageTag: '2', kind: 'not-ready' }]))
     createDeployment('web')
