@@ -20,7 +20,9 @@ export default class DeployService extends MktCommand<typeof DeployService> {
   static override description = `Plans first (current and target image per region), takes a lock per component, then rolls each component out
 region by region (primary first) in dependsOn order, independent components in parallel. Gates: the Deployment's
 progress (ProgressDeadlineExceeded), pod signals (CrashLoopBackOff, image pull errors, OOMKilled, restart bursts)
-caught as they happen, and /health/ready of every new pod through the API server for the bake time. A failed gate
+caught as they happen, and /health/ready of every new pod through the API server for the bake time; a pod that is
+not Ready after its readinessProbe budget + --ready-grace fails with its own health answer. --timeout is a progress
+deadline (no progress for that long fails), --max-duration caps the whole rollout. A failed gate
 rolls the component back to the revision that was serving (exit 80; 81 if the rollback is unhealthy too).
 Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrupt=pause) and exits 130.
 --image takes a full reference or a bare tag/@digest applied to each component's current repository.`
