@@ -117,7 +117,11 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
           },
           identity: lockIdentity(),
           signal: this.abort.signal,
-          onEvent: progress.onEvent,
+          onEvent: (event) => {
+            // A gate that passes with a warning (a Degraded /health/ready) is also a warning of the command (--json).
+            if (event.kind === 'warning') this.out.warnings.push(`${event.region}/${event.component}: ${event.message}`)
+            progress.onEvent(event)
+          },
         },
         prepared,
       ),

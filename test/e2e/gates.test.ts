@@ -11,7 +11,7 @@ import { kubectlPath } from '../helpers/kubectl.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mkt-gates-e2e-'))
 const env = { MKT_SANDBOX_DIR: dataDir }
-const mkt = (...args: string[]) => runMkt(args, { env, timeoutMs: 240_000 })
+const mkt = (...args: string[]) => runMkt(args, { env, timeoutMs: 280_000 })
 let kubeconfig = ''
 let kubectl = ''
 const kc = (...args: string[]) => execFileSync(kubectl, ['--kubeconfig', kubeconfig, '--cache-dir', join(dataDir, 'kc'), '-n', 'marketplace', ...args], { encoding: 'utf8' })
@@ -44,7 +44,7 @@ beforeAll(async () => {
   kubectl = await kubectlPath()
   kubeconfig = (parseEnvelope(await mkt('sandbox', 'start', '--json')).result as { kubeconfig: string }).kubeconfig
   kc('wait', '--for=condition=Available', 'deployment', '--all', '--timeout=120s')
-}, 180_000)
+}, 300_000)
 
 afterAll(async () => {
   await mkt('sandbox', 'stop')
@@ -84,7 +84,7 @@ describe.concurrent('gates with default flags', () => {
     // periodSeconds 5 over the ~45 s the pod ran: about 9 failed probes (a 1 s period would make 45).
     expect(ofFailedPod[0]!.count).toBeGreaterThanOrEqual(7)
     expect(ofFailedPod[0]!.count).toBeLessThanOrEqual(12)
-  }, 180_000)
+  }, 300_000)
 
   it('a slow starter whose readinessProbe budget covers it (--slow-ready 20s, budget 10 + 4 × 5 = 30 s) passes', async () => {
     const probe = { httpGet: { path: '/health/ready', port: 'http' }, initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 4 }
@@ -95,7 +95,7 @@ describe.concurrent('gates with default flags', () => {
     expect(run.exitCode, run.message).toBe(0)
     expect(run.item.outcome).toBe('deployed')
     expect(imageOf('license-service')).toBe('license-service:2.0.0')
-  }, 180_000)
+  }, 300_000)
 
   it('a pod answering 200 with an Unhealthy body fails the deploy gate, and mkt health calls it unhealthy too', async () => {
     expect((await mkt('sandbox', 'fault', 'set', 'pricing', '--image-tag', '2.0.0', '--unhealthy', 'database', '--http-status', '200')).exitCode).toBe(0)
@@ -111,7 +111,21 @@ describe.concurrent('gates with default flags', () => {
     const model = parseEnvelope(health).result as { components: Array<{ health: string; regions: Array<{ explanation: string }> }> }
     expect(model.components[0]).toMatchObject({ health: 'Unhealthy' })
     expect(model.components[0]!.regions[0]!.explanation).toContain(`ready: ${words}`)
-  }, 180_000)
+  }, 300_000)
+
+  it('a Degraded release passes with a warning, and mkt health says Degraded with the same warning (exit 0)', async () => {
+    expect((await mkt('sandbox', 'fault', 'set', 'dependencies', '--image-tag', '2.0.0', '--degraded', 'redis')).exitCode).toBe(0)
+    const run = await mkt('deploy', 'service', 'dependencies', '--image', '2.0.0', '--yes', '--json')
+    expect(run.exitCode, run.stderr).toBe(0)
+    const words = 'ready: Degraded: redis Degraded (Redis responses are slow'
+    expect(parseEnvelope(run).warnings.join('\n')).toContain(words)
+
+    const health = await mkt('health', '-c', 'dependencies', '--json')
+    expect(health.exitCode).toBe(0)
+    const envelope = parseEnvelope(health)
+    expect((envelope.result as { components: Array<{ health: string }> }).components[0]!.health).toBe('Degraded')
+    expect(envelope.warnings.join('\n')).toContain(words)
+  }, 300_000)
 
   it('7 s of latency on the pod proxy does not fail a healthy release (probes never overlap)', async () => {
     const fault = await mkt('sandbox', 'fault', 'api', '--path', '/api/v1/namespaces/*/pods/asset-version-service-*/proxy/**', '--latency', '7s')
@@ -119,7 +133,7 @@ describe.concurrent('gates with default flags', () => {
     const run = await deploy('asset-version', '2.0.0')
     expect(run.exitCode, run.message).toBe(0)
     expect(run.item.outcome).toBe('deployed')
-  }, 180_000)
+  }, 300_000)
 
   it('--timeout is a progress deadline: a rollout slower than it but moving passes; a stuck one fails naming the pod', async () => {
     // Each new pod takes ~6.5 s to be Ready (1.5 s start, ready at the probe after 4 s): 2 pods + 10 s bake ≈ 23 s,
@@ -134,5 +148,5 @@ describe.concurrent('gates with default flags', () => {
     const [item] = (parseEnvelope(stuck).result as { items: Item[] }).items
     // Stuck before its readiness allowance ran out: the deadline fires, and the reason is the pod's own answer.
     expect(item!.reason).toMatch(/^timed out: no progress for 8s: readiness: pod \S+ not ready yet \(allowed 45s\): Unhealthy: database Unhealthy/)
-  }, 180_000)
+  }, 300_000)
 })
