@@ -276,6 +276,8 @@ function readinessGate(input: GateInput, newPods: V1Pod[], warnings: string[]): 
     const name = nameOf(pod)
     const probe = latestProbe.get(name)
     const judged = probe === undefined ? undefined : judgeHealthAnswer(probe)
+    // The pod's own words: an HTTP answer (no answer at all says more about the path to the pod than about it).
+    const ownWords = probe !== undefined && probe.status !== 'error'
     if (!isPodReady(pod)) {
       // Never Ready: allowed its probe budget plus the grace from its (latest) container start, then its own
       // Unhealthy answer fails the gate. Without an answer, or with a healthy one, it only waits (the progress
@@ -288,11 +290,11 @@ function readinessGate(input: GateInput, newPods: V1Pod[], warnings: string[]): 
       const runFor = input.now - since
       const allowed = readinessBudgetMs(pod) + grace
       if (judged?.health === 'Unhealthy' && runFor >= allowed) {
-        return gate('failed', `pod ${name} not ready after ${seconds(runFor)}: ${judged.summary}`, true)
+        return gate('failed', `pod ${name} not ready after ${seconds(runFor)}: ${judged.summary}`, ownWords)
       }
       // The reason names the allowance, not the running time: it changes only when something happens.
       if (judged === undefined) note(`waiting for pod ${name} to become ready (allowed ${seconds(allowed)})`, false)
-      else if (judged.health === 'Unhealthy') note(`pod ${name} not ready yet (allowed ${seconds(allowed)}): ${judged.summary}`, true)
+      else if (judged.health === 'Unhealthy') note(`pod ${name} not ready yet (allowed ${seconds(allowed)}): ${judged.summary}`, ownWords)
       else note(`waiting for Kubernetes to call pod ${name} Ready (it answers ${judged.summary})`, false)
       continue
     }
@@ -304,7 +306,7 @@ function readinessGate(input: GateInput, newPods: V1Pod[], warnings: string[]): 
     if (judged.health !== 'Unhealthy') continue
     const failures = probe?.failures ?? 1
     if (failures >= threshold) return gate('failed', `pod ${name}: ready: ${judged.summary} (${failures} times in a row)`, true)
-    note(`pod ${name}: ready: ${judged.summary}`, true)
+    note(`pod ${name}: ready: ${judged.summary}`, ownWords)
   }
   if (problem !== undefined) return gate('pending', problem.reason, problem.quotes)
   const degraded = warnings.length > 0 ? ` (${warnings.length} Degraded)` : ''
