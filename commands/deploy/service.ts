@@ -38,7 +38,7 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
     bake: durationFlag({ summary: 'How long every gate must hold before a step passes.', default: parseDuration('10s'), env: 'MKT_BAKE' }),
     timeout: durationFlag({ summary: 'Progress deadline of each component rollout: no progress for this long fails it (default defaults.timeouts.rollout, 10m).', env: 'MKT_TIMEOUT' }),
     'max-duration': durationFlag({ summary: 'Overall cap of each component rollout, however it progresses (default 3 × --timeout).', env: 'MKT_MAX_DURATION' }),
-    'ready-grace': durationFlag({ summary: "How long a new pod may stay not Ready past its readinessProbe budget before its own /health/ready answer fails the release.", default: parseDuration('30s'), env: 'MKT_READY_GRACE' }),
+    'ready-grace': durationFlag({ summary: "How long a new pod may stay not Ready past its readinessProbe budget before its own /health/ready answer fails the release.", default: parseDuration('30s'), defaultHelp: async () => '30s', env: 'MKT_READY_GRACE' }),
     'rollback-timeout': durationFlag({ summary: 'Separate budget of an automatic rollback (default defaults.timeouts.rollback, 5m).', env: 'MKT_ROLLBACK_TIMEOUT' }),
     'auto-rollback': Flags.boolean({ summary: 'Roll back by itself when a gate fails (--no-auto-rollback leaves it for a human).', default: true, allowNo: true, env: 'MKT_AUTO_ROLLBACK' }),
     'on-interrupt': Flags.string({ summary: 'On Ctrl-C/SIGTERM: roll back, or pause the rollout.', options: ['rollback', 'pause'], default: 'rollback', env: 'MKT_ON_INTERRUPT' }),

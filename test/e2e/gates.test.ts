@@ -86,6 +86,16 @@ describe.concurrent('gates with default flags', () => {
     expect(ofFailedPod[0]!.count).toBeLessThanOrEqual(12)
   }, 300_000)
 
+  it('a canary step whose pod never becomes ready fails the same way, though the paused Deployment never reaches its own deadline', async () => {
+    expect((await mkt('sandbox', 'fault', 'set', 'portal', '--image-tag', '2.0.0', '--not-ready')).exitCode).toBe(0)
+    const run = await mkt('deploy', 'service', 'portal', '--image', '2.0.0', '--strategy', 'canary', '--steps', '50', '--yes', '--json')
+    expect(run.exitCode, run.stderr).toBe(80)
+    const [item] = (parseEnvelope(run).result as { items: Item[] }).items
+    expect(item!.reason).toMatch(/^readiness: pod \S+ not ready after \d+s: Unhealthy: database Unhealthy/)
+    expect(item!.durationMs).toBeLessThan(BUDGET_MS + GRACE_MS + POD_START_MS + item!.rollback!.durationMs + 10_000)
+    expect(imageOf('publisher-portal-service')).toBe('publisher-portal-service:1.0.0')
+  }, 300_000)
+
   it('a slow starter whose readinessProbe budget covers it (--slow-ready 20s, budget 10 + 4 × 5 = 30 s) passes', async () => {
     const probe = { httpGet: { path: '/health/ready', port: 'http' }, initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 4 }
     kc('patch', 'deployment/license-service', '--type', 'strategic', '-p', JSON.stringify({ spec: { template: { spec: { containers: [{ name: 'license-service', readinessProbe: probe }] } } } }))
