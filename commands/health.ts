@@ -53,6 +53,10 @@ unhealthy (or degraded with --fail-on degraded), 69 when a region's cluster cann
     const model = await checkHealth(options)
     this.print(model)
     this.failIfNeeded(model)
+    // Degraded passes (exit 0) with a warning, as it passes the deploy gates.
+    for (const component of model.components.filter((c) => c.health === 'Degraded')) {
+      this.out.warn(`${component.name}: ${component.regions.find((r) => r.health === 'Degraded')?.explanation ?? component.backlog.find((b) => b.health === 'Degraded')?.summary ?? 'Degraded'}`)
+    }
     return model
   }
 

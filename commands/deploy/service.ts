@@ -21,9 +21,9 @@ function describeGates(budgets: { bake: number; rollout: number; rollback: numbe
     `Gates, checked ${canarySteps ? `at each canary step (${canarySteps.join('%, ')}%) and at 100%` : 'until the rollout completes'}:`,
     "  progress   the Deployment's own progress deadline (ProgressDeadlineExceeded fails it)",
     '  pods       no CrashLoopBackOff, image pull error, OOMKilled or restart burst in new pods',
-    '  readiness  /health/ready of every new pod, through the API server',
+    "  readiness  /health/ready of every new pod, through the API server; a pod still not ready past its readinessProbe budget + --ready-grace fails it",
     `  bake       all of the above held for ${formatDuration(budgets.bake)} without a break`,
-    `Budgets: ${formatDuration(budgets.rollout)} per component rollout; ${autoRollback ? `a failed gate rolls back automatically, within ${formatDuration(budgets.rollback)}` : 'no automatic rollback (--no-auto-rollback)'}.`,
+    `Budgets: ${formatDuration(budgets.rollout)} per component rollout (a progress deadline: that long without progress fails it; at most 3 × that overall); ${autoRollback ? `a failed gate rolls back automatically, within ${formatDuration(budgets.rollback)}` : 'no automatic rollback (--no-auto-rollback)'}.`,
   ].join('\n')
 }
 
@@ -32,7 +32,9 @@ export default class DeployService extends MktCommand<typeof DeployService> {
   static override description = `Plans first (current and target image per region), takes a lock per component, then rolls each component out
 region by region (primary first) in dependsOn order, independent components in parallel. Gates: the Deployment's
 progress (ProgressDeadlineExceeded), pod signals (CrashLoopBackOff, image pull errors, OOMKilled, restart bursts)
-caught as they happen, and /health/ready of every new pod through the API server for the bake time. A failed gate
+caught as they happen, and /health/ready of every new pod through the API server for the bake time; a pod that is
+not Ready after its readinessProbe budget + --ready-grace fails with its own health answer. --timeout is a progress
+deadline (no progress for that long fails), --max-duration caps the whole rollout. A failed gate
 rolls the component back to the revision that was serving (exit 80; 81 if the rollback is unhealthy too).
 Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrupt=pause) and exits 130.
 --image takes a full reference or a bare tag/@digest applied to each component's current repository.`
@@ -47,7 +49,9 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
     steps: Flags.string({ summary: 'Canary weights in percent, ascending (100 is added when missing).', default: '25,50,100', env: 'MKT_STEPS', helpValue: '<w,w,…>' }),
     progress: progressFlag,
     bake: durationFlag({ summary: 'How long every gate must hold before a step passes.', default: parseDuration('10s'), env: 'MKT_BAKE' }),
-    timeout: timeoutFlag({ summary: 'Budget of each component rollout (default defaults.timeouts.rollout, 10m).', env: 'MKT_TIMEOUT' }),
+    timeout: timeoutFlag({ summary: 'Progress deadline of each component rollout: no progress for this long fails it (default defaults.timeouts.rollout, 10m).', env: 'MKT_TIMEOUT' }),
+    'max-duration': timeoutFlag({ summary: 'Overall cap of each component rollout, however it progresses (default 3 × --timeout).', env: 'MKT_MAX_DURATION' }),
+    'ready-grace': durationFlag({ summary: "How long a new pod may stay not Ready past its readinessProbe budget before its own /health/ready answer fails the release.", default: parseDuration('30s'), defaultHelp: async () => '30s', env: 'MKT_READY_GRACE' }),
     'rollback-timeout': timeoutFlag({ summary: 'Separate budget of an automatic rollback (default defaults.timeouts.rollback, 5m).', env: 'MKT_ROLLBACK_TIMEOUT' }),
     'auto-rollback': Flags.boolean({ summary: 'Roll back by itself when a gate fails (--no-auto-rollback leaves it for a human).', default: true, allowNo: true, env: 'MKT_AUTO_ROLLBACK' }),
     'on-interrupt': Flags.string({ summary: 'On Ctrl-C/SIGTERM: roll back, or pause the rollout.', options: ['rollback', 'pause'], default: 'rollback', env: 'MKT_ON_INTERRUPT' }),
@@ -118,6 +122,8 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
         {
           ...base,
           timeoutMs: budgets.rollout,
+          maxDurationMs: flags['max-duration'] ?? 3 * budgets.rollout,
+          readyGraceMs: flags['ready-grace'],
           rollbackTimeoutMs: budgets.rollback,
           autoRollback: flags['auto-rollback'],
           onInterrupt: flags['on-interrupt'] as 'rollback' | 'pause',
@@ -129,7 +135,11 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
           },
           identity: lockIdentity(),
           signal: this.abort.signal,
-          onEvent: progress.onEvent,
+          onEvent: (event) => {
+            // A gate that passes with a warning (a Degraded /health/ready) is also a warning of the command (--json).
+            if (event.kind === 'warning') this.out.warnings.push(`${event.region}/${event.component}: ${event.message}`)
+            progress.onEvent(event)
+          },
         },
         prepared,
       ),

@@ -2,12 +2,12 @@
 // up to Healthy / Degraded / Unhealthy with the one line that explains it. Pure functions over API objects
 // and probe answers (probe.ts does the I/O).
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node'
-import { describeHealthReport, parseHealthReport, type HealthReport } from '../rollout/gates.js'
+import { judgeHealthAnswer, type Health, type HealthReport } from './healthchecks.js'
 import { isPodReady, isTerminating } from '../rollout/objects.js'
 import { summarizePods } from '../rollout/signals.js'
 import { deploymentRolloutStatus } from '../rollout/status.js'
 
-export type Health = 'Healthy' | 'Degraded' | 'Unhealthy'
+export type { Health } from './healthchecks.js'
 const RANK: Record<Health, number> = { Healthy: 0, Degraded: 1, Unhealthy: 2 }
 
 export const worst = (...states: Health[]): Health => states.reduce((a, b) => (RANK[b] > RANK[a] ? b : a), 'Healthy')
@@ -55,34 +55,19 @@ export interface ComponentRegionHealth {
   probes: ProbeResult[]
 }
 
-/** Reads one probe answer as ASP.NET Core HealthChecks: 200 Healthy/Degraded, 503 Unhealthy, anything else explained. */
+/** Reads one probe answer with the HealthChecks judge the deploy gates use too (healthchecks.ts). */
 export function judgeAnswer(answer: ProbeAnswer): ProbeResult {
-  const base = { kind: answer.kind, target: answer.target, durationMs: answer.durationMs, explainOnly: answer.explainOnly === true }
-  if (answer.status === 'error') {
-    return { ...base, health: 'Unhealthy', httpStatus: null, summary: `${answer.kind}: ${answer.error ?? 'no answer'}`, report: null, error: answer.error ?? 'no answer' }
-  }
-  const report = parseHealthReport(answer.body)
-  const described = report.status === 'Unknown' ? null : describeHealthReport(report)
-  const reportJson = report.status === 'Unknown' ? null : toReportJson(report)
-  if (answer.status === 200 && (report.status === 'Healthy' || report.status === 'Degraded')) {
-    const health: Health = report.status
-    return { ...base, health, httpStatus: 200, summary: `${answer.kind}: ${described}`, report: reportJson, error: null }
-  }
-  if (report.status === 'Unknown') {
-    // Answered, but not with a health report: reachable, yet nothing says it is healthy.
-    const why = answer.status === 200 ? `answered 200 but ${report.error === 'empty body' ? 'with an empty body' : `not with a health report (${report.error})`}` : `answered ${answer.status}${proxyMessage(answer.body)}`
-    return { ...base, health: answer.status === 200 ? 'Degraded' : 'Unhealthy', httpStatus: answer.status, summary: `${answer.kind}: ${why}`, report: null, error: null }
-  }
-  return { ...base, health: 'Unhealthy', httpStatus: answer.status, summary: `${answer.kind}: ${described}`, report: reportJson, error: null }
-}
-
-/** The API server's own Status message for a proxy that could not reach anything (no endpoints…). */
-function proxyMessage(body: string | undefined): string {
-  try {
-    const status = JSON.parse(body ?? '') as { kind?: string; message?: string }
-    return status.kind === 'Status' && status.message ? ` (${status.message})` : ''
-  } catch {
-    return ''
+  const judged = judgeHealthAnswer(answer)
+  return {
+    kind: answer.kind,
+    target: answer.target,
+    durationMs: answer.durationMs,
+    explainOnly: answer.explainOnly === true,
+    health: judged.health,
+    httpStatus: answer.status === 'error' ? null : answer.status,
+    summary: `${answer.kind}: ${judged.summary}`,
+    report: judged.report === null ? null : toReportJson(judged.report),
+    error: answer.status === 'error' ? (answer.error ?? 'no answer') : null,
   }
 }
 

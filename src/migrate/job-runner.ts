@@ -302,7 +302,7 @@ async function waitForJob(options: JobRunOptions, ctx: WaitContext): Promise<Wai
       verdict = { result: outcome.result, reason: outcome.reason, finishedAt: outcome.finishedAt ?? new Date().toISOString() }
       break
     }
-    const stuck = podFailureSignals(lastPods, { now: Date.now(), restartBurst: DEFAULT_RESTART_BURST }).find((s) => DECISIVE.has(s.reason))
+    const stuck = podFailureSignals(lastPods, { now: Date.now(), restartBurst: DEFAULT_RESTART_BURST, transientWindowMs: 0 }).find((s) => DECISIVE.has(s.reason))
     if (stuck) {
       // The pod cannot start as it is (wrong image tag, missing Secret…): stop the Job now rather than leave it to
       // block the next run until its deadline.

@@ -48,7 +48,12 @@ export interface DeployRequest {
   strategy: Strategy
   canarySteps?: number[]
   bakeMs: number
+  /** Progress deadline of each component rollout: no progress for this long fails it (wait.ts). */
   timeoutMs: number
+  /** Overall cap of each component rollout, canary steps included. Default: timeoutMs. */
+  maxDurationMs?: number
+  /** How long a never-Ready pod may run past its probe budget (gates.ts). Default 30 s. */
+  readyGraceMs?: number
   rollbackTimeoutMs: number
   autoRollback: boolean
   onInterrupt: 'rollback' | 'pause'
@@ -296,6 +301,8 @@ async function deployOne(request: DeployRequest, cluster: RegionCluster, compone
       readyPath: component.health.ready,
       bakeMs: extra.bakeMs,
       timeoutMs: extra.timeoutMs,
+      progressDeadlineMs: request.timeoutMs,
+      ...(request.readyGraceMs === undefined ? {} : { readyGraceMs: request.readyGraceMs }),
       signal: request.signal,
       ...(extra.expectedNewReplicas === undefined ? {} : { expectedNewReplicas: extra.expectedNewReplicas }),
       ...(request.probeIntervalMs === undefined ? {} : { probeIntervalMs: request.probeIntervalMs }),
@@ -303,7 +310,7 @@ async function deployOne(request: DeployRequest, cluster: RegionCluster, compone
     })
 
   let outcome: WaitResult
-  const deadline = started + request.timeoutMs
+  const deadline = started + (request.maxDurationMs ?? request.timeoutMs)
   if (entry.strategy === 'canary' && entry.canarySteps && entry.canarySteps.length > 0) {
     outcome = await runCanary(request, cluster, component, entry, snapshot.deployment, knobs, waitFor, deadline, say)
   } else {

@@ -4,14 +4,21 @@
 //   progress   Deployment rollout status (kubectl's predicate), or for a canary step the new ReplicaSet having
 //              its step's replicas available; ProgressDeadlineExceeded fails it.
 //   pods       fail-fast signals of the new ReplicaSet's pods (signals.ts); passes when all its pods are ready.
-//   readiness  every new pod's /health/ready answers Healthy or Degraded (HTTP 200 with an ASP.NET Core
-//              HealthChecks report); fails after `readinessFailureThreshold` consecutive bad answers of a pod.
+//   readiness  every new pod's /health/ready answers Healthy or Degraded (the HealthChecks judge in
+//              health/healthchecks.ts, shared with `mkt health`). A pod Kubernetes calls Ready fails it after
+//              `readinessFailureThreshold` consecutive Unhealthy answers; a pod that is never Ready fails it once
+//              its container has run longer than its probe budget (readinessBudgetMs) + `readyGraceMs` while its
+//              own answer is Unhealthy, with that answer as the reason.
 //   bake       the three above passed without interruption for `bakeMs`.
+//
+// When nothing failed, the reason is the pending gate that explains the wait best (mostInformative): a pod's own
+// health answer, then a pod's waiting state, then the rollout line.
 
 import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node'
 import { formatDuration } from '../duration.js'
-import { isPodReady, nameOf, podsOwnedBy, quote } from './objects.js'
-import { DEFAULT_RESTART_BURST, podFailureSignals, summarizePods, type PodSignal } from './signals.js'
+import { judgeHealthAnswer, type HealthAnswer } from '../health/healthchecks.js'
+import { isPodReady, nameOf, podsOwnedBy, quote, timeOf } from './objects.js'
+import { DEFAULT_RESTART_BURST, podFailureSignals, summarizePods, type PodObservations, type PodSignal } from './signals.js'
 import { PROGRESS_DEADLINE_EXCEEDED, deploymentRolloutStatus } from './status.js'
 
 export const GATES = ['progress', 'pods', 'readiness', 'bake'] as const
@@ -25,145 +32,61 @@ export interface GateResult {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Health reports
-
-export type HealthStatus = 'Healthy' | 'Degraded' | 'Unhealthy'
-
-export interface HealthEntry {
-  status: HealthStatus | 'Unknown'
-  description?: string
-  duration?: string
-  /** The exception text some writers include for a failed check. */
-  exception?: string
-}
-
-export interface HealthReport {
-  status: HealthStatus | 'Unknown'
-  totalDuration?: string
-  entries: Record<string, HealthEntry>
-  /** Why the body could not be read as a report (status is then Unknown). */
-  error?: string
-}
-
-/**
- * Reads an ASP.NET Core HealthChecks response body; never throws. Understands the JSON report
- * (`{"status":"Healthy","totalDuration":"…","entries":{"database":{"status":"Healthy",…}}}`, the
- * HealthChecks.UI writer; `results` is accepted as a synonym of `entries`, as in Microsoft's sample writer;
- * status as text in any case, or as the HealthStatus enum number 0/1/2), and the framework's default plain-text
- * writer (the body is just `Healthy`). Anything else is `{ status: 'Unknown', error }`.
- */
-export function parseHealthReport(body: string | undefined): HealthReport {
-  if (body === undefined || body.trim() === '') return { status: 'Unknown', entries: {}, error: 'empty body' }
-  const plain = healthStatusOf(body.trim())
-  if (plain !== undefined && /^[a-z]+$/i.test(body.trim())) return { status: plain, entries: {} }
-
-  let json: unknown
-  try {
-    json = JSON.parse(body)
-  } catch {
-    return { status: 'Unknown', entries: {}, error: 'not JSON' }
-  }
-  if (!isRecord(json)) return { status: 'Unknown', entries: {}, error: 'not a health report (expected a JSON object)' }
-  const status = healthStatusOf(json.status)
-  const entries: Record<string, HealthEntry> = {}
-  const rawEntries = isRecord(json.entries) ? json.entries : isRecord(json.results) ? json.results : {}
-  for (const [name, raw] of Object.entries(rawEntries)) {
-    if (!isRecord(raw)) {
-      entries[name] = { status: 'Unknown' }
-      continue
-    }
-    entries[name] = {
-      status: healthStatusOf(raw.status) ?? 'Unknown',
-      ...(typeof raw.description === 'string' ? { description: raw.description } : {}),
-      ...(typeof raw.duration === 'string' ? { duration: raw.duration } : {}),
-      ...(typeof raw.exception === 'string' ? { exception: raw.exception } : {}),
-    }
-  }
-  const report: HealthReport = {
-    status: status ?? 'Unknown',
-    entries,
-    ...(typeof json.totalDuration === 'string' ? { totalDuration: json.totalDuration } : {}),
-  }
-  if (status === undefined) {
-    report.error = json.status === undefined ? 'no "status" field' : `unknown status ${JSON.stringify(json.status)}`
-  }
-  return report
-}
-
-/** `Unhealthy: database Unhealthy (timeout), cache Degraded`: the report's status and its entries that are not Healthy. */
-export function describeHealthReport(report: HealthReport): string {
-  if (report.status === 'Unknown') return `not a health report (${report.error ?? 'unknown status'})`
-  const troubled = Object.entries(report.entries)
-    .filter(([, entry]) => entry.status !== 'Healthy')
-    .map(([name, entry]) => {
-      const why = entry.description ?? entry.exception
-      return `${name} ${entry.status}${why === undefined ? '' : ` (${oneLine(why)})`}`
-    })
-  return troubled.length === 0 ? report.status : `${report.status}: ${troubled.join(', ')}`
-}
-
-const HEALTH_STATUS_BY_ENUM_NUMBER: Record<number, HealthStatus> = { 0: 'Unhealthy', 1: 'Degraded', 2: 'Healthy' }
-
-function healthStatusOf(value: unknown): HealthStatus | undefined {
-  if (typeof value === 'number') return HEALTH_STATUS_BY_ENUM_NUMBER[value]
-  if (typeof value !== 'string') return undefined
-  const lower = value.toLowerCase()
-  return lower === 'healthy' ? 'Healthy' : lower === 'degraded' ? 'Degraded' : lower === 'unhealthy' ? 'Unhealthy' : undefined
-}
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
-
-const oneLine = (text: string): string => {
-  const flat = text.replace(/\s+/g, ' ').trim()
-  return flat.length > 120 ? `${flat.slice(0, 119)}…` : flat
-}
-
-// ---------------------------------------------------------------------------------------------------------
 // Readiness probes
 
-export interface ReadinessProbe {
+export interface ReadinessProbe extends HealthAnswer {
   /** Pod name. */
   pod: string
-  /** HTTP status of GET /health/ready through the API server proxy, or 'error' when no answer came back. */
-  status: number | 'error'
-  body?: string
-  /** For status 'error': what went wrong (connection refused, timeout, proxy 503…). */
-  error?: string
   /**
-   * Consecutive answers of this pod that were not Healthy/Degraded, this one included (the caller counts;
-   * absent = 1 when this answer is bad). The readiness gate fails when it reaches the threshold.
+   * Consecutive Unhealthy answers of this pod while Kubernetes called it Ready, this one included (the caller
+   * counts; absent = 1 when this answer is bad). The readiness gate fails a Ready pod when it reaches the threshold.
    */
   failures?: number
 }
 
-export interface ProbeVerdict {
-  healthy: boolean
-  degraded: boolean
-  /** `/health/ready answered 503 Unhealthy: database Unhealthy (timeout)` */
-  summary: string
+/** The Kubernetes defaults of a probe's numbers (core/v1 Probe). */
+const PROBE_DEFAULTS = { initialDelaySeconds: 0, periodSeconds: 10, failureThreshold: 3 }
+export const DEFAULT_READY_GRACE_MS = 30_000
+
+type ProbeNumbers = { initialDelaySeconds?: number; periodSeconds?: number; failureThreshold?: number } | undefined
+
+const probeBudgetMs = (probe: ProbeNumbers): number =>
+  probe === undefined
+    ? 0
+    : ((probe.initialDelaySeconds ?? PROBE_DEFAULTS.initialDelaySeconds) +
+        (probe.failureThreshold ?? PROBE_DEFAULTS.failureThreshold) * (probe.periodSeconds ?? PROBE_DEFAULTS.periodSeconds)) *
+      1000
+
+/**
+ * How long a pod may take to become Ready by its own probes: for each container the readinessProbe's
+ * `initialDelaySeconds + failureThreshold × periodSeconds`, or, with a startupProbe, the startupProbe's budget plus
+ * one readiness period (readiness is only probed once startup succeeded); the largest over the containers.
+ */
+export function readinessBudgetMs(pod: V1Pod): number {
+  const budgets = (pod.spec?.containers ?? []).map((container) => {
+    const readiness = probeBudgetMs(container.readinessProbe)
+    if (container.startupProbe === undefined) return readiness
+    const readinessPeriod = container.readinessProbe === undefined ? 0 : (container.readinessProbe.periodSeconds ?? PROBE_DEFAULTS.periodSeconds) * 1000
+    return Math.max(readiness, probeBudgetMs(container.startupProbe) + readinessPeriod)
+  })
+  return Math.max(0, ...budgets)
 }
 
-/** Reads one probe answer: only HTTP 200 with a Healthy or Degraded report counts as healthy. */
-export function judgeProbe(probe: ReadinessProbe): ProbeVerdict {
-  if (probe.status === 'error') {
-    return { healthy: false, degraded: false, summary: `/health/ready did not answer${probe.error === undefined ? '' : ` (${oneLine(probe.error)})`}` }
+/** Since when the pod's containers have all been running (the latest start), or undefined while one is not. */
+function runningSince(pod: V1Pod): number | undefined {
+  const statuses = pod.status?.containerStatuses ?? []
+  if (statuses.length === 0) return undefined
+  let latest = 0
+  for (const status of statuses) {
+    const started = timeOf(status.state?.running?.startedAt)
+    if (started === undefined) return undefined
+    latest = Math.max(latest, started)
   }
-  const report = parseHealthReport(probe.body)
-  if (probe.status !== 200) {
-    const detail = report.status === 'Unknown' ? '' : ` ${describeHealthReport(report)}`
-    return { healthy: false, degraded: false, summary: `/health/ready answered ${probe.status}${detail}` }
-  }
-  switch (report.status) {
-    case 'Healthy':
-      return { healthy: true, degraded: false, summary: '/health/ready Healthy' }
-    case 'Degraded':
-      return { healthy: true, degraded: true, summary: `/health/ready ${describeHealthReport(report)}` }
-    case 'Unhealthy':
-      return { healthy: false, degraded: false, summary: `/health/ready answered 200 but ${describeHealthReport(report)}` }
-    case 'Unknown':
-      return { healthy: false, degraded: false, summary: `/health/ready answered 200 but the body is not a health report (${report.error})` }
-  }
+  return latest
 }
+
+/** A duration rounded to whole seconds for messages: `45s`, `1m5s`. */
+const seconds = (ms: number): string => formatDuration(Math.max(0, Math.round(ms / 1000)) * 1000)
 
 // ---------------------------------------------------------------------------------------------------------
 // Gate evaluation
@@ -188,14 +111,20 @@ export interface GateInput {
   probeReadiness?: boolean
   /** Consecutive bad readiness answers of one pod that fail the gate. Default 3. */
   readinessFailureThreshold?: number
+  /** How long a never-Ready pod may run past its probe budget before it fails the gate. Default 30 s. */
+  readyGraceMs?: number
   restartBurst?: { count: number; windowMs: number }
   unschedulableAfterMs?: number
+  /** What was seen of the pods over time (signals.ts observePods): restart windows, transient errors. */
+  observations?: PodObservations
+  /** How long ErrImagePull / CreateContainerConfigError must last to fail. Default 20 s. */
+  transientWindowMs?: number
 }
 
 export interface GateEvaluation {
   /** failed if any gate failed; passed if all passed; pending otherwise. */
   verdict: GateStatus
-  /** The first failed gate's reason, else the first pending gate's, else a summary. */
+  /** The first failed gate's reason, else the pending gate that explains the wait best, else a summary. */
   reason: string
   gates: GateResult[]
   /** Things that pass but deserve a line (Degraded readiness). */
@@ -204,6 +133,8 @@ export interface GateEvaluation {
   signals: PodSignal[]
   /** Feed back as `bakeStartedAt` next time: undefined when the healthy stretch was broken or not started. */
   bakeStartedAt?: number
+  /** The reason quotes a pod's own health answer (nothing explains a wait better). */
+  quotesHealthAnswer: boolean
 }
 
 export const DEFAULT_READINESS_FAILURE_THRESHOLD = 3
@@ -220,12 +151,14 @@ export function evaluateGates(input: GateInput): GateEvaluation {
           restartBurst: input.restartBurst ?? DEFAULT_RESTART_BURST,
           unschedulableAfterMs: input.unschedulableAfterMs,
           replicaSet: input.newRs,
+          ...(input.observations === undefined ? {} : { observations: input.observations }),
+          ...(input.transientWindowMs === undefined ? {} : { transientWindowMs: input.transientWindowMs }),
         })
 
   const progress = progressGate(input)
   const pods = podsGate(input.newRs, newPods, signals)
   const readiness = readinessGate(input, newPods, warnings)
-  const others = [progress, pods, readiness]
+  const others = [progress, pods, readiness.result]
 
   let bake: GateResult
   let bakeStartedAt: number | undefined
@@ -249,7 +182,7 @@ export function evaluateGates(input: GateInput): GateEvaluation {
 
   const gates = [...others, bake]
   const failed = gates.find((gate) => gate.status === 'failed')
-  const pending = gates.find((gate) => gate.status === 'pending')
+  const pending = mostInformative(gates, readiness.quotesHealthAnswer, newPods)
   const verdict: GateStatus = failed !== undefined ? 'failed' : pending !== undefined ? 'pending' : 'passed'
   const reason =
     failed !== undefined
@@ -257,7 +190,23 @@ export function evaluateGates(input: GateInput): GateEvaluation {
       : pending !== undefined
         ? `${pending.gate}: ${pending.reason}`
         : `all gates passed (${bake.reason})`
-  return { verdict, reason, gates, warnings, signals, ...(bakeStartedAt === undefined ? {} : { bakeStartedAt }) }
+  const quotesHealthAnswer = readiness.quotesHealthAnswer && (failed ?? pending) === readiness.result
+  return { verdict, reason, gates, warnings, signals, quotesHealthAnswer, ...(bakeStartedAt === undefined ? {} : { bakeStartedAt }) }
+}
+
+/**
+ * The pending gate that explains a wait best: readiness when it quotes a pod's own health answer, then the pods
+ * gate when a pod shows a waiting reason (ErrImagePull that may still clear, ContainerCreating…), then the first
+ * pending gate in order (the rollout line, the bake).
+ */
+function mostInformative(gates: GateResult[], readinessQuotesAnswer: boolean, newPods: V1Pod[]): GateResult | undefined {
+  const pending = gates.filter((gate) => gate.status === 'pending')
+  const readiness = pending.find((gate) => gate.gate === 'readiness')
+  if (readiness !== undefined && readinessQuotesAnswer) return readiness
+  const pods = pending.find((gate) => gate.gate === 'pods')
+  const waiting = newPods.some((pod) => (pod.status?.containerStatuses ?? []).some((status) => status.state?.waiting?.reason !== undefined))
+  if (pods !== undefined && waiting) return pods
+  return pending[0]
 }
 
 function progressGate(input: GateInput): GateResult {
@@ -305,45 +254,61 @@ function podsGate(newRs: V1ReplicaSet | undefined, newPods: V1Pod[], signals: Po
   return { gate: 'pods', status: allReady && newPods.length >= desired ? 'passed' : 'pending', reason: summarizePods(newPods) }
 }
 
-function readinessGate(input: GateInput, newPods: V1Pod[], warnings: string[]): GateResult {
-  if (input.probeReadiness === false) return { gate: 'readiness', status: 'passed', reason: 'not probed' }
-  if (input.newRs === undefined) return { gate: 'readiness', status: 'pending', reason: 'waiting for the new ReplicaSet' }
+function readinessGate(input: GateInput, newPods: V1Pod[], warnings: string[]): { result: GateResult; quotesHealthAnswer: boolean } {
+  const gate = (status: GateStatus, reason: string, quotesHealthAnswer = false) => ({ result: { gate: 'readiness' as const, status, reason }, quotesHealthAnswer })
+  if (input.probeReadiness === false) return gate('passed', 'not probed')
+  if (input.newRs === undefined) return gate('pending', 'waiting for the new ReplicaSet')
   if (newPods.length === 0) {
-    return (input.newRs.spec?.replicas ?? 0) === 0
-      ? { gate: 'readiness', status: 'passed', reason: 'no pods to probe (0 replicas)' }
-      : { gate: 'readiness', status: 'pending', reason: 'waiting for pods of the new ReplicaSet' }
+    return (input.newRs.spec?.replicas ?? 0) === 0 ? gate('passed', 'no pods to probe (0 replicas)') : gate('pending', 'waiting for pods of the new ReplicaSet')
   }
 
   const latestProbe = new Map<string, ReadinessProbe>()
   for (const probe of input.readinessProbes) latestProbe.set(probe.pod, probe)
   const threshold = input.readinessFailureThreshold ?? DEFAULT_READINESS_FAILURE_THRESHOLD
+  const grace = input.readyGraceMs ?? DEFAULT_READY_GRACE_MS
 
-  let firstProblem: string | undefined
+  // The first problem found, preferring one that quotes a pod's own answer (it says why).
+  let problem: { reason: string; quotes: boolean } | undefined
+  const note = (reason: string, quotes: boolean) => {
+    if (problem === undefined || (quotes && !problem.quotes)) problem = { reason, quotes }
+  }
   for (const pod of newPods) {
     const name = nameOf(pod)
     const probe = latestProbe.get(name)
-    // A pod the kubelet does not yet call Ready is still starting: its bad answers are expected and only make
-    // the gate wait (a pod that never becomes ready is the progress deadline's business).
+    const judged = probe === undefined ? undefined : judgeHealthAnswer(probe)
+    // The pod's own words: an HTTP answer (no answer at all says more about the path to the pod than about it).
+    const ownWords = probe !== undefined && probe.status !== 'error'
     if (!isPodReady(pod)) {
-      firstProblem ??= `waiting for pod ${name} to become ready${probe === undefined ? '' : ` (${judgeProbe(probe).summary})`}`
+      // Never Ready: allowed its probe budget plus the grace from its (latest) container start, then its own
+      // Unhealthy answer fails the gate. Without an answer, or with a healthy one, it only waits (the progress
+      // deadline bounds that, with the best reason we have).
+      const since = runningSince(pod)
+      if (since === undefined) {
+        note(`waiting for pod ${name} to start`, false)
+        continue
+      }
+      const runFor = input.now - since
+      const allowed = readinessBudgetMs(pod) + grace
+      if (judged?.health === 'Unhealthy' && runFor >= allowed) {
+        return gate('failed', `pod ${name} not ready after ${seconds(runFor)}: ${judged.summary}`, ownWords)
+      }
+      // The reason names the allowance, not the running time: it changes only when something happens.
+      if (judged === undefined) note(`waiting for pod ${name} to become ready (allowed ${seconds(allowed)})`, false)
+      else if (judged.health === 'Unhealthy') note(`pod ${name} not ready yet (allowed ${seconds(allowed)}): ${judged.summary}`, ownWords)
+      else note(`waiting for Kubernetes to call pod ${name} Ready (it answers ${judged.summary})`, false)
       continue
     }
-    if (probe === undefined) {
-      firstProblem ??= `waiting for /health/ready of pod ${name}`
+    if (judged === undefined) {
+      note(`waiting for /health/ready of pod ${name}`, false)
       continue
     }
-    const verdict = judgeProbe(probe)
-    if (verdict.healthy) {
-      if (verdict.degraded) warnings.push(`pod ${name}: ${verdict.summary}`)
-      continue
-    }
-    const failures = probe.failures ?? 1
-    if (failures >= threshold) {
-      return { gate: 'readiness', status: 'failed', reason: `pod ${name}: ${verdict.summary} (${failures} times in a row)` }
-    }
-    firstProblem ??= `pod ${name}: ${verdict.summary}`
+    if (judged.health === 'Degraded') warnings.push(`pod ${name}: ready: ${judged.summary}`)
+    if (judged.health !== 'Unhealthy') continue
+    const failures = probe?.failures ?? 1
+    if (failures >= threshold) return gate('failed', `pod ${name}: ready: ${judged.summary} (${failures} times in a row)`, true)
+    note(`pod ${name}: ready: ${judged.summary}`, ownWords)
   }
-  if (firstProblem !== undefined) return { gate: 'readiness', status: 'pending', reason: firstProblem }
+  if (problem !== undefined) return gate('pending', problem.reason, problem.quotes)
   const degraded = warnings.length > 0 ? ` (${warnings.length} Degraded)` : ''
-  return { gate: 'readiness', status: 'passed', reason: `${newPods.length} of ${newPods.length} new pods pass /health/ready${degraded}` }
+  return gate('passed', `${newPods.length} of ${newPods.length} new pods pass /health/ready${degraded}`)
 }

@@ -3,19 +3,23 @@
 // `kubectl rollout status` does (kubernetes/kubectl#738).
 //
 // Thresholds, and why:
-// - Waiting reasons ErrImagePull, ImagePullBackOff, InvalidImageName, CreateContainerConfigError are decisive on
-//   first sight. The image (or its configuration) is exactly what this release changed, so a pull failure is
-//   almost always a wrong tag, a missing push or missing pull credentials — not a registry blip. Waiting for
-//   ImagePullBackOff would only add the kubelet's first back-off; if we are wrong, the cost is a clean rollback
-//   to a known-good revision and a retry, which is cheaper than a stuck rollout.
+// - InvalidImageName is decisive on first sight: no retry can fix a malformed reference.
+// - ImagePullBackOff is decisive on first sight: the kubelet only backs off after a pull failed, so the failure
+//   persisted through at least one attempt (a wrong tag, a missing push or missing pull credentials).
+// - ErrImagePull and CreateContainerConfigError are decisive only when they persist for `transientWindowMs`
+//   (default 20 s), measured from when mkt first saw the container in that state (`PodObservations`): ACR
+//   throttling fails one pull that the next one wins, and a Secret that the Secrets Store CSI driver or External
+//   Secrets has not synced yet makes CreateContainerConfigError until it arrives. A good release must survive both.
 // - Waiting reason CrashLoopBackOff is decisive on the first back-off. The kubelet only sets it after the
 //   container has exited and a restart is being delayed: the new image already failed to stay up. Waiting for
 //   more restarts costs 10 s, 20 s, 40 s… of doubling back-off for no new information.
 // - OOMKilled (current or last termination) is decisive: memory limits do not change between restarts, and it
 //   deserves its own reason because the fix (a limit) differs from a crash's (the code).
 // - RestartBurst catches containers that restart without ever sitting in a back-off state when we look (e.g. a
-//   liveness probe killing a container that then starts fine): `count` restarts, the latest within `windowMs`,
-//   at a rate of at least `count` per `windowMs` over the pod's life.
+//   liveness probe killing a container that then starts fine): `count` restartCount increases within the last
+//   `windowMs`, counted from observations over time (`observePods`), not a lifetime average, so an 8-minute-old
+//   pod that restarted 3 times in the last minute is caught. A pod younger than the window had all its restarts
+//   inside it.
 // - Unschedulable is NOT decisive on sight: a cluster autoscaler may be adding a node (AKS takes minutes). It
 //   fails the gate once PodScheduled has been False/Unschedulable for `unschedulableAfterMs`.
 // Terminating pods and pods of other ReplicaSets say nothing about this release and are ignored.
@@ -47,6 +51,10 @@ export interface PodSignal {
 export interface SignalOptions {
   now: number
   restartBurst: { count: number; windowMs: number }
+  /** What was seen of the pods before now (observePods); without it every state is taken as first seen now. */
+  observations?: PodObservations
+  /** How long ErrImagePull or CreateContainerConfigError must persist to fail. Default 20 s; 0 = at once. */
+  transientWindowMs?: number
   /** How long PodScheduled may stay False/Unschedulable before it fails the release. Default 2 minutes. */
   unschedulableAfterMs?: number
   /** When given, only pods controlled by this ReplicaSet (by uid) are read: the release's own pods. */
@@ -55,11 +63,73 @@ export interface SignalOptions {
 
 export const DEFAULT_RESTART_BURST = { count: 3, windowMs: 5 * 60_000 }
 export const DEFAULT_UNSCHEDULABLE_AFTER_MS = 2 * 60_000
+export const DEFAULT_TRANSIENT_WINDOW_MS = 20_000
 
-const DECISIVE_WAITING_REASONS = ['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError'] as const
-type DecisiveWaitingReason = (typeof DECISIVE_WAITING_REASONS)[number]
-const isDecisiveWaiting = (reason: string | undefined): reason is DecisiveWaitingReason =>
-  (DECISIVE_WAITING_REASONS as readonly (string | undefined)[]).includes(reason)
+const WAITING_FAILURE_REASONS = ['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError'] as const
+type WaitingFailureReason = (typeof WAITING_FAILURE_REASONS)[number]
+const isWaitingFailure = (reason: string | undefined): reason is WaitingFailureReason =>
+  (WAITING_FAILURE_REASONS as readonly (string | undefined)[]).includes(reason)
+/** Waiting reasons that a retry may clear: they fail only when they last (see the top of this file). */
+const TRANSIENT_WAITING_REASONS: ReadonlySet<string> = new Set(['ErrImagePull', 'CreateContainerConfigError'])
+
+// ---------------------------------------------------------------------------------------------------------
+// Observations over time
+
+/** What mkt has seen of one container while watching: its restartCount over time and its current waiting state. */
+export interface ContainerObservation {
+  /** restartCount when first seen and at every change, oldest first; older entries pruned to one before the window. */
+  restarts: ReadonlyArray<{ at: number; count: number }>
+  /** The waiting reason seen now and since when it has been seen without a break. */
+  waiting?: { reason: string; since: number }
+}
+
+/** Observations keyed by `observationKey(pod uid, container)`. */
+export type PodObservations = ReadonlyMap<string, ContainerObservation>
+
+export const observationKey = (pod: V1Pod, container: string): string => `${pod.metadata?.uid ?? nameOf(pod)}/${container}`
+
+/**
+ * Folds one look at the pods into the observations (pure: returns a new map). Call it on every change of the
+ * pods; `keepMs` (the restart window) bounds what is kept. Containers of pods that are gone are dropped.
+ */
+export function observePods(previous: PodObservations, pods: readonly V1Pod[], now: number, keepMs: number): Map<string, ContainerObservation> {
+  const next = new Map<string, ContainerObservation>()
+  for (const pod of pods) {
+    for (const status of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+      const key = observationKey(pod, status.name)
+      const before = previous.get(key)
+      const count = status.restartCount ?? 0
+      const seen = before?.restarts ?? []
+      const grown = seen.at(-1)?.count === count ? seen : [...seen, { at: now, count }]
+      // Keep what lies inside the window plus the last look before it: the baseline to count from.
+      const firstInside = grown.findIndex((o) => o.at > now - keepMs)
+      const restarts = firstInside <= 0 ? grown : grown.slice(firstInside - 1)
+      const reason = status.state?.waiting?.reason
+      const waiting = reason === undefined ? undefined : before?.waiting?.reason === reason ? before.waiting : { reason, since: now }
+      next.set(key, { restarts, ...(waiting === undefined ? {} : { waiting }) })
+    }
+  }
+  return next
+}
+
+/**
+ * restartCount increases of a container within the last `windowMs`. A pod younger than the window had all its
+ * restarts inside it; for an older one only the increases mkt saw count (the time of earlier ones is unknown).
+ */
+export function restartsWithin(pod: V1Pod, status: V1ContainerStatus, observation: ContainerObservation | undefined, now: number, windowMs: number): number {
+  const current = status.restartCount ?? 0
+  const windowStart = now - windowMs
+  const started = timeOf(pod.status?.startTime) ?? timeOf(pod.metadata?.creationTimestamp)
+  if (started !== undefined && started >= windowStart) return current
+  const seen = observation?.restarts ?? []
+  const baseline = seen.filter((o) => o.at <= windowStart).at(-1) ?? seen[0]
+  return baseline === undefined ? 0 : Math.max(0, current - baseline.count)
+}
+
+/** How long a container has shown its current waiting reason, as far as mkt saw (0 when first seen now). */
+function waitingFor(observation: ContainerObservation | undefined, reason: string, now: number): number {
+  return observation?.waiting?.reason === reason ? now - observation.waiting.since : 0
+}
 
 const MAX_DETAIL_LENGTH = 200
 
@@ -92,16 +162,21 @@ function containerSignal(pod: V1Pod, status: V1ContainerStatus, options: SignalO
   const kubeletSays = detail(waiting?.message)
   const signal = (reason: PodFailureReason, message: string): PodSignal => ({ pod: podName, container, reason, message, restarts })
 
-  if (isDecisiveWaiting(waiting?.reason)) {
+  const observation = options.observations?.get(observationKey(pod, container))
+  if (isWaitingFailure(waiting?.reason)) {
+    const lasted = waitingFor(observation, waiting.reason, options.now)
+    const window = options.transientWindowMs ?? DEFAULT_TRANSIENT_WINDOW_MS
+    if (TRANSIENT_WAITING_REASONS.has(waiting.reason) && lasted < window) return undefined
+    const forText = TRANSIENT_WAITING_REASONS.has(waiting.reason) && window > 0 ? ` for ${roughly(lasted)}` : ''
     switch (waiting.reason) {
       case 'ErrImagePull':
-        return signal('ErrImagePull', `container "${container}" cannot pull image "${image}" (ErrImagePull)${kubeletSays}`)
+        return signal('ErrImagePull', `container "${container}" cannot pull image "${image}" (ErrImagePull${forText})${kubeletSays}`)
       case 'ImagePullBackOff':
         return signal('ImagePullBackOff', `container "${container}" cannot pull image "${image}" (ImagePullBackOff)${kubeletSays}`)
       case 'InvalidImageName':
         return signal('InvalidImageName', `container "${container}" has an invalid image name "${image}"${kubeletSays}`)
       case 'CreateContainerConfigError':
-        return signal('CreateContainerConfigError', `container "${container}" cannot be created${kubeletSays}`)
+        return signal('CreateContainerConfigError', `container "${container}" cannot be created (CreateContainerConfigError${forText})${kubeletSays}`)
     }
   }
 
@@ -119,10 +194,12 @@ function containerSignal(pod: V1Pod, status: V1ContainerStatus, options: SignalO
     return signal('CrashLoopBackOff', `container "${container}" is in CrashLoopBackOff, ${plural(restarts, 'restart')}${exitText(lastTermination)}`)
   }
 
-  if (isRestartBurst(pod, status, options)) {
+  const { count, windowMs } = options.restartBurst
+  const recent = count > 0 ? restartsWithin(pod, status, observation, options.now, windowMs) : 0
+  if (count > 0 && recent >= count) {
     return signal(
       'RestartBurst',
-      `container "${container}" restarted ${restarts} times (threshold ${options.restartBurst.count} within ${roughly(options.restartBurst.windowMs)})${exitText(lastTermination)}`,
+      `container "${container}" restarted ${plural(recent, 'time')} within ${roughly(windowMs)} (threshold ${count}), ${plural(restarts, 'restart')} in all${exitText(lastTermination)}`,
     )
   }
   return undefined
@@ -141,19 +218,6 @@ function unschedulableSignal(pod: V1Pod, options: SignalOptions): PodSignal | un
     message: `pod cannot be scheduled for ${roughly(options.now - since)}${detail(scheduled.message)}`,
     restarts: 0,
   }
-}
-
-function isRestartBurst(pod: V1Pod, status: V1ContainerStatus, options: SignalOptions): boolean {
-  const { count, windowMs } = options.restartBurst
-  const restarts = status.restartCount ?? 0
-  if (count <= 0 || restarts < count) return false
-  const lastExit = timeOf(status.lastState?.terminated?.finishedAt)
-  if (lastExit !== undefined && options.now - lastExit > windowMs) return false // it has been stable since
-  const started = timeOf(pod.status?.startTime) ?? timeOf(pod.metadata?.creationTimestamp)
-  if (started === undefined) return true
-  const age = Math.max(options.now - started, 1)
-  // A pod younger than the window had all its restarts inside it; an older one must restart at the burst rate.
-  return age <= windowMs || restarts * windowMs >= count * age
 }
 
 /**

@@ -67,6 +67,50 @@ export function deploymentRolloutStatus(deployment: V1Deployment, revision?: num
   return { state: 'done', message: `deployment ${name} successfully rolled out` }
 }
 
+/** The counts whose growth the Deployment controller calls progress (see madeProgress). */
+export interface RolloutProgress {
+  newReplicaSet: string
+  /** Pods of the new ReplicaSet, and those of them ready and available. */
+  created: number
+  ready: number
+  available: number
+  /** Pods of older ReplicaSets still there. */
+  old: number
+}
+
+export function rolloutProgressOf(deployment: V1Deployment, newRs: V1ReplicaSet | undefined): RolloutProgress {
+  const status = deployment.status ?? {}
+  return {
+    newReplicaSet: newRs?.metadata?.uid ?? '',
+    created: newRs?.status?.replicas ?? 0,
+    ready: newRs?.status?.readyReplicas ?? 0,
+    available: newRs?.status?.availableReplicas ?? 0,
+    old: Math.max(0, (status.replicas ?? 0) - (status.updatedReplicas ?? 0)),
+  }
+}
+
+/**
+ * Whether the rollout moved forward between two looks, as the Deployment controller's DeploymentProgressing
+ * judges it (pkg/controller/deployment/util): a new ReplicaSet, more of its pods created, ready or available, or
+ * fewer old pods. Compare against the furthest point reached (furthestProgress), so pods flapping do not count.
+ */
+export function madeProgress(furthest: RolloutProgress | undefined, now: RolloutProgress): boolean {
+  if (furthest === undefined || furthest.newReplicaSet !== now.newReplicaSet) return true
+  return now.created > furthest.created || now.ready > furthest.ready || now.available > furthest.available || now.old < furthest.old
+}
+
+/** The furthest point of two looks at the same rollout (a new ReplicaSet starts over). */
+export function furthestProgress(furthest: RolloutProgress | undefined, now: RolloutProgress): RolloutProgress {
+  if (furthest === undefined || furthest.newReplicaSet !== now.newReplicaSet) return now
+  return {
+    newReplicaSet: now.newReplicaSet,
+    created: Math.max(furthest.created, now.created),
+    ready: Math.max(furthest.ready, now.ready),
+    available: Math.max(furthest.available, now.available),
+    old: Math.min(furthest.old, now.old),
+  }
+}
+
 /**
  * The ReplicaSets a Deployment controls: controller ownerReference with the Deployment's uid. The caller lists
  * them with the Deployment's selector, as kubectl does; this drops look-alikes owned by something else.

@@ -138,7 +138,8 @@ export function respond(method: string, path: string, faults: readonly PodFault[
   const headers = { 'content-type': 'application/json', 'cache-control': 'no-store, no-cache', server: 'Kestrel' }
   if ((route === '/health/live' || route === '/health/ready') && (method === 'GET' || method === 'HEAD')) {
     const report = healthReport(route === '/health/live' ? 'live' : 'ready', faults, context)
-    return { status: healthHttpStatus(report.status), headers, body: method === 'HEAD' ? '' : JSON.stringify(report) }
+    const status = faults.find((f) => f.httpStatus !== undefined)?.httpStatus ?? healthHttpStatus(report.status)
+    return { status, headers, body: method === 'HEAD' ? '' : JSON.stringify(report) }
   }
   return { status: 404, headers: { 'content-length': '0', server: 'Kestrel', 'content-type': 'text/plain' }, body: '' }
 }

@@ -39,6 +39,7 @@ const podFaultSchema = z.strictObject({
   kind: z.enum(PodFaultKinds),
   entry: z.enum(HealthEntries).optional(),
   durationMs: z.number().int().nonnegative().optional(),
+  httpStatus: z.number().int().min(200).max(599).optional(),
 })
 
 const apiFaultSchema = z
@@ -75,6 +76,11 @@ export interface PodFault {
   entry?: HealthEntry
   /** slow-ready: how long after the container starts it becomes ready (default 10 000). */
   durationMs?: number
+  /**
+   * The HTTP status the health endpoints answer whatever their report says: an application whose
+   * HealthCheckOptions.ResultStatusCodes map Unhealthy to 200 (so the kubelet's probe passes).
+   */
+  httpStatus?: number
 }
 
 export interface ApiFault {

@@ -130,7 +130,7 @@ describe('output that explains', () => {
     expect(plan.stdout).toMatch(/^Gates, checked until the rollout completes:$/m)
     expect(plan.stdout).toMatch(/^ {2}readiness {2}\/health\/ready of every new pod/m)
     expect(plan.stdout).toMatch(/^ {2}bake {7}all of the above held for 2m without a break$/m)
-    expect(plan.stdout).toContain('Budgets: 10m per component rollout; a failed gate rolls back automatically, within 5m.')
+    expect(plan.stdout).toContain('Budgets: 10m per component rollout (a progress deadline: that long without progress fails it; at most 3 × that overall); a failed gate rolls back automatically, within 5m.')
   })
 
   it('history shows why a revision was rolled back and how rollbacks renumbered revisions', async () => {

@@ -37,7 +37,7 @@ describe('judging a probe answer', () => {
     expect(judgeAnswer(answer({ status: 404, body: 'Not Found' })).summary).toBe('ready: answered 404')
     const noEndpoints = judgeAnswer(answer({ status: 503, body: JSON.stringify({ kind: 'Status', message: 'no endpoints available for service "web"' }) }))
     expect(noEndpoints.summary).toBe('ready: answered 503 (no endpoints available for service "web")')
-    expect(judgeAnswer(answer({ status: 'error', error: 'timeout after 5 s' }))).toMatchObject({ health: 'Unhealthy', summary: 'ready: timeout after 5 s' })
+    expect(judgeAnswer(answer({ status: 'error', error: 'timeout after 5 s' }))).toMatchObject({ health: 'Unhealthy', summary: 'ready: no answer (timeout after 5 s)', error: 'timeout after 5 s' })
   })
 })
 

@@ -1,81 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { describeHealthReport, evaluateGates, judgeProbe, parseHealthReport, type GateInput, type ReadinessProbe } from '../../src/rollout/gates.js'
+import { evaluateGates, readinessBudgetMs, type GateInput, type ReadinessProbe } from '../../src/rollout/gates.js'
+import { nameOf as name } from '../../src/rollout/objects.js'
+import { degraded, healthy, unhealthy } from '../helpers/health-bodies.js'
 import { APP, REPO, T0, deployment, pod, replicaSet } from '../helpers/rollout-fixtures.js'
-
-const healthy = JSON.stringify({
-  status: 'Healthy',
-  totalDuration: '00:00:00.0213344',
-  entries: {
-    database: { data: {}, description: 'PostgreSQL reachable', duration: '00:00:00.0102001', status: 'Healthy', tags: ['ready'] },
-    servicebus: { data: {}, duration: '00:00:00.0091002', status: 'Healthy', tags: ['ready'] },
-  },
-})
-const degraded = JSON.stringify({
-  status: 'Degraded',
-  totalDuration: '00:00:00.5',
-  entries: {
-    database: { data: {}, duration: '00:00:00.01', status: 'Healthy', tags: ['ready'] },
-    cache: { data: {}, description: 'Redis latency 480 ms', duration: '00:00:00.48', status: 'Degraded', tags: ['ready'] },
-  },
-})
-const unhealthy = JSON.stringify({
-  status: 'Unhealthy',
-  totalDuration: '00:00:05.0',
-  entries: {
-    database: { data: {}, description: 'A connection attempt failed', exception: 'Npgsql.NpgsqlException: timeout', duration: '00:00:05', status: 'Unhealthy', tags: ['ready'] },
-  },
-})
-
-describe('parseHealthReport', () => {
-  it('reads the ASP.NET Core HealthChecks JSON report', () => {
-    expect(parseHealthReport(healthy)).toEqual({
-      status: 'Healthy',
-      totalDuration: '00:00:00.0213344',
-      entries: {
-        database: { status: 'Healthy', description: 'PostgreSQL reachable', duration: '00:00:00.0102001' },
-        servicebus: { status: 'Healthy', duration: '00:00:00.0091002' },
-      },
-    })
-  })
-
-  it('never throws: non-JSON, empty, wrong shapes', () => {
-    expect(parseHealthReport('<html><body>502 Bad Gateway</body></html>')).toEqual({ status: 'Unknown', entries: {}, error: 'not JSON' })
-    expect(parseHealthReport('')).toEqual({ status: 'Unknown', entries: {}, error: 'empty body' })
-    expect(parseHealthReport(undefined)).toEqual({ status: 'Unknown', entries: {}, error: 'empty body' })
-    expect(parseHealthReport('[1,2]')).toEqual({ status: 'Unknown', entries: {}, error: 'not a health report (expected a JSON object)' })
-    expect(parseHealthReport('{"entries":{}}')).toEqual({ status: 'Unknown', entries: {}, error: 'no "status" field' })
-    expect(parseHealthReport('{"status":"Fine"}')).toEqual({ status: 'Unknown', entries: {}, error: 'unknown status "Fine"' })
-    expect(parseHealthReport('{"status":"Healthy","entries":{"db":"up"}}').entries).toEqual({ db: { status: 'Unknown' } })
-  })
-
-  it('accepts the plain-text default writer, lower-case and enum-number statuses, and `results`', () => {
-    expect(parseHealthReport('Healthy')).toEqual({ status: 'Healthy', entries: {} })
-    expect(parseHealthReport('Unhealthy\n').status).toBe('Unhealthy')
-    expect(parseHealthReport('{"status":"degraded"}').status).toBe('Degraded')
-    expect(parseHealthReport('{"status":2,"results":{"db":{"status":0}}}')).toEqual({ status: 'Healthy', entries: { db: { status: 'Unhealthy' } } })
-  })
-
-  it('describes the entries that are not Healthy', () => {
-    expect(describeHealthReport(parseHealthReport(unhealthy))).toBe('Unhealthy: database Unhealthy (A connection attempt failed)')
-    expect(describeHealthReport(parseHealthReport(degraded))).toBe('Degraded: cache Degraded (Redis latency 480 ms)')
-    expect(describeHealthReport(parseHealthReport(healthy))).toBe('Healthy')
-  })
-})
-
-describe('judgeProbe', () => {
-  const probe = (status: number | 'error', body?: string, error?: string): ReadinessProbe => ({ pod: 'p', status, body, error })
-  it.each([
-    [probe(200, healthy), true, false, '/health/ready Healthy'],
-    [probe(200, degraded), true, true, '/health/ready Degraded: cache Degraded (Redis latency 480 ms)'],
-    [probe(503, unhealthy), false, false, '/health/ready answered 503 Unhealthy: database Unhealthy (A connection attempt failed)'],
-    [probe(200, unhealthy), false, false, '/health/ready answered 200 but Unhealthy: database Unhealthy (A connection attempt failed)'],
-    [probe(200, 'OK'), false, false, '/health/ready answered 200 but the body is not a health report (not JSON)'],
-    [probe(404, 'Not Found'), false, false, '/health/ready answered 404'],
-    [probe('error', undefined, 'connect ECONNREFUSED 10.244.1.17:8080'), false, false, '/health/ready did not answer (connect ECONNREFUSED 10.244.1.17:8080)'],
-  ])('%#', (input, isHealthy, isDegraded, summary) => {
-    expect(judgeProbe(input)).toEqual({ healthy: isHealthy, degraded: isDegraded, summary })
-  })
-})
 
 describe('evaluateGates', () => {
   const image = `${REPO}:2.0.0`
@@ -111,14 +38,14 @@ describe('evaluateGates', () => {
     expect(wavering.verdict).toBe('pending')
     expect(wavering.bakeStartedAt).toBeUndefined()
     expect(wavering.gates.find((g) => g.gate === 'bake')?.reason).toBe('interrupted: restarts when progress, pods and readiness pass again')
-    expect(wavering.reason).toBe(`readiness: pod ${APP}-5f6d8c7b9-a1b2c: /health/ready answered 503 Unhealthy: database Unhealthy (A connection attempt failed)`)
+    expect(wavering.reason).toBe(`readiness: pod ${APP}-5f6d8c7b9-a1b2c: ready: Unhealthy: database Unhealthy (A connection attempt failed)`)
   })
 
   it('fails readiness after the threshold of consecutive bad answers', () => {
     const failed = evaluateGates({ ...base, readinessProbes: probes(unhealthy, 503, 3) })
     expect(failed.verdict).toBe('failed')
     expect(failed.reason).toBe(
-      `readiness: pod ${APP}-5f6d8c7b9-a1b2c: /health/ready answered 503 Unhealthy: database Unhealthy (A connection attempt failed) (3 times in a row)`,
+      `readiness: pod ${APP}-5f6d8c7b9-a1b2c: ready: Unhealthy: database Unhealthy (A connection attempt failed) (3 times in a row)`,
     )
     expect(evaluateGates({ ...base, readinessProbes: probes(unhealthy, 503, 2), readinessFailureThreshold: 2 }).verdict).toBe('failed')
   })
@@ -127,16 +54,16 @@ describe('evaluateGates', () => {
     const evaluation = evaluateGates({ ...base, bakeMs: 0, readinessProbes: probes(degraded) })
     expect(evaluation.verdict).toBe('passed')
     expect(evaluation.warnings).toEqual([
-      `pod ${APP}-5f6d8c7b9-a1b2c: /health/ready Degraded: cache Degraded (Redis latency 480 ms)`,
-      `pod ${APP}-5f6d8c7b9-x7k2p: /health/ready Degraded: cache Degraded (Redis latency 480 ms)`,
+      `pod ${APP}-5f6d8c7b9-a1b2c: ready: Degraded: cache Degraded (Redis latency 480 ms)`,
+      `pod ${APP}-5f6d8c7b9-x7k2p: ready: Degraded: cache Degraded (Redis latency 480 ms)`,
     ])
     expect(evaluation.gates.find((g) => g.gate === 'readiness')?.reason).toBe('2 of 2 new pods pass /health/ready (2 Degraded)')
   })
 
-  it('does not pass on a non-JSON 200', () => {
+  it('passes a 200 that is not a health report with a warning, as mkt health calls it Degraded', () => {
     const evaluation = evaluateGates({ ...base, bakeMs: 0, readinessProbes: probes('OK') })
-    expect(evaluation.verdict).toBe('pending')
-    expect(evaluation.reason).toContain('the body is not a health report (not JSON)')
+    expect(evaluation.verdict).toBe('passed')
+    expect(evaluation.warnings[0]).toBe(`pod ${APP}-5f6d8c7b9-a1b2c: ready: answered 200 but not with a health report (not JSON)`)
   })
 
   it('waits for a probe answer of every ready new pod', () => {
@@ -145,16 +72,84 @@ describe('evaluateGates', () => {
   })
 
   it('does not count bad answers of pods that are still starting', () => {
-    const starting = pod({ rs: newRs, suffix: 'x7k2p', ready: false })
+    const starting = pod({ rs: newRs, suffix: 'x7k2p', ready: false, created: T0 - 20_000 })
     const evaluation = evaluateGates({ ...base, pods: [podA, starting], readinessProbes: probes(unhealthy, 503, 5) })
     expect(evaluation.gates.find((g) => g.gate === 'readiness')).toEqual({
       gate: 'readiness',
       status: 'failed',
-      reason: `pod ${APP}-5f6d8c7b9-a1b2c: /health/ready answered 503 Unhealthy: database Unhealthy (A connection attempt failed) (5 times in a row)`,
+      reason: `pod ${APP}-5f6d8c7b9-a1b2c: ready: Unhealthy: database Unhealthy (A connection attempt failed) (5 times in a row)`,
     })
     const onlyStarting = evaluateGates({ ...base, pods: [starting], readinessProbes: probes(unhealthy, 503, 5) })
     expect(onlyStarting.gates.find((g) => g.gate === 'readiness')?.status).toBe('pending')
-    expect(onlyStarting.gates.find((g) => g.gate === 'readiness')?.reason).toContain(`waiting for pod ${APP}-5f6d8c7b9-x7k2p to become ready`)
+    expect(onlyStarting.gates.find((g) => g.gate === 'readiness')?.reason).toBe(
+      `pod ${APP}-5f6d8c7b9-x7k2p not ready yet (allowed 50s): Unhealthy: database Unhealthy (A connection attempt failed)`,
+    )
+  })
+
+  describe('a pod that never becomes Ready', () => {
+    // The template's readinessProbe: initialDelaySeconds 5 + failureThreshold 3 × periodSeconds 5 = 20 s; grace 30 s.
+    const startedAt = T0 - 60_000
+    const neverReady = pod({ rs: newRs, suffix: 'x7k2p', ready: false, created: startedAt - 5_000 })
+    const name = `${APP}-5f6d8c7b9-x7k2p`
+    const at = (ms: number, body = unhealthy, status = 503): GateInput => ({
+      ...base,
+      deployment: deployment({ image, revision: 3, status: { replicas: 3, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 } }),
+      pods: [podA, neverReady],
+      readinessProbes: [{ pod: podA.metadata!.name!, status: 200, body: healthy }, { pod: name, status, body }],
+      now: startedAt + ms,
+    })
+
+    it('has a probe budget from its template: readinessProbe, or startupProbe plus one readiness period', () => {
+      expect(readinessBudgetMs(neverReady)).toBe(20_000)
+      const withStartup = structuredClone(neverReady)
+      withStartup.spec!.containers[0]!.startupProbe = { httpGet: { path: '/health/live', port: 8080 }, periodSeconds: 10, failureThreshold: 30 }
+      expect(readinessBudgetMs(withStartup)).toBe(305_000)
+      const bare = structuredClone(neverReady)
+      delete bare.spec!.containers[0]!.readinessProbe
+      expect(readinessBudgetMs(bare)).toBe(0)
+      const defaults = structuredClone(neverReady)
+      defaults.spec!.containers[0]!.readinessProbe = { httpGet: { path: '/health/ready', port: 8080 } }
+      expect(readinessBudgetMs(defaults)).toBe(30_000) // 3 × 10 s, the Kubernetes defaults
+    })
+
+    it('waits through its budget plus the grace, quoting its own answer, then fails with it', () => {
+      const waiting = evaluateGates(at(49_000))
+      expect(waiting.verdict).toBe('pending')
+      expect(waiting.quotesHealthAnswer).toBe(true)
+      // The pod's own answer explains the wait better than the rollout line of the progress gate.
+      expect(waiting.reason).toBe(`readiness: pod ${name} not ready yet (allowed 50s): Unhealthy: database Unhealthy (A connection attempt failed)`)
+      const failed = evaluateGates(at(50_000))
+      expect(failed.verdict).toBe('failed')
+      expect(failed.reason).toBe(`readiness: pod ${name} not ready after 50s: Unhealthy: database Unhealthy (A connection attempt failed)`)
+    })
+
+    it('honours --ready-grace and a generous probe budget (slow starters are not failed early)', () => {
+      expect(evaluateGates({ ...at(50_000), readyGraceMs: 60_000 }).verdict).toBe('pending')
+      expect(evaluateGates({ ...at(80_000), readyGraceMs: 60_000 }).verdict).toBe('failed')
+      const slow = structuredClone(neverReady)
+      slow.spec!.containers[0]!.readinessProbe!.failureThreshold = 30 // 5 + 30 × 5 = 155 s
+      expect(evaluateGates({ ...at(120_000), pods: [podA, slow] }).verdict).toBe('pending')
+    })
+
+    it('is not failed while its own answer is Healthy or Degraded, nor without an answer', () => {
+      expect(evaluateGates(at(90_000, healthy, 200)).verdict).toBe('pending')
+      expect(evaluateGates(at(90_000, healthy, 200)).gates.find((g) => g.gate === 'readiness')?.reason).toBe(`waiting for Kubernetes to call pod ${name} Ready (it answers Healthy)`)
+      expect(evaluateGates(at(90_000, degraded, 200)).verdict).toBe('pending')
+      expect(evaluateGates({ ...at(90_000), readinessProbes: probes(healthy).slice(0, 1) }).verdict).toBe('pending')
+    })
+
+    it('fails on an answer that is no answer at all once past the budget', () => {
+      const evaluation = evaluateGates({ ...at(55_000), readinessProbes: [...probes(healthy).slice(0, 1), { pod: name, status: 'error', error: 'timeout after 15 s' }] })
+      expect(evaluation.reason).toBe(`readiness: pod ${name} not ready after 55s: no answer (timeout after 15 s)`)
+    })
+  })
+
+  it('explains a wait by a waiting pod before the rollout line', () => {
+    const pulling = pod({ rs: newRs, suffix: 'x7k2p', ready: false, container: { waiting: { reason: 'ErrImagePull', message: 'rpc error: 429 Too Many Requests' } } })
+    const midRollout = deployment({ image, revision: 3, status: { replicas: 3, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 } })
+    const evaluation = evaluateGates({ ...base, deployment: midRollout, pods: [podA, pulling], readinessProbes: probes(healthy).slice(0, 1) })
+    expect(evaluation.verdict).toBe('pending') // ErrImagePull may clear: not yet a failure
+    expect(evaluation.reason).toBe(`pods: 1/2 ready: pod ${name(pulling)} ErrImagePull`)
   })
 
   it('fails on ProgressDeadlineExceeded with the condition message', () => {

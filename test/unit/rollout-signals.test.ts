@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { describePodState, podFailureSignals, summarizePods, type SignalOptions } from '../../src/rollout/signals.js'
+import { describePodState, observePods, podFailureSignals, restartsWithin, summarizePods, type PodObservations, type SignalOptions } from '../../src/rollout/signals.js'
 import { APP, REPO, T0, pod, replicaSet, typed } from '../helpers/rollout-fixtures.js'
 
 const now = T0
@@ -30,16 +30,52 @@ describe('podFailureSignals', () => {
   })
 
   it.each([
-    ['ErrImagePull', 'rpc error: code = NotFound desc = failed to pull and unpack image "mktacr.azurecr.io/marketplace-catalog-service:2.0.1": not found', 'cannot pull image'],
     ['ImagePullBackOff', 'Back-off pulling image "mktacr.azurecr.io/marketplace-catalog-service:2.0.1"', 'cannot pull image'],
     ['InvalidImageName', 'Failed to apply default image tag "Bad:Image": couldn\'t parse image reference', 'has an invalid image name'],
-    ['CreateContainerConfigError', 'secret "catalog-db" not found', 'cannot be created'],
   ])('treats %s as decisive on sight', (reason, message, phrase) => {
     const stuck = pod({ rs: newRs, suffix: 'x7k2p', ready: false, container: { waiting: { reason, message } } })
     const [signal] = podFailureSignals([stuck], options)
     expect(signal).toMatchObject({ pod: name('x7k2p'), container: APP, reason, restarts: 0 })
     expect(signal!.message).toContain(phrase)
     expect(signal!.message).toContain(message)
+  })
+
+  describe.each([
+    ['ErrImagePull', 'rpc error: code = Unknown desc = failed to pull: 429 Too Many Requests (ACR throttling)', 'cannot pull image'],
+    ['CreateContainerConfigError', 'secret "catalog-db" not found', 'cannot be created'],
+  ])('%s fails only when it persists', (reason, message, phrase) => {
+    const stuck = pod({ rs: newRs, suffix: 'x7k2p', ready: false, container: { waiting: { reason, message } } })
+    /** Watches the pod from `since` to `until`, once a second, and returns what was observed. */
+    const watched = (since: number, until: number): PodObservations => {
+      let seen: PodObservations = new Map()
+      for (let at = since; at <= until; at += 1_000) seen = observePods(seen, [stuck], at, 5 * 60_000)
+      return seen
+    }
+
+    it('is not a failure on first sight, nor within the 20 s window', () => {
+      expect(podFailureSignals([stuck], options)).toEqual([])
+      expect(podFailureSignals([stuck], { ...options, observations: watched(now - 19_000, now) })).toEqual([])
+    })
+
+    it('fails once it has lasted the window, saying for how long', () => {
+      const [signal] = podFailureSignals([stuck], { ...options, observations: watched(now - 20_000, now) })
+      expect(signal).toMatchObject({ pod: name('x7k2p'), reason })
+      expect(signal!.message).toContain(phrase)
+      expect(signal!.message).toContain(`(${reason} for 20s)`)
+      expect(signal!.message).toContain(message)
+    })
+
+    it('starts the window over when the state changes in between (the Secret arrived, a pull succeeded)', () => {
+      const running = pod({ rs: newRs, suffix: 'x7k2p', ready: false })
+      let seen: PodObservations = watched(now - 60_000, now - 30_000)
+      seen = observePods(seen, [running], now - 29_000, 5 * 60_000)
+      seen = observePods(seen, [stuck], now - 10_000, 5 * 60_000)
+      expect(podFailureSignals([stuck], { ...options, observations: seen })).toEqual([])
+    })
+
+    it('is decisive on sight with a window of 0 (migration Jobs)', () => {
+      expect(podFailureSignals([stuck], { ...options, transientWindowMs: 0 })[0]?.reason).toBe(reason)
+    })
   })
 
   it('names OOMKilled with the memory limit, over CrashLoopBackOff', () => {
@@ -64,14 +100,64 @@ describe('podFailureSignals', () => {
       container: { restartCount: 3, lastTerminated: { exitCode: 137, reason: 'Error', finishedAt: now - 10_000 } },
     })
     expect(podFailureSignals([flapping], options)).toEqual([
-      { pod: name('x7k2p'), container: APP, reason: 'RestartBurst', restarts: 3, message: `container "${APP}" restarted 3 times (threshold 3 within 5m), last exit code 137 (Error)` },
+      {
+        pod: name('x7k2p'),
+        container: APP,
+        reason: 'RestartBurst',
+        restarts: 3,
+        message: `container "${APP}" restarted 3 times within 5m (threshold 3), 3 restarts in all, last exit code 137 (Error)`,
+      },
     ])
   })
 
-  it('does not flag restarts below the count, long ago, or at a low rate', () => {
+  describe('restart bursts in a real window', () => {
+    const window = 5 * 60_000
+    const at = (restartCount: number, created: number) =>
+      pod({ rs: newRs, suffix: 'x7k2p', created, container: { restartCount, lastTerminated: { exitCode: 1, reason: 'Error', finishedAt: now - 5_000 } } })
+    /** Observes the pod every 10 s over [from, to], its restartCount given by `count(at)`. */
+    const observe = (from: number, to: number, created: number, count: (t: number) => number): PodObservations => {
+      let seen: PodObservations = new Map()
+      for (let t = from; t <= to; t += 10_000) seen = observePods(seen, [at(count(t), created)], t, window)
+      return seen
+    }
+
+    it('catches an 8-minute-old pod that restarted 3 times in the last minute (a lifetime average would not)', () => {
+      const created = now - 8 * 60_000
+      const seen = observe(created, now, created, (t) => (t >= now - 50_000 ? 1 : 0) + (t >= now - 30_000 ? 1 : 0) + (t >= now - 10_000 ? 1 : 0))
+      const [signal] = podFailureSignals([at(3, created)], { ...options, observations: seen })
+      expect(signal).toMatchObject({ reason: 'RestartBurst', restarts: 3 })
+      expect(signal!.message).toContain('restarted 3 times within 5m (threshold 3)')
+    })
+
+    it('does not count restarts that happened before the window', () => {
+      const created = now - 20 * 60_000
+      // 3 restarts 15 minutes ago, 1 in the last minute: 1 within the window.
+      const seen = observe(created, now, created, (t) => (t >= now - 15 * 60_000 ? 3 : 0) + (t >= now - 60_000 ? 1 : 0))
+      const pod4 = at(4, created)
+      expect(restartsWithin(pod4, pod4.status!.containerStatuses![0]!, seen.values().next().value, now, window)).toBe(1)
+      expect(podFailureSignals([pod4], { ...options, observations: seen })).toEqual([])
+    })
+
+    it('counts only increases it saw for an older pod watched for less than the window', () => {
+      const created = now - 60 * 60_000
+      const seen = observe(now - 60_000, now, created, (t) => (t >= now - 30_000 ? 7 : 5))
+      const pod7 = at(7, created)
+      expect(restartsWithin(pod7, pod7.status!.containerStatuses![0]!, seen.values().next().value, now, window)).toBe(2)
+    })
+
+    it('keeps only the window and one look before it', () => {
+      const created = now - 60 * 60_000
+      const seen = observe(created, now, created, (t) => Math.floor((t - created) / (10 * 60_000)))
+      const restarts = [...seen.values()][0]!.restarts
+      expect(restarts[0]!.at).toBeLessThanOrEqual(now - window)
+      expect(restarts.slice(1).every((o) => o.at > now - window)).toBe(true)
+    })
+  })
+
+  it('does not flag restarts below the count, or of an older pod that mkt did not see restart', () => {
     const few = pod({ rs: newRs, suffix: 'a', created: now - 90_000, container: { restartCount: 2, lastTerminated: { exitCode: 1, reason: 'Error', finishedAt: now - 10_000 } } })
     const settled = pod({ rs: newRs, suffix: 'b', created: now - 3_600_000, container: { restartCount: 5, lastTerminated: { exitCode: 1, reason: 'Error', finishedAt: now - 20 * 60_000 } } })
-    // 4 restarts over 2 hours, the last a minute ago: 4 × 5m < 3 × 120m, not a burst.
+    // 4 restarts over 2 hours, the last a minute ago: when the others happened is unknown, so they do not count.
     const slow = pod({ rs: newRs, suffix: 'c', created: now - 7_200_000, container: { restartCount: 4, lastTerminated: { exitCode: 1, reason: 'Error', finishedAt: now - 60_000 } } })
     expect(podFailureSignals([few, settled, slow], options)).toEqual([])
   })

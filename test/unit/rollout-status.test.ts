@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import {
   controlledReplicaSets,
+  furthestProgress,
+  madeProgress,
+  rolloutProgressOf,
+  type RolloutProgress,
   deploymentRolloutStatus,
   equalIgnoreHash,
   newReplicaSet,
@@ -146,5 +150,33 @@ describe('equalIgnoreHash', () => {
     const rs = replicaSet({ image: 'x:1', hash: 'abc', created: T0 })
     equalIgnoreHash(rs.spec?.template, podTemplate('x:1') as never)
     expect(rs.spec?.template?.metadata?.labels?.['pod-template-hash']).toBe('abc')
+  })
+})
+
+describe('rollout progress (the progress deadline)', () => {
+  const progress = (over: Partial<RolloutProgress> = {}): RolloutProgress => ({ newReplicaSet: 'rs-2', created: 1, ready: 0, available: 0, old: 2, ...over })
+
+  it('counts what the Deployment controller counts: a new ReplicaSet, more pods created, ready or available, fewer old', () => {
+    expect(madeProgress(undefined, progress())).toBe(true)
+    expect(madeProgress(progress(), progress({ newReplicaSet: 'rs-3' }))).toBe(true)
+    expect(madeProgress(progress(), progress({ created: 2 }))).toBe(true)
+    expect(madeProgress(progress(), progress({ ready: 1 }))).toBe(true)
+    expect(madeProgress(progress(), progress({ available: 1 }))).toBe(true)
+    expect(madeProgress(progress(), progress({ old: 1 }))).toBe(true)
+    expect(madeProgress(progress(), progress())).toBe(false)
+  })
+
+  it('does not count a pod flapping back to where the rollout already was', () => {
+    let furthest = furthestProgress(undefined, progress({ ready: 1 }))
+    furthest = furthestProgress(furthest, progress({ ready: 0 }))
+    expect(madeProgress(furthest, progress({ ready: 1 }))).toBe(false)
+    expect(madeProgress(furthest, progress({ ready: 2 }))).toBe(true)
+  })
+
+  it('reads the counts from the Deployment and its new ReplicaSet', () => {
+    const rs = replicaSet({ image: `${REPO}:2.0.0`, hash: '5f6d8c7b9', revision: 3, created: T0, replicas: 2 })
+    const d = deployment({ image: `${REPO}:2.0.0`, status: { replicas: 3, updatedReplicas: 2 } })
+    expect(rolloutProgressOf(d, rs)).toMatchObject({ newReplicaSet: rs.metadata!.uid, old: 1 })
+    expect(rolloutProgressOf(d, undefined)).toMatchObject({ newReplicaSet: '', created: 0 })
   })
 })

@@ -68,6 +68,33 @@ function complete(name: string): boolean {
 }
 
 describe('controller loops', () => {
+  it('the kubelet honours the readinessProbe: no probe before initialDelaySeconds, one per periodSeconds, a Warning each time', async () => {
+    const faults = FaultRegistry.inMemory()
+    faults.add({ type: 'pod', component: 'probed', kind: 'not-ready' })
+    await setup(faults)
+    const probe = { httpGet: { path: '/health/ready', port: 8080 }, initialDelaySeconds: 20, periodSeconds: 10, failureThreshold: 3 }
+    createDeployment('probed', { replicas: 1, template: { metadata: { labels: { app: 'probed', 'app.kubernetes.io/name': 'probed' } }, spec: { containers: [{ name: 'app', image: 'web:1', readinessProbe: probe }] } } })
+    const running = await waitFor('the container running', () => pods().find((p) => p.status?.containerStatuses?.[0]?.state?.running))
+    const failedProbes = () =>
+      (store.list('events', 'default') as unknown as Array<{ reason: string; type: string; message: string; count?: number; involvedObject: { name: string } }>)
+        .filter((e) => e.reason === 'Unhealthy' && e.involvedObject.name === running.metadata.name)
+        .reduce((sum, e) => sum + (e.count ?? 1), 0)
+    // The clock jumps; the kubelet's timers follow. A probe due within a jump runs once, at the jump.
+    clock.advance(15_000)
+    await sleep(200)
+    expect(failedProbes()).toBe(0) // initialDelaySeconds: 20
+    clock.advance(6_000)
+    await waitFor('the first probe', () => failedProbes() === 1)
+    clock.advance(5_000)
+    await sleep(200)
+    expect(failedProbes()).toBe(1) // periodSeconds: 10, not the simulator's 30 ms
+    clock.advance(5_000)
+    await waitFor('the second probe', () => failedProbes() === 2)
+    const [event] = store.list('events', 'default').filter((e) => (e as { reason?: string }).reason === 'Unhealthy') as unknown as Array<{ type: string; message: string }>
+    expect(event).toMatchObject({ type: 'Warning', message: 'Readiness probe failed: HTTP probe failed with statuscode: 503' })
+    expect(pods()[0]!.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False')
+  })
+
   it('detects the default 600 s progress deadline when the clock jumps, without waiting', async () => {
     await setup(FaultRegistry.inMemory([{ component: 'web', imageTag: '2', kind: 'not-ready' }]))
     createDeployment('web')

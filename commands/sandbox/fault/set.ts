@@ -23,11 +23,19 @@ export default class FaultSet extends MktCommand<typeof FaultSet> {
     'image-pull-error': Flags.boolean({ summary: 'The image cannot be pulled (ErrImagePull, ImagePullBackOff).', env: 'MKT_IMAGE_PULL_ERROR', exactlyOne: behaviours }),
     degraded: Flags.string({ summary: 'A health entry reports Degraded.', options: entries, env: 'MKT_DEGRADED', exactlyOne: behaviours }),
     unhealthy: Flags.string({ summary: 'A health entry reports Unhealthy (ready answers 503).', options: entries, env: 'MKT_UNHEALTHY', exactlyOne: behaviours }),
+    'http-status': Flags.integer({
+      summary: 'The health endpoints answer with this HTTP status whatever the report says (e.g. 200 with an Unhealthy body, as an app whose ResultStatusCodes map Unhealthy to 200).',
+      min: 200,
+      max: 599,
+      env: 'MKT_HTTP_STATUS',
+      helpValue: '<code>',
+    }),
   }
   static override examples = [
     '<%= config.bin %> sandbox fault set catalog --image-tag 2.0.0 --not-ready',
     '<%= config.bin %> sandbox fault set search --crashloop',
     '<%= config.bin %> sandbox fault set pricing --unhealthy database',
+    '<%= config.bin %> sandbox fault set pricing --image-tag 2.0.0 --unhealthy database --http-status 200',
   ]
 
   async run(): Promise<ResultOf<'sandbox fault set'>> {
@@ -45,7 +53,7 @@ export default class FaultSet extends MktCommand<typeof FaultSet> {
             : f.degraded
               ? ['degraded', { entry: f.degraded }]
               : ['unhealthy', { entry: f.unhealthy }]
-    const fault = await addFault(platform, { type: 'pod', component: component.name, kind, ...(f['image-tag'] ? { imageTag: f['image-tag'] } : {}), ...(f['new-pods-only'] ? { newPodsOnly: true } : {}), ...(f['pod-annotation'] ? { podAnnotation: f['pod-annotation'] } : {}), ...extra })
+    const fault = await addFault(platform, { type: 'pod', component: component.name, kind, ...(f['image-tag'] ? { imageTag: f['image-tag'] } : {}), ...(f['new-pods-only'] ? { newPodsOnly: true } : {}), ...(f['pod-annotation'] ? { podAnnotation: f['pod-annotation'] } : {}), ...(f['http-status'] === undefined ? {} : { httpStatus: f['http-status'] }), ...extra })
     this.out.result(`Fault ${fault.id}: ${component.name}${f['image-tag'] ? `:${f['image-tag']}` : ''} ${kind}. Undo: mkt sandbox fault clear ${fault.id}`)
     return { fault }
   }

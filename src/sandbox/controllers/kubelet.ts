@@ -69,9 +69,14 @@ export function probeContainer(pod: Pod, container: Container, startedAt: number
   return { ok: false, message: `Readiness probe failed: HTTP probe failed with statuscode: ${response.status}` }
 }
 
-function probePeriodMs(container: Container, timing: KubeletTiming): number {
-  const seconds = container.readinessProbe?.periodSeconds
-  return seconds ? Math.min(seconds * 1000, timing.probePeriodMs) : timing.probePeriodMs
+/**
+ * A readinessProbe's own period (the API server defaults it to 10 s), as a kubelet honours it; the implicit
+ * probe of a long-running container without one runs at the simulator's period.
+ */
+export function probePeriodMs(container: Container, timing: KubeletTiming): number {
+  const probe = container.readinessProbe
+  if (!probe) return timing.probePeriodMs
+  return (probe.periodSeconds ?? 10) * 1000
 }
 
 // ---- The loop -------------------------------------------------------------------------------------
@@ -170,7 +175,8 @@ export class Kubelet {
       if (now < dueAt) return { ...c, nextProbeAt: dueAt }
       const result = probeContainer(pod, spec, c.startedAt ?? now, faults, now)
       const probed = applyProbe(c, result, now, probePeriodMs(spec, this.deps.timing), spec.readinessProbe?.failureThreshold ?? 3)
-      if (!result.ok && probed.probeFailures === 1) this.deps.events.event(pod, 'Warning', 'Unhealthy', result.message)
+      // Like the kubelet's prober: a Warning on every failed probe (the recorder aggregates repeats into count).
+      if (!result.ok) this.deps.events.event(pod, 'Warning', 'Unhealthy', result.message)
       return probed
     })
 
