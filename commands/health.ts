@@ -3,11 +3,10 @@ import { durationFlag } from '../src/cli/duration-flag.js'
 import { componentsFlag, envFlag, MktCommand, regionsFlag } from '../src/cli/mkt-command.js'
 import { timestamp } from '../src/cli/progress.js'
 import type { ResultOf } from '../src/cli/result-schemas.js'
-import { ExitCode, MktError } from '../src/errors.js'
 import { parseDuration } from '../src/duration.js'
-import { checkHealth, unreachableError, type HealthOptions } from '../src/health/probe.js'
+import { checkHealth, healthFailure, type HealthOptions } from '../src/health/probe.js'
 import { renderHealthDetails, renderHealthTable } from '../src/health/render.js'
-import { healthExitCode, type HealthModel } from '../src/health/report.js'
+import type { HealthModel } from '../src/health/report.js'
 import { waitForChange } from '../src/health/watch.js'
 import { regionsFromFlag } from '../src/kube/client.js'
 import { resolveComponents } from '../src/platform/components.js'
@@ -62,19 +61,8 @@ unhealthy (or degraded with --fail-on degraded), 69 when a region's cluster cann
   }
 
   private failIfNeeded(model: HealthModel): void {
-    const unreachable = unreachableError(model)
-    if (unreachable) {
-      throw new MktError('UNAVAILABLE', ExitCode.UNAVAILABLE, unreachable, { result: model, hints: ['Check the cluster is up and reachable from here (VPN, firewall, credentials), then retry.'] })
-    }
-    if (healthExitCode(model, this.flags['fail-on'] as 'unhealthy' | 'degraded') !== 0) {
-      const bad = model.components.filter((c) => c.health === 'Unhealthy' || (this.flags['fail-on'] === 'degraded' && c.health === 'Degraded'))
-      const first = bad[0]
-      const why = first ? `${first.name}: ${first.regions.find((r) => r.health === first.health)?.explanation}` : model.health
-      throw new MktError('UNHEALTHY', ExitCode.UNHEALTHY, `${model.environment} is ${model.health.toLowerCase()}: ${bad.length} component${bad.length === 1 ? '' : 's'} (${why})`, {
-        result: model,
-        hints: ['`mkt health --details` shows pods, probes and every health entry.'],
-      })
-    }
+    const failure = healthFailure(model, this.flags['fail-on'] as 'unhealthy' | 'degraded')
+    if (failure) throw failure
   }
 
   /** Redraws on every change (Kubernetes watches, and a re-probe at least every --interval) until Ctrl-C. */
