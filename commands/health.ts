@@ -4,12 +4,10 @@ import { componentsFlag, envFlag, MktCommand, regionsFlag } from '../src/cli/mkt
 import { timestamp } from '../src/cli/progress.js'
 import type { ResultOf } from '../src/cli/result-schemas.js'
 import { parseDuration } from '../src/duration.js'
-import { checkHealth, healthFailure, type HealthOptions } from '../src/health/probe.js'
+import { checkHealth, healthFailure, healthOptions, type HealthOptions } from '../src/health/probe.js'
 import { renderHealthDetails, renderHealthTable } from '../src/health/render.js'
 import type { HealthModel } from '../src/health/report.js'
 import { waitForChange } from '../src/health/watch.js'
-import { regionsFromFlag } from '../src/kube/client.js'
-import { resolveComponents } from '../src/platform/components.js'
 
 export default class HealthCommand extends MktCommand<typeof HealthCommand> {
   static override summary = 'Aggregated health of every component, per region: what is broken, where, and why.'
@@ -39,15 +37,7 @@ unhealthy (or degraded with --fail-on degraded), 69 when a region's cluster cann
     const { flags } = this
     const { platform } = await this.platform()
     const environment = await this.environment(flags.env)
-    const components = flags.component ? resolveComponents(platform, flags.component) : platform.components
-    const options: HealthOptions = {
-      platform,
-      environment,
-      components,
-      regions: regionsFromFlag(environment, flags.regions),
-      timeoutMs: flags.timeout ?? parseDuration(platform.defaults.timeouts.probe),
-      concurrency: flags.concurrency,
-    }
+    const options = healthOptions(platform, environment, flags)
     if (flags.watch) return this.watchLoop(options)
     const model = await checkHealth(options)
     this.print(model)

@@ -148,6 +148,12 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
     return new Promise<never>(() => undefined)
   }
 
+  /**
+   * For long-running servers (`mkt health serve`): SIGTERM/SIGINT is how they are meant to stop, so after
+   * this cleanup mkt exits 0 instead of reporting an interruption (130).
+   */
+  protected stopOnSignal: (() => Promise<void>) | undefined
+
   private installSignalHandlers(): void {
     const handler = (signal: NodeJS.Signals) => void this.interrupted(signal)
     process.once('SIGINT', handler)
@@ -155,6 +161,10 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
   }
 
   private async interrupted(signal: NodeJS.Signals): Promise<void> {
+    if (this.stopOnSignal) {
+      await this.stopOnSignal().catch((error: Error) => this.out.warn(`stopping after ${signal}: ${error.message}`))
+      process.exit(ExitCode.OK)
+    }
     this.abort.abort(new MktError('INTERRUPTED', ExitCode.INTERRUPTED, `interrupted by ${signal}`))
     // A second signal while cleaning up exits at once.
     process.once('SIGINT', () => process.exit(ExitCode.INTERRUPTED))

@@ -7,7 +7,9 @@ import { withPool, withTimeout } from '../pool.js'
 import { serviceBusFor } from '../azure/servicebus.js'
 import { consumedEntities, readBacklog, type BacklogResult } from './backlog.js'
 import { ExitCode, MktError } from '../errors.js'
-import { connectRegion, loadKubeClient, type ClusterConnection } from '../kube/client.js'
+import { connectRegion, loadKubeClient, regionsFromFlag, type ClusterConnection } from '../kube/client.js'
+import { parseDuration } from '../duration.js'
+import { resolveComponents } from '../platform/components.js'
 import { toKubeError } from '../kube/errors.js'
 import { closeKubeConnections, kubeGet } from '../kube/http.js'
 import type { Component, Environment, Platform, Region } from '../platform/schema.js'
@@ -21,6 +23,22 @@ export interface HealthOptions {
   regions: Region[]
   timeoutMs: number
   concurrency: number
+}
+
+/** The options of `mkt health` and `mkt health serve` from their shared flags. */
+export function healthOptions(
+  platform: Platform,
+  environment: Environment,
+  flags: { component?: string[]; regions?: string; timeout?: number; concurrency: number },
+): HealthOptions {
+  return {
+    platform,
+    environment,
+    components: flags.component ? resolveComponents(platform, flags.component) : platform.components,
+    regions: regionsFromFlag(environment, flags.regions),
+    timeoutMs: flags.timeout ?? parseDuration(platform.defaults.timeouts.probe),
+    concurrency: flags.concurrency,
+  }
 }
 
 /** The pods a Deployment selects (its matchLabels). */
