@@ -50,9 +50,9 @@ SIGTERM or Ctrl-C stops it cleanly (exit 0). Read-only: it never writes to the c
       throw error
     })
     this.stopOnSignal = async () => {
-      const deadline = setTimeout(() => process.exit(0), STOP_DEADLINE_MS)
+      // Whatever still runs at the deadline (a stuck close, a telemetry flush) does not hold the exit.
+      setTimeout(() => process.exit(0), STOP_DEADLINE_MS).unref()
       await server.close()
-      clearTimeout(deadline)
     }
     this.out.result(`listening on ${server.url} (environment ${environment.name}: ${options.components.length} components × ${options.regions.length} region${options.regions.length === 1 ? '' : 's'}, probes every ${flags['probe-interval'] / 1000}s)`)
     // Runs until SIGTERM/SIGINT: the signal handler stops the server and exits 0.

@@ -8,6 +8,7 @@ import { loadPlatform, type LoadedPlatform } from '../platform/load.js'
 import { resolveEnvironment } from '../platform/environments.js'
 import type { Environment } from '../platform/schema.js'
 import { redactor } from '../redact.js'
+import { NO_TELEMETRY, startTelemetry, type Telemetry } from '../telemetry/index.js'
 import { confirmProtectedChange } from './confirm.js'
 import { Output } from './output.js'
 import { installRedactingStreams } from './streams.js'
@@ -78,6 +79,8 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
   /** Aborted on SIGINT/SIGTERM: long operations watch it and clean up. */
   protected readonly abort = new AbortController()
   private readonly cleanups: Array<() => Promise<unknown> | unknown> = []
+  /** The command's trace (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, else a no-op that loads nothing). */
+  protected telemetry: Telemetry = NO_TELEMETRY
   private loaded: LoadedPlatform | undefined
 
   override async init(): Promise<void> {
@@ -97,6 +100,15 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
     this.args = args as MktArgs<T>
     this.positional = argv.map(String)
     this.out = this.outputFor({ quiet: Boolean(flags.quiet), verbose: Boolean(flags.verbose), noColor: Boolean(flags['no-color']) })
+    this.telemetry = await startTelemetry(this.id ?? 'mkt', this.config.version)
+    this.telemetry.root.setAttributes({ 'mkt.environment': (flags as { env?: string }).env })
+  }
+
+  /** Runs after run() or catch(): ends the command's span with the exit code the process will have. */
+  override async finally(error: Error | undefined): Promise<void> {
+    const exitCode = error === undefined ? Number(process.exitCode ?? 0) : ((error as Errors.CLIError).oclif?.exit ?? toMktError(error).exitCode)
+    await this.telemetry.shutdown(exitCode, error === undefined || error instanceof Errors.ExitError ? undefined : toMktError(error).message)
+    await super.finally(error)
   }
 
   override jsonEnabled(): boolean {
@@ -163,6 +175,7 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
   private async interrupted(signal: NodeJS.Signals): Promise<void> {
     if (this.stopOnSignal) {
       await this.stopOnSignal().catch((error: Error) => this.out.warn(`stopping after ${signal}: ${error.message}`))
+      await this.telemetry.shutdown(ExitCode.OK)
       process.exit(ExitCode.OK)
     }
     this.abort.abort(new MktError('INTERRUPTED', ExitCode.INTERRUPTED, `interrupted by ${signal}`))
@@ -178,6 +191,7 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
       }
     }
     this.report(new MktError('INTERRUPTED', ExitCode.INTERRUPTED, `interrupted by ${signal}; cleaned up`, { result: partial }))
+    await this.telemetry.shutdown(ExitCode.INTERRUPTED, `interrupted by ${signal}`)
     process.exit(ExitCode.INTERRUPTED)
   }
 
