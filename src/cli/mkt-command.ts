@@ -100,7 +100,7 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
     this.args = args as MktArgs<T>
     this.positional = argv.map(String)
     this.out = this.outputFor({ quiet: Boolean(flags.quiet), verbose: Boolean(flags.verbose), noColor: Boolean(flags['no-color']) })
-    this.telemetry = await startTelemetry(this.id ?? 'mkt', this.config.version)
+    this.telemetry = await startTelemetry((this.id ?? 'mkt').replaceAll(':', ' '), this.config.version)
     this.telemetry.root.setAttributes({ 'mkt.environment': (flags as { env?: string }).env })
   }
 
