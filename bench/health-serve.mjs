@@ -5,7 +5,7 @@
 // the watches the sandbox holds open for it meanwhile (the roll-up comes from them, not from a request per hit).
 import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
-import { Agent, createServer, get, request } from 'node:http'
+import { Agent, createServer, get } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { join } from 'node:path'
 
