@@ -1,12 +1,13 @@
 // `mkt health serve` through the built CLI against the sandbox, with its default flags: /health (schema),
 // /metrics (parsed by a Prometheus text parser), /events after a fault, an API server restart, SIGTERM.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { binPath, cleanEnv, parseEnvelope, runMkt, validateEnvelope } from '../helpers/cli.js'
+import { binPath, cleanEnv, parseEnvelope, repoRoot, runMkt, validateEnvelope } from '../helpers/cli.js'
+import { kubectlPath } from '../helpers/kubectl.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mkt-serve-e2e-'))
 const env = { MKT_SANDBOX_DIR: dataDir, MKT_SANDBOX_POD_START_DELAY_MS: '150' }
@@ -173,6 +174,23 @@ describe('mkt health serve', () => {
     server.child.kill('SIGTERM')
     expect(await server.exited).toBe(0)
     expect(Date.now() - started).toBeLessThan(1500)
+  })
+
+  it('the in-cluster manifests pass kubectl apply --dry-run=server, and the sandbox rejects a Role without verbs', async () => {
+    const kubectl = await kubectlPath()
+    const kc = (args: string[], input?: string) =>
+      execFileSync(kubectl, ['--kubeconfig', join(dataDir, 'kubeconfig'), '--cache-dir', join(dataDir, 'kc'), ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] })
+    const applied = kc(['apply', '--dry-run=server', '-f', join(repoRoot, 'templates', 'health-serve')])
+    expect(applied.trim().split('\n').sort()).toEqual([
+      'deployment.apps/mkt-health created (server dry run)',
+      'role.rbac.authorization.k8s.io/mkt-health-reader created (server dry run)',
+      'rolebinding.rbac.authorization.k8s.io/mkt-health-reader created (server dry run)',
+      'service/mkt-health created (server dry run)',
+      'serviceaccount/mkt-health created (server dry run)',
+    ])
+    expect(() => kc(['-n', 'marketplace', 'get', 'serviceaccount', 'mkt-health'])).toThrow(/NotFound/) // a dry run stores nothing
+    const noVerbs = 'apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: bad, namespace: marketplace}\nrules: [{apiGroups: [""], resources: [pods]}]\n'
+    expect(() => kc(['apply', '--dry-run=server', '-f', '-'], noVerbs)).toThrow(/rules\[0\]\.verbs: Required value/)
   })
 
   it('a bad --listen is a usage error (64), and a port in use says so', async () => {
