@@ -2,6 +2,7 @@
 // up to Healthy / Degraded / Unhealthy with the one line that explains it. Pure functions over API objects
 // and probe answers (probe.ts does the I/O).
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node'
+import { kubeStatusMessage } from '../kube/http.js'
 import { describeHealthReport, parseHealthReport, type HealthReport } from '../rollout/gates.js'
 import { isPodReady, isTerminating } from '../rollout/objects.js'
 import { summarizePods } from '../rollout/signals.js'
@@ -83,12 +84,8 @@ export function judgeAnswer(answer: ProbeAnswer): ProbeResult {
 
 /** The API server's own Status message for a proxy that could not reach anything (no endpoints…). */
 function proxyMessage(body: string | undefined): string {
-  try {
-    const status = JSON.parse(body ?? '') as { kind?: string; message?: string }
-    return status.kind === 'Status' && status.message ? ` (${status.message})` : ''
-  } catch {
-    return ''
-  }
+  const message = kubeStatusMessage(body)
+  return message ? ` (${message})` : ''
 }
 
 function toReportJson(report: HealthReport) {

@@ -5,7 +5,7 @@
 // dropped watch costs a relist, never the process.
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node'
 import { loadKubeClient } from '../../kube/client.js'
-import { kubeGet } from '../../kube/http.js'
+import { kubeGet, kubeStatusMessage } from '../../kube/http.js'
 
 export interface WatchedKind {
   /** The resource's plural: the key of its cache. */
@@ -120,7 +120,7 @@ class KindWatch {
   private async list(path: string): Promise<KubernetesListObject<KubernetesObject>> {
     const answer = await kubeGet(this.kubeConfig, path, this.listTimeoutMs)
     if (answer.status !== 200) {
-      const message = answer.status === 'error' ? answer.error : `HTTP ${answer.status}${statusMessage(answer.body)}`
+      const message = answer.status === 'error' ? answer.error : `HTTP ${answer.status}${kubeStatusMessage(answer.body) ? `: ${kubeStatusMessage(answer.body)}` : ''}`
       throw Object.assign(new Error(`listing ${this.kind.resource}: ${message}`), { statusCode: answer.status === 'error' ? undefined : answer.status })
     }
     const list = JSON.parse(answer.body ?? '{}') as KubernetesListObject<KubernetesObject>
@@ -166,15 +166,6 @@ class KindWatch {
   private rewatch(): void {
     if (this.stopped || this.state.error !== undefined || !this.informer) return
     void this.informer.stop().then(() => this.connect())
-  }
-}
-
-function statusMessage(body: string | undefined): string {
-  try {
-    const status = JSON.parse(body ?? '') as { kind?: string; message?: string }
-    return status.kind === 'Status' && status.message ? `: ${status.message}` : ''
-  } catch {
-    return ''
   }
 }
 
