@@ -11,7 +11,7 @@ import { redactor } from '../redact.js'
 import { NO_TELEMETRY, startTelemetry, type Telemetry } from '../telemetry/index.js'
 import { confirmProtectedChange } from './confirm.js'
 import { Output } from './output.js'
-import { installRedactingStreams } from './streams.js'
+import { exitWhenFlushed, installRedactingStreams } from './streams.js'
 import { canPrompt, useColor } from './term.js'
 
 export type MktFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof MktCommand)['baseFlags'] & T['flags']>
@@ -176,7 +176,7 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
     if (this.stopOnSignal) {
       await this.stopOnSignal().catch((error: Error) => this.out.warn(`stopping after ${signal}: ${error.message}`))
       await this.telemetry.shutdown(ExitCode.OK)
-      process.exit(ExitCode.OK)
+      await exitWhenFlushed(ExitCode.OK)
     }
     this.abort.abort(new MktError('INTERRUPTED', ExitCode.INTERRUPTED, `interrupted by ${signal}`))
     // A second signal while cleaning up exits at once.
@@ -192,7 +192,7 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
     }
     this.report(new MktError('INTERRUPTED', ExitCode.INTERRUPTED, `interrupted by ${signal}; cleaned up`, { result: partial }))
     await this.telemetry.shutdown(ExitCode.INTERRUPTED, `interrupted by ${signal}`)
-    process.exit(ExitCode.INTERRUPTED)
+    await exitWhenFlushed(ExitCode.INTERRUPTED)
   }
 
   override toSuccessJson(result: unknown): JsonSuccess<unknown> {
