@@ -3,14 +3,11 @@ import { timeoutFlag } from '../src/cli/duration-flag.js'
 import { componentsFlag, envFlag, MktCommand, regionsFlag } from '../src/cli/mkt-command.js'
 import { timestamp } from '../src/cli/progress.js'
 import type { ResultOf } from '../src/cli/result-schemas.js'
-import { ExitCode, MktError, errorForExit, type ExitCodeValue } from '../src/errors.js'
 import { parseDuration } from '../src/duration.js'
-import { checkHealth, unreachableError, type HealthOptions } from '../src/health/probe.js'
+import { checkHealth, healthFailure, healthOptions, type HealthOptions } from '../src/health/probe.js'
 import { renderHealthDetails, renderHealthTable } from '../src/health/render.js'
-import { healthExitCode, type HealthModel } from '../src/health/report.js'
+import type { HealthModel } from '../src/health/report.js'
 import { waitForChange } from '../src/health/watch.js'
-import { regionsFromFlag } from '../src/kube/client.js'
-import { resolveComponents } from '../src/platform/components.js'
 
 export default class HealthCommand extends MktCommand<typeof HealthCommand> {
   static override summary = 'Aggregated health of every component, per region: what is broken, where, and why.'
@@ -40,15 +37,7 @@ unhealthy (or degraded with --fail-on degraded), 69 when a region's cluster cann
     const { flags } = this
     const { platform } = await this.platform()
     const environment = await this.environment(flags.env)
-    const components = flags.component ? resolveComponents(platform, flags.component) : platform.components
-    const options: HealthOptions = {
-      platform,
-      environment,
-      components,
-      regions: regionsFromFlag(environment, flags.regions),
-      timeoutMs: flags.timeout ?? parseDuration(platform.defaults.timeouts.probe),
-      concurrency: flags.concurrency,
-    }
+    const options = healthOptions(platform, environment, flags)
     if (flags.watch) return this.watchLoop(options)
     const model = await checkHealth(options)
     this.print(model)
@@ -66,23 +55,8 @@ unhealthy (or degraded with --fail-on degraded), 69 when a region's cluster cann
   }
 
   private failIfNeeded(model: HealthModel): void {
-    const unreachable = unreachableError(model)
-    if (unreachable) {
-      const exitCode = unreachable.exitCode as ExitCodeValue
-      throw errorForExit(exitCode, unreachable.message, {
-        result: model,
-        hints: [exitCode === ExitCode.AUTH ? 'Run `az login` (or check the pipeline identity), then retry.' : 'Check the cluster is up and reachable from here (VPN, firewall, credentials), then retry.'],
-      })
-    }
-    if (healthExitCode(model, this.flags['fail-on'] as 'unhealthy' | 'degraded') !== 0) {
-      const bad = model.components.filter((c) => c.health === 'Unhealthy' || (this.flags['fail-on'] === 'degraded' && c.health === 'Degraded'))
-      const first = bad[0]
-      const why = first ? `${first.name}: ${first.regions.find((r) => r.health === first.health)?.explanation}` : model.health
-      throw new MktError('UNHEALTHY', ExitCode.UNHEALTHY, `${model.environment} is ${model.health.toLowerCase()}: ${bad.length} component${bad.length === 1 ? '' : 's'} (${why})`, {
-        result: model,
-        hints: ['`mkt health --details` shows pods, probes and every health entry.'],
-      })
-    }
+    const failure = healthFailure(model, this.flags['fail-on'] as 'unhealthy' | 'degraded')
+    if (failure) throw failure
   }
 
   /** Redraws on every change (Kubernetes watches, and a re-probe at least every --interval) until Ctrl-C. */

@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { timeoutFlag } from '../src/cli/duration-flag.js'
 import { envFlag, MktCommand, regionsFlag, yesFlag } from '../src/cli/mkt-command.js'
 import { renderTable } from '../src/cli/output.js'
+import { traceRollout } from '../src/telemetry/rollout.js'
 import { createProgress, progressFlag } from '../src/cli/progress.js'
 import type { ResultOf } from '../src/cli/result-schemas.js'
 import { ExitCode, MktError, usageError } from '../src/errors.js'
@@ -41,6 +42,8 @@ Revision numbers are kubectl's (\`kubectl rollout history\`), and the request is
     const component = resolveComponent(platform, this.args.component)
     const regions = regionsFromFlag(environment, flags.regions)
     const progress = await createProgress(this.out, regions.map((r) => ({ region: r.name, component: component.name, title: component.name })), { multiRegion: regions.length > 1, mode: flags.progress })
+    this.telemetry.root.setAttributes({ 'mkt.component': component.name, 'mkt.reason': flags.reason })
+    const trace = traceRollout(this.telemetry.root, 'rollback', progress.onEvent)
     const result = await progress.run(() =>
       rollback({
         platform,
@@ -53,13 +56,24 @@ Revision numbers are kubectl's (\`kubectl rollout history\`), and the request is
         timeoutMs: flags.timeout ?? parseDuration(platform.defaults.timeouts.rollback),
         identity: lockIdentity(),
         forceUnlock: flags['force-unlock'],
-        onEvent: progress.onEvent,
+        onEvent: trace.onEvent,
         confirm: async (moves) => {
           for (const m of moves) this.out.info(`${m.region}: revision ${m.fromRevision ?? '-'} (${m.fromImage ?? '-'}) -> revision ${m.toRevision} (${m.toImage ?? '-'})`)
           await this.confirmChange(environment, `roll back ${component.name}`, flags.yes)
         },
       }),
     )
+    trace.finish(
+      result.regions.map((r) => ({
+        region: r.region,
+        component: component.name,
+        attributes: { 'mkt.image': r.toImage, 'mkt.image.from': r.fromImage, 'mkt.revision': r.toRevision, 'mkt.revision.from': r.fromRevision, 'mkt.verdict': r.outcome, 'mkt.reason': r.reason },
+        ...(r.outcome === 'unhealthy' ? { error: r.reason } : {}),
+      })),
+    )
+    const verdict = result.regions.some((r) => r.outcome === 'unhealthy') ? 'unhealthy' : 'rolled-back'
+    this.telemetry.root.setAttributes({ 'mkt.verdict': verdict })
+    this.telemetry.root.addEvent('mkt.rollback', { 'mkt.environment': environment.name, 'mkt.component': component.name, 'mkt.revision': result.regions[0]?.toRevision, 'mkt.verdict': verdict })
     this.out.result(
       renderTable(result.regions, [
         { header: 'region', get: (r) => r.region },

@@ -99,6 +99,8 @@ const bundle = await build({
     'node-forge',
     'pg',
     '@electric-sql/*',
+    'prom-client',
+    '@opentelemetry/*',
     '@oclif/plugin-*',
     'typescript',
     'ts-node',

@@ -26,3 +26,27 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
     clearTimeout(timer)
   }
 }
+
+/**
+ * A limiter for work that arrives over time (withPool is for a known list): at most `limit` run at once,
+ * the rest wait in arrival order.
+ */
+export function createLimiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0
+  const waiting: Array<() => void> = []
+  // A finished task hands its slot straight to the next waiter, so nothing can slip in between.
+  const release = () => {
+    const next = waiting.shift()
+    if (next) next()
+    else running--
+  }
+  return async (task) => {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve))
+    else running++
+    try {
+      return await task()
+    } finally {
+      release()
+    }
+  }
+}

@@ -14,6 +14,7 @@ import { assertNotLocked, describePlanEntry, executeDeploy, prepareDeploy, type 
 import { checkImageInput } from '../../src/rollout/image.js'
 import { hasChanges, parseCanarySteps } from '../../src/rollout/plan.js'
 import { summarizeDeploy, summarizePlan } from '../../src/rollout/summary.js'
+import { traceRollout, type RolloutTrace } from '../../src/telemetry/rollout.js'
 
 /** What each step must pass and how long it may take: what --plan promises besides the images. */
 function describeGates(budgets: { bake: number; rollout: number; rollback: number }, autoRollback: boolean, canarySteps: number[] | undefined): string {
@@ -89,7 +90,9 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
       bakeMs: flags.bake,
     }
 
-    const prepared = await prepareDeploy(base)
+    this.telemetry.root.setAttributes({ 'mkt.image': flags.image, 'mkt.components': components.map((c) => c.name).join(','), 'mkt.strategy': base.strategy })
+    const planSpan = this.telemetry.root.child('plan')
+    const prepared = await prepareDeploy(base).finally(() => planSpan.end())
     const { plan } = prepared
     const planSummary = summarizePlan(plan)
     const multiRegion = regions.length > 1
@@ -117,6 +120,7 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
 
     const items = plan.waves.flat().map((item) => ({ region: item.region, component: item.component, title: item.component }))
     const progress = await createProgress(this.out, items, { multiRegion, mode: flags.progress })
+    const trace = traceRollout(this.telemetry.root, 'deploy', progress.onEvent)
     const work = progress.run(() =>
       executeDeploy(
         {
@@ -138,7 +142,7 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
           onEvent: (event) => {
             // A gate that passes with a warning (a Degraded /health/ready) is also a warning of the command (--json).
             if (event.kind === 'warning') this.out.warnings.push(`${event.region}/${event.component}: ${event.message}`)
-            progress.onEvent(event)
+            trace.onEvent(event)
           },
         },
         prepared,
@@ -149,15 +153,33 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
     this.onInterrupt(async () => {
       const result = await work.catch(() => undefined)
       if (!result) return undefined
+      this.recordTelemetry(result, trace)
       this.printOutcome(result)
       return toJson(result)
     })
     const result = await work
     if (this.abort.signal.aborted) return this.waitForInterruptExit()
+    this.recordTelemetry(result, trace)
     const json = toJson(result)
     this.printOutcome(result)
     if (result.exitCode !== 0) throw errorForExit(result.exitCode, failureMessage(result), { result: json, hints: failureHints(result) })
     return json
+  }
+
+  /** Spans per component and gate with their verdicts, and the deploy event dashboards show as an annotation. */
+  private recordTelemetry(result: DeployResult, trace: RolloutTrace): void {
+    trace.finish(
+      result.items.map((i) => ({
+        region: i.region,
+        component: i.component,
+        attributes: { 'mkt.image': i.to, 'mkt.image.from': i.from, 'mkt.revision': i.toRevision, 'mkt.revision.from': i.fromRevision, 'mkt.verdict': i.outcome, 'mkt.reason': i.reason, 'mkt.rollback.revision': i.rollback?.toRevision },
+        gates: i.gates,
+        ...(i.outcome === 'deployed' || i.outcome === 'unchanged' ? {} : { error: i.reason }),
+      })),
+    )
+    const verdict = result.exitCode === 0 ? 'deployed' : result.exitCode === 80 ? 'rolled-back' : 'failed'
+    this.telemetry.root.setAttributes({ 'mkt.verdict': verdict })
+    this.telemetry.root.addEvent('mkt.deploy', { 'mkt.environment': result.environment, 'mkt.image': result.image, 'mkt.components': [...new Set(result.items.map((i) => i.component))].join(','), 'mkt.verdict': verdict, 'mkt.exit_code': result.exitCode })
   }
 
   private printOutcome(result: DeployResult): void {

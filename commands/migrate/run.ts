@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core'
+import { traceMigration, type MigrationTrace } from '../../src/telemetry/migration.js'
 import { durationFlag, timeoutFlag } from '../../src/cli/duration-flag.js'
 import { envFlag, MktCommand, yesFlag } from '../../src/cli/mkt-command.js'
 import { timestamp } from '../../src/cli/progress.js'
@@ -54,11 +55,12 @@ environment's database.url in mkt.yaml, or MKT_DATABASE_URL (never from an argum
     if (flags.sql !== undefined && flags['job-template'] !== undefined) throw usageError('--job-template works with --image only')
     const loaded = await this.platform()
     const environment = await this.environment(flags.env)
-    const event = (message: string) => this.out.info(`${timestamp()} ${message}`)
-    return flags.sql !== undefined ? this.runSql(flags.sql, environment, loaded.platform, event) : this.runJob(flags.image!, environment, loaded, event)
+    const trace = traceMigration(this.telemetry.root, (message: string) => this.out.info(`${timestamp()} ${message}`))
+    return flags.sql !== undefined ? this.runSql(flags.sql, environment, loaded.platform, trace) : this.runJob(flags.image!, environment, loaded, trace)
   }
 
-  private async runSql(dir: string, environment: Environment, platform: Platform, event: (message: string) => void): Promise<MigrateRunResult> {
+  private async runSql(dir: string, environment: Environment, platform: Platform, trace: MigrationTrace): Promise<MigrateRunResult> {
+    const event = trace.onEvent
     const { flags } = this
     const files = await readSqlDir(dir)
     await this.confirmChange(environment, `apply migrations from ${dir}`, flags.yes)
@@ -74,6 +76,7 @@ environment's database.url in mkt.yaml, or MKT_DATABASE_URL (never from an argum
       onEvent: event,
     })
     const result = await this.settle(work, (r) => sqlRunJson(environment.name, db, r))
+    trace.finishSql(environment.name, result)
     for (const warning of planWarnings(result.plan)) this.out.warn(warning)
     const json = sqlRunJson(environment.name, db, result)
     if (result.error) throw withResult(result.error, json)
@@ -81,7 +84,8 @@ environment's database.url in mkt.yaml, or MKT_DATABASE_URL (never from an argum
     return json
   }
 
-  private async runJob(image: string, environment: Environment, loaded: LoadedPlatform, event: (message: string) => void): Promise<MigrateRunResult> {
+  private async runJob(image: string, environment: Environment, loaded: LoadedPlatform, trace: MigrationTrace): Promise<MigrateRunResult> {
+    const event = trace.onEvent
     const { flags } = this
     await this.confirmChange(environment, `run migrations ${image}`, flags.yes)
     const streamLogs = !this.out.options.json && !this.out.options.quiet
@@ -99,6 +103,7 @@ environment's database.url in mkt.yaml, or MKT_DATABASE_URL (never from an argum
       onEvent: event,
     })
     const result = await this.settle(work, jobRunJson)
+    trace.finishJob(environment.name, result)
     const json = jobRunJson(result)
     if (result.error) throw withResult(result.error, json)
     this.out.result(`migration Job ${result.namespace}/${result.name} (${result.image}) succeeded in ${Math.round(result.durationMs / 100) / 10} s`)

@@ -11,6 +11,7 @@ import { releaseHeld } from '../interrupt.js'
 import { closestNames } from '../platform/components.js'
 import { setNoticeSink } from '../notices.js'
 import { redactor } from '../redact.js'
+import { NO_TELEMETRY, startTelemetry, type Telemetry } from '../telemetry/index.js'
 import { confirmProtectedChange } from './confirm.js'
 import { Output } from './output.js'
 import { exitWhenFlushed, installRedactingStreams } from './streams.js'
@@ -81,6 +82,8 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
   /** Aborted on SIGINT/SIGTERM: long operations watch it and clean up. */
   protected readonly abort = new AbortController()
   private readonly cleanups: Array<() => Promise<unknown> | unknown> = []
+  /** The command's trace (OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, else a no-op that loads nothing). */
+  protected telemetry: Telemetry = NO_TELEMETRY
   private loaded: LoadedPlatform | undefined
 
   override async init(): Promise<void> {
@@ -108,6 +111,15 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
     this.args = args as MktArgs<T>
     this.positional = argv.map(String)
     this.out = this.outputFor({ quiet: Boolean(flags.quiet), verbose: Boolean(flags.verbose), noColor: Boolean(flags['no-color']) })
+    this.telemetry = await startTelemetry((this.id ?? 'mkt').replaceAll(':', ' '), this.config.version)
+    this.telemetry.root.setAttributes({ 'mkt.environment': (flags as { env?: string }).env })
+  }
+
+  /** Runs after run() or catch(): ends the command's span with the exit code the process will have. */
+  override async finally(error: Error | undefined): Promise<void> {
+    const exitCode = error === undefined ? Number(process.exitCode ?? 0) : ((error as Errors.CLIError).oclif?.exit ?? toMktError(error).exitCode)
+    await this.telemetry.shutdown(exitCode, error === undefined || error instanceof Errors.ExitError ? undefined : toMktError(error).message)
+    await super.finally(error)
   }
 
   override jsonEnabled(): boolean {
@@ -159,6 +171,12 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
     return new Promise<never>(() => undefined)
   }
 
+  /**
+   * For long-running servers (`mkt health serve`): SIGTERM/SIGINT is how they are meant to stop, so after
+   * this cleanup mkt exits 0 instead of reporting an interruption (130).
+   */
+  protected stopOnSignal: (() => Promise<void>) | undefined
+
   private installSignalHandlers(): void {
     // bin/run.js answered signals until now (exit 130 before anything started); from here the command does.
     const early = (globalThis as Record<symbol, unknown>)[Symbol.for('mkt.earlySignalHandler')] as ((signal: NodeJS.Signals) => void) | undefined
@@ -178,6 +196,11 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
   protected interruptEndsNormally = false
 
   private async interrupted(signal: NodeJS.Signals): Promise<void> {
+    if (this.stopOnSignal) {
+      await this.stopOnSignal().catch((error: Error) => this.out.warn(`stopping after ${signal}: ${error.message}`))
+      await this.telemetry.shutdown(ExitCode.OK)
+      await exitWhenFlushed(ExitCode.OK)
+    }
     this.abort.abort(new MktError('INTERRUPTED', ExitCode.INTERRUPTED, `interrupted by ${signal}`))
     // A second signal while cleaning up: give back what we hold (locks) within about a second, then exit.
     const insist = (again: NodeJS.Signals) => void this.interruptedAgain(again)
@@ -196,6 +219,7 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
     } else {
       this.report(new MktError('INTERRUPTED', ExitCode.INTERRUPTED, `interrupted by ${signal}; cleaned up`, { result: partial }))
     }
+    await this.telemetry.shutdown(ExitCode.INTERRUPTED, `interrupted by ${signal}`)
     await exitWhenFlushed(ExitCode.INTERRUPTED)
   }
 

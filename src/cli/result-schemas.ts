@@ -132,15 +132,20 @@ const healthModel = z.object({
                 .nullable(),
               error: z.string().nullable(),
               explainOnly: z.boolean(),
+              at: z.string().describe('When the answer came (ISO 8601)'),
             }),
           ),
+          observedAt: z.string().describe('When the Kubernetes state behind this line was read (ISO 8601)'),
         }),
       ),
-      backlog: z.array(z.object({ entity: z.string(), active: z.number().int().nullable(), deadLetter: z.number().int().nullable(), health, summary: z.string() })),
+      backlog: z.array(
+        z.object({ entity: z.string(), active: z.number().int().nullable(), deadLetter: z.number().int().nullable(), health, summary: z.string(), at: z.string().describe('When the counts were read (ISO 8601)') }),
+      ),
     }),
   ),
   counts: z.object({ Healthy: z.number().int(), Degraded: z.number().int(), Unhealthy: z.number().int() }),
   durationMs: z.number(),
+  checkedAt: z.string().describe('When this roll-up was made (ISO 8601)'),
 })
 
 export const resultSchemas = {

@@ -2,17 +2,19 @@
 // service's /health/ready and /health/live through the API server's service proxy and every worker's through
 // its pods, all at once with a bounded pool and a per-probe timeout, so the wall time is about the slowest
 // probe rather than the sum.
-import type { V1Deployment, V1Pod } from '@kubernetes/client-node'
+import type { KubeConfig, V1Deployment, V1Pod } from '@kubernetes/client-node'
 import { withPool, withTimeout } from '../pool.js'
 import { serviceBusFor } from '../azure/servicebus.js'
 import { consumedEntities, readBacklog, type BacklogResult } from './backlog.js'
-import { MktError } from '../errors.js'
-import { connectRegion, loadKubeClient, type ClusterConnection } from '../kube/client.js'
+import { ExitCode, MktError, errorForExit, type ExitCodeValue } from '../errors.js'
+import { connectRegion, loadKubeClient, regionsFromFlag, type ClusterConnection } from '../kube/client.js'
+import { parseDuration } from '../duration.js'
+import { resolveComponents } from '../platform/components.js'
 import { toKubeError } from '../kube/errors.js'
 import { closeKubeConnections, kubeGet } from '../kube/http.js'
 import type { Component, Environment, Platform, Region } from '../platform/schema.js'
 import { isPodReady, isTerminating } from '../rollout/objects.js'
-import { componentRegionHealth, rollUp, worst, type ComponentHealth, type ComponentRegionHealth, type HealthModel, type ProbeAnswer, type RegionHealth } from './report.js'
+import { componentRegionHealth, healthExitCode, rollUp, unknownComponentRegion, worst, type ComponentHealth, type ComponentRegionHealth, type HealthModel, type ProbeAnswer, type RegionHealth } from './report.js'
 
 export interface HealthOptions {
   platform: Platform
@@ -23,10 +25,30 @@ export interface HealthOptions {
   concurrency: number
 }
 
-function matchesSelector(pod: V1Pod, deployment: V1Deployment): boolean {
-  const labels = pod.metadata?.labels ?? {}
-  const wanted = deployment.spec?.selector?.matchLabels ?? {}
-  return Object.keys(wanted).length > 0 && Object.entries(wanted).every(([k, v]) => labels[k] === v)
+/** The options of `mkt health` and `mkt health serve` from their shared flags. */
+export function healthOptions(
+  platform: Platform,
+  environment: Environment,
+  flags: { component?: string[]; regions?: string; timeout?: number; concurrency: number },
+): HealthOptions {
+  return {
+    platform,
+    environment,
+    components: flags.component ? resolveComponents(platform, flags.component) : platform.components,
+    regions: regionsFromFlag(environment, flags.regions),
+    timeoutMs: flags.timeout ?? parseDuration(platform.defaults.timeouts.probe),
+    concurrency: flags.concurrency,
+  }
+}
+
+/** The pods a Deployment selects (its matchLabels). */
+export function podsOf(deployment: V1Deployment, pods: readonly V1Pod[]): V1Pod[] {
+  const wanted = Object.entries(deployment.spec?.selector?.matchLabels ?? {})
+  if (wanted.length === 0) return []
+  return pods.filter((pod) => {
+    const labels = pod.metadata?.labels ?? {}
+    return wanted.every(([k, v]) => labels[k] === v)
+  })
 }
 
 interface RegionRead {
@@ -35,6 +57,7 @@ interface RegionRead {
   deployments: Map<string, V1Deployment>
   pods: V1Pod[]
   error?: MktError
+  at: string
 }
 
 async function readRegion(options: HealthOptions, region: Region): Promise<RegionRead> {
@@ -49,23 +72,22 @@ async function readRegion(options: HealthOptions, region: Region): Promise<Regio
       withTimeout(apps.listNamespacedDeployment({ namespace: region.namespace }), options.timeoutMs * 2, `listing deployments in region ${region.name}`),
       withTimeout(core.listNamespacedPod({ namespace: region.namespace }), options.timeoutMs * 2, `listing pods in region ${region.name}`),
     ])
-    return { region, connection, deployments: new Map(deployments.items.map((d) => [d.metadata?.name ?? '', d])), pods: pods.items }
+    return { region, connection, deployments: new Map(deployments.items.map((d) => [d.metadata?.name ?? '', d])), pods: pods.items, at: new Date().toISOString() }
   } catch (error) {
     const failure = error instanceof MktError ? error : toKubeError(error, { region: region.name, server: connection?.server, action: 'read deployments and pods' })
-    return { ...empty, error: failure }
+    return { ...empty, error: failure, at: new Date().toISOString() }
   }
 }
 
-
-/** The probes of one component in one region (not yet run). */
-function probesFor(component: Component, read: RegionRead, pods: V1Pod[], timeoutMs: number): Array<() => Promise<ProbeAnswer>> {
-  const connection = read.connection!
-  const ns = encodeURIComponent(read.region.namespace)
+/** The probes of one component in one region (not yet run): each resolves, never rejects. */
+export function probesFor(component: Component, region: Region, kubeConfig: KubeConfig, pods: readonly V1Pod[], timeoutMs: number): Array<() => Promise<ProbeAnswer>> {
+  const ns = encodeURIComponent(region.namespace)
   const get = (kind: ProbeAnswer['kind'], target: string, path: string, explainOnly = false) => async (): Promise<ProbeAnswer> => ({
     kind,
     target,
-    ...(await kubeGet(connection.kubeConfig, path, timeoutMs)),
+    ...(await kubeGet(kubeConfig, path, timeoutMs)),
     ...(explainOnly ? { explainOnly } : {}),
+    at: new Date().toISOString(),
   })
   const podBase = (pod: V1Pod) => `/api/v1/namespaces/${ns}/pods/${encodeURIComponent(pod.metadata?.name ?? '')}:${component.port}/proxy`
   const tasks: Array<() => Promise<ProbeAnswer>> = []
@@ -91,15 +113,15 @@ async function directProbe(url: string, timeoutMs: number): Promise<ProbeAnswer>
   const started = Date.now()
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
-    return { kind: 'url', target: url, status: response.status, body: await response.text(), durationMs: Date.now() - started }
+    return { kind: 'url', target: url, status: response.status, body: await response.text(), durationMs: Date.now() - started, at: new Date().toISOString() }
   } catch (error) {
     const message = (error as Error).name === 'TimeoutError' ? `timeout after ${timeoutMs / 1000} s` : (error as Error).message
-    return { kind: 'url', target: url, status: 'error', error: message, durationMs: Date.now() - started }
+    return { kind: 'url', target: url, status: 'error', error: message, durationMs: Date.now() - started, at: new Date().toISOString() }
   }
 }
 
 /** Backlog per component, when the environment has a Service Bus namespace and the component consumes from it. */
-async function readBacklogs(options: HealthOptions): Promise<Map<string, BacklogResult[]>> {
+export async function readBacklogs(options: Pick<HealthOptions, 'platform' | 'environment' | 'components' | 'timeoutMs'>): Promise<Map<string, BacklogResult[]>> {
   const consumers = options.components.filter((c) => consumedEntities(c).length > 0)
   if (!options.environment.serviceBus || consumers.length === 0) return new Map()
   try {
@@ -108,8 +130,46 @@ async function readBacklogs(options: HealthOptions): Promise<Map<string, Backlog
     return new Map(results)
   } catch (error) {
     const why = (error as Error).message.split('\n')[0]
-    return new Map(consumers.map((c) => [c.name, [{ entity: consumedEntities(c).join(', '), active: null, deadLetter: null, health: 'Degraded' as const, summary: `backlog unknown: ${why}` }]]))
+    const at = new Date().toISOString()
+    return new Map(consumers.map((c) => [c.name, [{ entity: consumedEntities(c).join(', '), active: null, deadLetter: null, health: 'Degraded' as const, summary: `backlog unknown: ${why}`, at }]]))
   }
+}
+
+/** What is known of a region: reachable, or the error that says why not (and since when). */
+export interface RegionState {
+  region: Region
+  error?: string
+  /** What the region's error exits with (69 unreachable, 77 no credential…). */
+  exitCode?: number
+  at: string
+}
+
+/**
+ * The model from per-region component lines (reachable regions), unreachable regions and backlogs: shared by
+ * the one-shot check and the long-running `mkt health serve`.
+ */
+export function composeModel(
+  options: Pick<HealthOptions, 'environment' | 'components' | 'regions'>,
+  regionStates: readonly RegionState[],
+  lineOf: (component: Component, region: Region) => ComponentRegionHealth,
+  backlog: ReadonlyMap<string, BacklogResult[]>,
+  durationMs: number,
+): HealthModel {
+  const states = new Map(regionStates.map((r) => [r.region.name, r]))
+  const components: ComponentHealth[] = options.components.map((component) => {
+    const regions = options.regions.map((region) => {
+      const state = states.get(region.name)
+      return state?.error !== undefined ? unknownComponentRegion(region.name, 'region unreachable', state.at) : lineOf(component, region)
+    })
+    const own = backlog.get(component.name) ?? []
+    return { name: component.name, kind: component.kind, health: worst(...regions.map((r) => r.health), ...own.map((b) => b.health)), regions, backlog: own }
+  })
+  const regions: RegionHealth[] = options.regions.map((region) => {
+    // The region's error is said once, on the region (it would be the same on every component's row).
+    const state = states.get(region.name)
+    return { region: region.name, reachable: state?.error === undefined, health: 'Healthy', error: state?.error ?? null, exitCode: state?.exitCode ?? null }
+  })
+  return rollUp(options.environment.name, regions, components, durationMs, new Date().toISOString())
 }
 
 export async function checkHealth(options: HealthOptions): Promise<HealthModel> {
@@ -117,56 +177,53 @@ export async function checkHealth(options: HealthOptions): Promise<HealthModel> 
   const backlogs = readBacklogs(options)
   const reads = await Promise.all(options.regions.map((region) => readRegion(options, region)))
   // Every probe of every component in every region goes into one pool.
-  const plan: Array<{ component: Component; read: RegionRead; pods: V1Pod[]; deployment: V1Deployment | undefined; first: number; count: number }> = []
+  const plan = new Map<string, { deployment: V1Deployment | undefined; pods: V1Pod[]; first: number; count: number; at: string }>()
   const tasks: Array<() => Promise<ProbeAnswer>> = []
   for (const read of reads) {
     if (read.error) continue
     for (const component of options.components) {
       const deployment = read.deployments.get(component.name)
-      const pods = deployment ? read.pods.filter((pod) => matchesSelector(pod, deployment)) : []
-      const probes = deployment ? probesFor(component, read, pods, options.timeoutMs) : []
-      plan.push({ component, read, pods, deployment, first: tasks.length, count: probes.length })
+      const pods = deployment ? podsOf(deployment, read.pods) : []
+      const probes = deployment ? probesFor(component, read.region, read.connection!.kubeConfig, pods, options.timeoutMs) : []
+      plan.set(`${read.region.name}/${component.name}`, { deployment, pods, first: tasks.length, count: probes.length, at: read.at })
       tasks.push(...probes)
     }
   }
   const answers = await withPool(tasks, options.concurrency)
   await Promise.all(reads.map((r) => (r.connection ? closeKubeConnections(r.connection.kubeConfig) : undefined)))
-
-  const byComponent = new Map<string, ComponentRegionHealth[]>()
-  for (const item of plan) {
-    const health = componentRegionHealth(item.read.region.name, item.deployment, item.pods, answers.slice(item.first, item.first + item.count))
-    byComponent.set(item.component.name, [...(byComponent.get(item.component.name) ?? []), health])
+  const lineOf = (component: Component, region: Region) => {
+    const item = plan.get(`${region.name}/${component.name}`)!
+    return componentRegionHealth(region.name, item.deployment, item.pods, answers.slice(item.first, item.first + item.count), item.at)
   }
-  for (const read of reads.filter((r) => r.error)) {
-    for (const component of options.components) {
-      byComponent.set(component.name, [
-        ...(byComponent.get(component.name) ?? []),
-        {
-          region: read.region.name,
-          health: 'Unhealthy',
-          // The region's error is said once, on the region (it would be the same on every component's row).
-          explanation: 'region unreachable',
-          replicas: { desired: 0, ready: 0, updated: 0, available: 0 },
-          rolloutInProgress: false,
-          conditions: [],
-          pods: [],
-          probes: [],
-        },
-      ])
-    }
-  }
-  const backlog = await backlogs
-  const components: ComponentHealth[] = options.components.map((component) => {
-    const regions = options.regions.map((r) => byComponent.get(component.name)!.find((cr) => cr.region === r.name)!)
-    const own = backlog.get(component.name) ?? []
-    return { name: component.name, kind: component.kind, health: worst(...regions.map((r) => r.health), ...own.map((b) => b.health)), regions, backlog: own }
-  })
-  const regions: RegionHealth[] = reads.map((r) => ({ region: r.region.name, reachable: !r.error, health: 'Healthy', error: r.error?.message ?? null, exitCode: r.error?.exitCode ?? null }))
-  return rollUp(options.environment.name, regions, components, Date.now() - started)
+  const states = reads.map((r) => ({ region: r.region, error: r.error?.message, exitCode: r.error?.exitCode, at: r.at }))
+  return composeModel(options, states, lineOf, await backlogs, Date.now() - started)
 }
 
 /** The first unreachable region's error and its exit code (69 unreachable, 77 no credential…), if any. */
 export function unreachableError(model: HealthModel): { message: string; exitCode: number } | undefined {
   const region = model.regions.find((r) => !r.reachable)
   return region ? { message: `region ${region.region} is unreachable: ${region.error}`, exitCode: region.exitCode ?? 69 } : undefined
+}
+
+/**
+ * Why `mkt health` fails for this model (69 unreachable, 82 unhealthy or degraded with failOn), or nothing:
+ * the same error whether the command prints it or `mkt health serve` puts it in its /health envelope.
+ */
+export function healthFailure(model: HealthModel, failOn: 'unhealthy' | 'degraded'): MktError | undefined {
+  const unreachable = unreachableError(model)
+  if (unreachable) {
+    const exitCode = unreachable.exitCode as ExitCodeValue
+    return errorForExit(exitCode, unreachable.message, {
+      result: model,
+      hints: [exitCode === ExitCode.AUTH ? 'Run `az login` (or check the pipeline identity), then retry.' : 'Check the cluster is up and reachable from here (VPN, firewall, credentials), then retry.'],
+    })
+  }
+  if (healthExitCode(model, failOn) === 0) return undefined
+  const bad = model.components.filter((c) => c.health === 'Unhealthy' || (failOn === 'degraded' && c.health === 'Degraded'))
+  const first = bad[0]
+  const why = first ? `${first.name}: ${first.regions.find((r) => r.health === first.health)?.explanation}` : model.health
+  return new MktError('UNHEALTHY', ExitCode.UNHEALTHY, `${model.environment} is ${model.health.toLowerCase()}: ${bad.length} component${bad.length === 1 ? '' : 's'} (${why})`, {
+    result: model,
+    hints: ['`mkt health --details` shows pods, probes and every health entry.'],
+  })
 }

@@ -22,6 +22,8 @@ export interface ProbeAnswer {
   durationMs: number
   /** Asked only to explain a pod Kubernetes already calls not ready: shown, but not rolled up. */
   explainOnly?: boolean
+  /** When the answer came (ISO 8601): a served roll-up mixes signals of different ages. */
+  at: string
 }
 
 export interface ProbeResult {
@@ -34,6 +36,7 @@ export interface ProbeResult {
   report: { status: string; entries: Array<{ name: string; status: string; duration: string | null; description: string | null }> } | null
   error: string | null
   explainOnly: boolean
+  at: string
 }
 
 export interface PodSummary {
@@ -53,6 +56,8 @@ export interface ComponentRegionHealth {
   conditions: Array<{ type: string; status: string; reason: string | null }>
   pods: PodSummary[]
   probes: ProbeResult[]
+  /** When the Kubernetes state behind this line was read (the list, or the latest watch event). */
+  observedAt: string
 }
 
 /** Reads one probe answer with the HealthChecks judge the deploy gates use too (healthchecks.ts). */
@@ -68,6 +73,7 @@ export function judgeAnswer(answer: ProbeAnswer): ProbeResult {
     summary: `${answer.kind}: ${judged.summary}`,
     report: judged.report === null ? null : toReportJson(judged.report),
     error: answer.status === 'error' ? (answer.error ?? 'no answer') : null,
+    at: answer.at,
   }
 }
 
@@ -105,19 +111,8 @@ export function podSummaries(pods: readonly V1Pod[]): PodSummary[] {
  * One component in one region: the Kubernetes picture (replicas, rollout, pods) and the application's
  * answers, rolled up to the worst of them, explained by the most important problem.
  */
-export function componentRegionHealth(region: string, deployment: V1Deployment | undefined, pods: readonly V1Pod[], answers: readonly ProbeAnswer[]): ComponentRegionHealth {
-  if (!deployment) {
-    return {
-      region,
-      health: 'Unhealthy',
-      explanation: 'deployment not found',
-      replicas: { desired: 0, ready: 0, updated: 0, available: 0 },
-      rolloutInProgress: false,
-      conditions: [],
-      pods: [],
-      probes: [],
-    }
-  }
+export function componentRegionHealth(region: string, deployment: V1Deployment | undefined, pods: readonly V1Pod[], answers: readonly ProbeAnswer[], observedAt: string): ComponentRegionHealth {
+  if (!deployment) return unknownComponentRegion(region, 'deployment not found', observedAt)
   const status = deployment.status ?? {}
   const replicas = {
     desired: deployment.spec?.replicas ?? 1,
@@ -161,7 +156,22 @@ export function componentRegionHealth(region: string, deployment: V1Deployment |
       : RANK[kube] >= RANK[app] || !worstProbe
         ? `${kubeWhy}${podReport ? `; ${podReport.summary}` : ''}`
         : worstProbe.summary
-  return { region, health, explanation, replicas, rolloutInProgress: rollout.state === 'waiting', conditions, pods: podSummaries(livePods), probes }
+  return { region, health, explanation, replicas, rolloutInProgress: rollout.state === 'waiting', conditions, pods: podSummaries(livePods), probes, observedAt }
+}
+
+/** A component in a region with nothing to judge: no Deployment, or the region could not be read. */
+export function unknownComponentRegion(region: string, explanation: string, observedAt: string): ComponentRegionHealth {
+  return {
+    region,
+    health: 'Unhealthy',
+    explanation,
+    replicas: { desired: 0, ready: 0, updated: 0, available: 0 },
+    rolloutInProgress: false,
+    conditions: [],
+    pods: [],
+    probes: [],
+    observedAt,
+  }
 }
 
 export interface ComponentHealth {
@@ -170,7 +180,7 @@ export interface ComponentHealth {
   health: Health
   regions: ComponentRegionHealth[]
   /** Service Bus backlog of what it consumes (environment-wide: one namespace serves every region). */
-  backlog: Array<{ entity: string; active: number | null; deadLetter: number | null; health: Health; summary: string }>
+  backlog: Array<{ entity: string; active: number | null; deadLetter: number | null; health: Health; summary: string; at: string }>
 }
 
 export interface RegionHealth {
@@ -189,9 +199,11 @@ export interface HealthModel {
   components: ComponentHealth[]
   counts: Record<Health, number>
   durationMs: number
+  /** When this roll-up was made (ISO 8601). */
+  checkedAt: string
 }
 
-export function rollUp(environment: string, regions: RegionHealth[], components: ComponentHealth[], durationMs: number): HealthModel {
+export function rollUp(environment: string, regions: RegionHealth[], components: ComponentHealth[], durationMs: number, checkedAt: string): HealthModel {
   const counts: Record<Health, number> = { Healthy: 0, Degraded: 0, Unhealthy: 0 }
   for (const c of components) counts[c.health]++
   const regionHealth = regions.map((r) => ({
@@ -205,6 +217,7 @@ export function rollUp(environment: string, regions: RegionHealth[], components:
     components,
     counts,
     durationMs,
+    checkedAt,
   }
 }
 

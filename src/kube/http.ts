@@ -80,3 +80,13 @@ export async function closeKubeConnections(kubeConfig: KubeConfig): Promise<void
   const entry = connections.get(kubeConfig)
   if (entry) (await entry).agent.destroy()
 }
+
+/** The message of a Kubernetes Status body (what the API server says went wrong), if the body is one. */
+export function kubeStatusMessage(body: string | undefined): string | undefined {
+  try {
+    const status = JSON.parse(body ?? '') as { kind?: string; message?: string }
+    return status.kind === 'Status' && status.message ? status.message : undefined
+  } catch {
+    return undefined
+  }
+}

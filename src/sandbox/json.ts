@@ -60,3 +60,6 @@ export function ensureObject(obj: JsonObject, key: string): JsonObject {
   obj[key] = created
   return created
 }
+
+export const asObject = (value: unknown): JsonObject | undefined => (isPlainObject(value) ? value : undefined)
+export const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? value : [])

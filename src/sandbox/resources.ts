@@ -49,6 +49,18 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     namespaced: true, categories: ['all'], verbs: READ_WRITE, subresources: ['status'], hasGeneration: true,
   },
   {
+    group: '', version: 'v1', plural: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', listKind: 'ServiceAccountList',
+    namespaced: true, shortNames: ['sa'], verbs: READ_WRITE,
+  },
+  {
+    group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles', singular: 'role', kind: 'Role', listKind: 'RoleList',
+    namespaced: true, verbs: READ_WRITE,
+  },
+  {
+    group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings', singular: 'rolebinding', kind: 'RoleBinding', listKind: 'RoleBindingList',
+    namespaced: true, verbs: READ_WRITE,
+  },
+  {
     group: 'coordination.k8s.io', version: 'v1', plural: 'leases', singular: 'lease', kind: 'Lease', listKind: 'LeaseList',
     namespaced: true, verbs: READ_WRITE,
   },

@@ -11,7 +11,8 @@ import {
   required,
   type FieldError,
 } from './errors.js'
-import { cloneJson, deepEqual, ensureObject, getPath, isPlainObject, type JsonObject } from './json.js'
+import { asArray, asObject, cloneJson, deepEqual, ensureObject, getPath, type JsonObject } from './json.js'
+import { roleBindingStrategy, roleStrategy, serviceAccountStrategy } from './rbac.js'
 import { isEmptySelector, matchesLabelRequirements, requirementsOfSelector, type LabelSelectorSpec } from './selectors.js'
 import type { KubeObject, ResourceKey } from './types.js'
 import { microTimeProblem, validateConfigKeys, validateName, type NameRule } from './validation.js'
@@ -40,8 +41,6 @@ export interface ResourceStrategy {
 
 // ---- helpers ----------------------------------------------------------------------------------
 
-const asObject = (value: unknown): JsonObject | undefined => (isPlainObject(value) ? value : undefined)
-const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? value : [])
 
 /** `"25%"` or 3; undefined when malformed. */
 export function parseIntOrPercent(value: unknown): { percent: boolean; value: number } | undefined {
@@ -522,6 +521,9 @@ const STRATEGIES: Record<ResourceKey, ResourceStrategy> = {
   'replicasets.apps': replicaSetStrategy,
   'jobs.batch': jobStrategy,
   'leases.coordination.k8s.io': leaseStrategy,
+  serviceaccounts: serviceAccountStrategy,
+  'roles.rbac.authorization.k8s.io': roleStrategy,
+  'rolebindings.rbac.authorization.k8s.io': roleBindingStrategy,
 }
 
 export function strategyFor(resource: ResourceKey): ResourceStrategy {

@@ -75,7 +75,7 @@ describe('the deploy gate and mkt health judge an answer alike', () => {
       bakeMs: 0,
       now: T0,
     })
-  const healthOn = (answer: HealthAnswer) => judgeAnswer({ kind: 'ready', target: 'service web', durationMs: 1, ...answer })
+  const healthOn = (answer: HealthAnswer) => judgeAnswer({ kind: 'ready', target: 'service web', durationMs: 1, at: '2026-01-01T00:00:00.000Z', ...answer })
 
   it.each([
     ['a 200 whose body says Unhealthy', { status: 200, body: unhealthy }, 'Unhealthy'],

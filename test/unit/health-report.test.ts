@@ -17,8 +17,9 @@ const pod = (name: string, ready: boolean, waiting?: string, restarts = 0): V1Po
     containerStatuses: [{ name: 'web', image: 'web:1', imageID: '', ready, restartCount: restarts, ...(waiting ? { state: { waiting: { reason: waiting } } } : { state: { running: {} } }) }],
   },
 })
+const AT = '2026-12-02T09:00:00.000Z'
 const healthy = JSON.stringify({ status: 'Healthy', entries: { database: { status: 'Healthy', duration: '00:00:00.01' } } })
-const answer = (over: Partial<ProbeAnswer>): ProbeAnswer => ({ kind: 'ready', target: 'service web', status: 200, body: healthy, durationMs: 5, ...over })
+const answer = (over: Partial<ProbeAnswer>): ProbeAnswer => ({ kind: 'ready', target: 'service web', status: 200, body: healthy, durationMs: 5, at: AT, ...over })
 
 describe('judging a probe answer', () => {
   it('200 Healthy/Degraded, 503 Unhealthy, and explains the failing entry', () => {
@@ -43,12 +44,12 @@ describe('judging a probe answer', () => {
 
 describe('one component in one region', () => {
   it('is Healthy with all replicas ready and a Healthy report', () => {
-    const h = componentRegionHealth('weu', deployment(2), [pod('web-a', true), pod('web-b', true)], [answer({})])
+    const h = componentRegionHealth('weu', deployment(2), [pod('web-a', true), pod('web-b', true)], [answer({})], AT)
     expect(h).toMatchObject({ health: 'Healthy', explanation: '2/2 ready, ready: Healthy' })
   })
 
   it('is Degraded with some replicas down, explained by the pod', () => {
-    const h = componentRegionHealth('weu', deployment(1), [pod('web-a', true), pod('web-b', false, 'CrashLoopBackOff', 6)], [answer({})])
+    const h = componentRegionHealth('weu', deployment(1), [pod('web-a', true), pod('web-b', false, 'CrashLoopBackOff', 6)], [answer({})], AT)
     expect(h.health).toBe('Degraded')
     expect(h.explanation).toBe('1/2 ready: pod web-b CrashLoopBackOff, 6 restarts')
   })
@@ -57,7 +58,7 @@ describe('one component in one region', () => {
     const h = componentRegionHealth('weu', deployment(0), [pod('web-a', false)], [
       answer({ status: 503, body: JSON.stringify({ kind: 'Status', message: 'no endpoints available' }) }),
       answer({ target: 'pod web-a', status: 503, body: JSON.stringify({ status: 'Unhealthy', entries: { database: { status: 'Unhealthy', description: 'timeout' } } }), explainOnly: true }),
-    ])
+    ], AT)
     expect(h.health).toBe('Unhealthy')
     expect(h.explanation).toBe('0/1 ready: pod web-a Running, not ready; ready: Unhealthy: database Unhealthy (timeout)')
   })
@@ -66,24 +67,24 @@ describe('one component in one region', () => {
     const h = componentRegionHealth('weu', deployment(1), [pod('web-a', true), pod('web-b', false)], [
       answer({}),
       answer({ target: 'pod web-b', status: 503, body: JSON.stringify({ status: 'Unhealthy', entries: {} }), explainOnly: true }),
-    ])
+    ], AT)
     expect(h.health).toBe('Degraded')
   })
 
   it('is Unhealthy when the deployment is missing; scaled to zero is Healthy', () => {
-    expect(componentRegionHealth('weu', undefined, [], [])).toMatchObject({ health: 'Unhealthy', explanation: 'deployment not found' })
-    expect(componentRegionHealth('weu', deployment(0, 0), [], [])).toMatchObject({ health: 'Healthy', explanation: 'scaled to zero' })
+    expect(componentRegionHealth('weu', undefined, [], [], AT)).toMatchObject({ health: 'Unhealthy', explanation: 'deployment not found' })
+    expect(componentRegionHealth('weu', deployment(0, 0), [], [], AT)).toMatchObject({ health: 'Healthy', explanation: 'scaled to zero' })
   })
 })
 
 describe('roll-up and exit codes', () => {
   it('takes the worst state and counts components', () => {
     expect(worst('Healthy', 'Degraded', 'Healthy')).toBe('Degraded')
-    const region = (health: 'Healthy' | 'Degraded' | 'Unhealthy') => componentRegionHealth('weu', health === 'Healthy' ? deployment(2) : health === 'Degraded' ? deployment(1) : deployment(0), [], [])
+    const region = (health: 'Healthy' | 'Degraded' | 'Unhealthy') => componentRegionHealth('weu', health === 'Healthy' ? deployment(2) : health === 'Degraded' ? deployment(1) : deployment(0), [], [], AT)
     const model = rollUp('prod', [{ region: 'weu', reachable: true, health: 'Healthy', error: null, exitCode: null }], [
       { name: 'a', kind: 'service', health: 'Healthy', regions: [region('Healthy')], backlog: [] },
       { name: 'b', kind: 'worker', health: 'Degraded', regions: [region('Degraded')], backlog: [] },
-    ], 10)
+    ], 10, AT)
     expect(model.health).toBe('Degraded')
     expect(model.counts).toEqual({ Healthy: 1, Degraded: 1, Unhealthy: 0 })
     expect(healthExitCode(model, 'unhealthy')).toBe(0)
@@ -110,8 +111,8 @@ describe('bounded pool', () => {
 describe('worker backlog', () => {
   it('is Degraded above the thresholds, naming the counts', async () => {
     const { judgeBacklog } = await import('../../src/health/backlog.js')
-    expect(judgeBacklog('q', { active: 10, deadLetter: 0 }, { active: 1000, deadLetter: 0 })).toMatchObject({ health: 'Healthy' })
-    const over = judgeBacklog('q', { active: 1500, deadLetter: 3 }, { active: 1000, deadLetter: 0 })
+    expect(judgeBacklog('q', { active: 10, deadLetter: 0 }, { active: 1000, deadLetter: 0 }, AT)).toMatchObject({ health: 'Healthy' })
+    const over = judgeBacklog('q', { active: 1500, deadLetter: 3 }, { active: 1000, deadLetter: 0 }, AT)
     expect(over.health).toBe('Degraded')
     expect(over.summary).toBe('backlog q: 1500 messages waiting (over 1000), 3 dead-lettered (over 0)')
   })
