@@ -7,6 +7,7 @@ import { createProgress } from '../../src/cli/progress.js'
 import { configRoot } from '../../src/config/files.js'
 import { readSecretValues } from '../../src/config/secrets.js'
 import { pushConfig } from '../../src/config/service.js'
+import { lockIdentity, whoAmI } from '../../src/rollout/audit.js'
 import { exitCodeFor } from '../../src/rollout/deploy.js'
 import { parseDuration } from '../../src/duration.js'
 import { errorForExit } from '../../src/errors.js'
@@ -57,6 +58,8 @@ through the deploy gates (automatic rollback included) by stamping a configurati
           autoRollback: flags['auto-rollback'],
           signal: this.abort.signal,
           onEvent: progress.onEvent,
+          identity: lockIdentity(),
+          audit: { deployedBy: whoAmI(), deployedAt: Date.now() },
         },
         onStep: (message) => this.out.info(message),
       },
@@ -66,7 +69,7 @@ through the deploy gates (automatic rollback included) by stamping a configurati
     const json = { environment: environment.name, ...result, restarts: result.restarts.map((r) => ({ region: r.region, component: r.component, outcome: r.outcome, reason: r.reason, fromRevision: r.fromRevision, toRevision: r.toRevision })) }
     const failed = result.restarts.find((r) => r.outcome !== 'deployed')
     if (failed) {
-      throw errorForExit(exitCodeFor(result.restarts, false), `restart of ${failed.component} in ${failed.region} failed: ${failed.reason}${failed.rollback ? `; rollback ${failed.rollback.outcome}` : ''}`, {
+      throw errorForExit(exitCodeFor(result.restarts, this.abort.signal.aborted), `restart of ${failed.component} in ${failed.region} failed: ${failed.reason}${failed.rollback ? `; rollback ${failed.rollback.outcome}` : ''}`, {
         result: json,
         hints: ['The configuration is pushed; the previous pods serve again. Fix the configuration or the app and push again.'],
       })

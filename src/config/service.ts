@@ -9,7 +9,7 @@ import { kubeStatusOf, toKubeError } from '../kube/errors.js'
 import type { Component, Environment, Platform, Region } from '../platform/schema.js'
 import { RegionCluster } from '../rollout/cluster.js'
 import { containerOf, rollTemplateChange, type EventSink, type ItemResult } from '../rollout/deploy.js'
-import { STRATEGIC_MERGE_PATCH } from '../rollout/patches.js'
+import { STRATEGIC_MERGE_PATCH, type ReleaseAudit } from '../rollout/patches.js'
 import { readEnvironmentConfig, type ComponentConfig } from './files.js'
 import { checksumOf, configMapData, dataDiffIsEmpty, diffData, type DataDiff } from './render.js'
 import { pushSecret, secretInfo, type SecretState } from './secrets.js'
@@ -127,7 +127,19 @@ export interface PushResult {
 
 export interface PushOptions {
   restart: boolean
-  rollout: { bakeMs: number; timeoutMs: number; rollbackTimeoutMs: number; autoRollback: boolean; signal: AbortSignal; onEvent: EventSink; probeIntervalMs?: number }
+  rollout: {
+    bakeMs: number
+    timeoutMs: number
+    rollbackTimeoutMs: number
+    autoRollback: boolean
+    signal: AbortSignal
+    onEvent: EventSink
+    probeIntervalMs?: number
+    /** The lock holder (user@host/pid). */
+    identity: string
+    /** Who and when: each restart is a release of its own (change-cause written here). */
+    audit: Omit<ReleaseAudit, 'changeCause'>
+  }
   onStep: (message: string) => void
 }
 
@@ -175,32 +187,37 @@ export async function pushConfig(context: ConfigContext, options: PushOptions): 
         options.onStep(`${region.name}: configmap ${name} applied (${Object.keys(data).length} keys)`)
       }
       const deployment = await cluster.readDeployment(component.name)
-      let envFromAdded = false
-      if (deployment && !envFromWired(deployment, component)) {
-        const container = deployment.spec!.template.spec!.containers.find((c) => c.name === containerOf(component))
-        const envFrom = [...(container?.envFrom ?? []), { configMapRef: { name } }]
-        await cluster.patchDeployment(component.name, {
-          contentType: STRATEGIC_MERGE_PATCH,
-          body: { spec: { template: { spec: { containers: [{ name: containerOf(component), envFrom }] } } } },
-        })
-        envFromAdded = true
+      const wire = deployment && !envFromWired(deployment, component) ? envFromPatch(deployment, component, name) : undefined
+      const stamped = deployment?.spec?.template?.metadata?.annotations?.[CHECKSUM_ANNOTATION]
+      const restart = options.restart && deployment !== undefined && (stamped !== checksum || wire !== undefined)
+      if (wire && !restart) {
+        await cluster.patchDeployment(component.name, { contentType: STRATEGIC_MERGE_PATCH, body: { spec: { template: wire } } })
         options.onStep(`${region.name}: ${component.name} now reads ${name} (envFrom)`)
       }
-      result.configMaps.push({ component: component.name, region: region.name, configMap: name, changed, envFromAdded, checksum })
-      const stamped = deployment?.spec?.template?.metadata?.annotations?.[CHECKSUM_ANNOTATION]
-      if (options.restart && deployment && stamped !== checksum) {
-        const restart = await rollTemplateChange(
-          { environment: context.environment.name, ...options.rollout },
+      result.configMaps.push({ component: component.name, region: region.name, configMap: name, changed, envFromAdded: wire !== undefined, checksum })
+      if (restart) {
+        // One template change, one revision: the envFrom (when missing) and the checksum, released and gated together.
+        const what = `restart for configuration ${checksum}${wire ? ` (now reading ${name})` : ''}`
+        const { exitCode: _exitCode, ...item } = await rollTemplateChange(
+          { environment: context.environment.name, ...options.rollout, audit: { ...options.rollout.audit, changeCause: `mkt config push --restart ${checksum} by ${options.rollout.audit.deployedBy}` } },
           cluster,
           component,
-          { contentType: STRATEGIC_MERGE_PATCH, body: { spec: { template: { metadata: { annotations: { [CHECKSUM_ANNOTATION]: checksum } } } } } },
-          `restart for configuration ${checksum}`,
+          { ...(wire ?? {}), metadata: { annotations: { [CHECKSUM_ANNOTATION]: checksum } } },
+          what,
         )
-        result.restarts.push(restart)
+        result.restarts.push(item)
+        if (item.outcome !== 'deployed') return result // the engine compensated; stop before the next restart
       }
     }
   }
   return result
+}
+
+/** The pod-template part of a strategic-merge patch that makes the component's container read its ConfigMap. */
+function envFromPatch(deployment: V1Deployment, component: Component, configMap: string): Record<string, unknown> {
+  const container = deployment.spec!.template.spec!.containers.find((c) => c.name === containerOf(component))
+  const envFrom = [...(container?.envFrom ?? []), { configMapRef: { name: configMap } }]
+  return { spec: { containers: [{ name: containerOf(component), envFrom }] } }
 }
 
 export interface EffectiveEntry {

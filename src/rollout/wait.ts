@@ -20,6 +20,9 @@ export interface WaitOptions {
   probeReadiness?: boolean
   probeIntervalMs?: number
   probeTimeoutMs?: number
+  /** Checked on every change: a reason ends the wait as failed (the release engine's fence: the template it
+   *  released was replaced by someone else's, so these gates no longer speak for its release). */
+  failWhen?: (snapshot: Snapshot) => string | undefined
   /** Called whenever the explanation of what is being waited on changes. */
   onProgress?: (evaluation: GateEvaluation) => void
   now?: () => number
@@ -64,6 +67,8 @@ export async function waitForGates(cluster: RegionCluster, options: WaitOptions)
 
   const evaluate = (snapshot: Snapshot) => {
     if (finished) return
+    const foreign = options.failWhen?.(snapshot)
+    if (foreign !== undefined) return finish('failed', foreign, snapshot)
     const newRs = newReplicaSet(snapshot.deployment, snapshot.replicaSets)
     const evaluation = evaluateGates({
       deployment: snapshot.deployment,
