@@ -174,6 +174,19 @@ export class LeaseLock {
     }
   }
 
+  /**
+   * Reads the lease now and says whether it is still ours; a lease deleted or held by someone else marks the lock
+   * lost. Called before a write that must not trample another holder (a rollback after a failure).
+   */
+  async verify(): Promise<boolean> {
+    if (this.lost.aborted) return false
+    const fresh = await this.readLease()
+    if (fresh === null) this.markLost('its lease was deleted (broken by `mkt lock break` or `--force-unlock`)')
+    else if (fresh.spec?.holderIdentity !== this.options.identity) this.markLost(`it is held by ${fresh.spec?.holderIdentity || 'nobody'} now`)
+    else this.lease = fresh
+    return !this.lost.aborted
+  }
+
   /** The lease now; null when it does not exist. */
   private async readLease(): Promise<V1Lease | null> {
     try {

@@ -31,6 +31,8 @@ export interface ReleaseLock {
   readonly name: string
   readonly lost: AbortSignal
   assertHeld(): void
+  /** Checks with the server that the lock is still ours (marking it lost if not). */
+  verify(): Promise<boolean>
   release(): Promise<void>
 }
 

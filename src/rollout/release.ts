@@ -119,6 +119,8 @@ interface Tracked {
   target?: V1ReplicaSet
   /** The ReplicaSet of this release's template, once the controller made it. */
   released?: V1ReplicaSet
+  /** Someone else changed the template during the release: never overwrite their change. */
+  foreign?: string
   started: number
 }
 
@@ -266,6 +268,7 @@ async function runItem(
   const serving = newReplicaSet(deployment, workload.replicaSets)
   const servingComplete = deploymentRolloutStatus(deployment).state === 'done'
   const history = await adoptServingRevision(executor, item.component, workload, serving, servingComplete)
+  await closeAbandonedRelease(executor, item.component.name, serving, history)
   const targetEntry = autoRollbackTarget(history, servingComplete)
   if (targetEntry) t.target = workload.replicaSets.find((rs) => rs.metadata?.name === targetEntry.replicaSet)
   if (targetEntry) t.result.undo = `mkt rollback ${item.component.name} --env ${request.environment} --to-revision ${targetEntry.revision}`
@@ -276,7 +279,8 @@ async function runItem(
     const hash = t.released && podTemplateHashOf(t.released)
     const now = newReplicaSet(snapshot.deployment, snapshot.replicaSets)
     if (hash === undefined || now === undefined || podTemplateHashOf(now) === hash) return undefined
-    return `the Deployment was changed by someone else (its template is now revision ${revisionOf(now)}, not this release's)`
+    t.foreign = `the Deployment was changed by someone else during this release (its template is now revision ${revisionOf(now)}, not this release's)`
+    return t.foreign
   }
   const gate = (patched: V1Deployment, extra: { bakeMs: number; expectedNewReplicas?: number }) =>
     executor.gates(item.component, patched, {
@@ -408,6 +412,19 @@ async function adoptServingRevision(executor: RegionExecutor, component: Compone
   return history.map((entry) => (entry.current ? { ...entry, verdict: 'passed' as const } : entry))
 }
 
+/**
+ * A serving revision still `pending` while this call holds the lock belongs to a release that ended without a
+ * verdict (its lock was broken, or its process died): record it `failed` so it never reads as in progress.
+ */
+async function closeAbandonedRelease(executor: RegionExecutor, deploymentName: string, serving: V1ReplicaSet | undefined, history: ReleaseEntry[]): Promise<void> {
+  const entry = history.find((e) => e.current)
+  if (!serving || entry?.verdict !== 'pending') return
+  const patches = verdictPatches(serving, 'failed', 'abandoned: its release ended without a verdict (lock lost or process killed)')
+  await executor.patch(deploymentName, patches.deployment)
+  await executor.patchReplicaSet(patches.replicaSet.name, patches.replicaSet)
+  entry.verdict = 'failed'
+}
+
 /** Writes a verdict on the ReplicaSet, and on the Deployment while that ReplicaSet is its current one. */
 async function recordVerdict(executor: RegionExecutor, deploymentName: string, rs: V1ReplicaSet, verdict: Verdict, reason: string, stillCurrent: boolean, lock: ReleaseLock): Promise<void> {
   lock.assertHeld()
@@ -447,16 +464,20 @@ async function compensate(request: ReleaseRequest, tracked: Tracked[], failure: 
   if (!request.autoRollback && gateFailureOnly) {
     await Promise.allSettled(
       touched
-        .filter((t) => t.state === 'failed' && t.released)
+        .filter((t) => t.state === 'failed' && t.released && t.foreign === undefined)
         .map((t) => recordVerdict(t.executor, t.item.component.name, t.released!, 'failed', t.result.reason, true, t.lock!)),
     )
     return
   }
 
+  // Fenced: a component whose lock is no longer ours, or whose template someone else changed, is left alone.
+  await Promise.all(touched.map((t) => t.lock!.verify().catch(() => true)))
   const toRollBack = touched.filter((t) => {
-    if (lockLost(t)) {
+    if (lockLost(t) || t.foreign !== undefined) {
+      t.state = 'rollback-failed'
       t.result.outcome = 'rollback-failed'
-      t.result.reason = messageOf(t.lock!.lost.reason)
+      t.result.reason = lockLost(t) ? `${messageOf(t.lock!.lost.reason)}; stopped writing, left as it is` : `${t.foreign}; left as it is`
+      say(t, 'rollback-failed', t.result.reason)
       return false
     }
     return true

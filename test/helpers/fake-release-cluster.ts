@@ -208,6 +208,7 @@ export class FakeCluster implements RegionExecutor {
       assertHeld: () => {
         if (state.lost.signal.aborted) throw state.lost.signal.reason
       },
+      verify: async () => !state.lost.signal.aborted,
       release: async () => {
         this.record({ region: this.region, op: 'release', component: request.component })
         state.released = true

@@ -204,7 +204,7 @@ describe('every failure goes through one compensation step', () => {
     expect(locksReleased(s)).toBe(true)
   })
 
-  it('the Deployment changed by someone else mid-bake fails the gate instead of reporting their revision as ours', async () => {
+  it('the Deployment changed by someone else mid-bake fails the gate instead of reporting their revision as ours, and is not overwritten', async () => {
     const s = setup(['weu'], [['catalog']])
     const weu = s.cluster('weu')
     weu.gate = () => {
@@ -213,9 +213,27 @@ describe('every failure goes through one compensation step', () => {
       return { outcome: 'passed' }
     }
     const result = await s.run()
-    expect(result.exitCode).toBe(80)
+    expect(result.exitCode).toBe(81)
     expect(result.failure).toMatch(/changed by someone else/)
-    expect(result.items[0]!.outcome).toBe('rolled-back')
+    expect(result.items[0]!.outcome).toBe('rollback-failed')
+    expect(patches(s.calls).filter(isRollback)).toEqual([])
+    expect(weu.imageOf('catalog')).toBe('catalog:7.7.8')
+    expect(s.events.some((e) => /7\.7\.8 is live|catalog:2\.0\.0 is live/.test(e))).toBe(false)
+  })
+
+  it('a revision left pending by a release that died is recorded failed by the next release', async () => {
+    const s = setup(['weu'], [['catalog']])
+    const weu = s.cluster('weu')
+    weu.gate = () => ({ outcome: 'passed' })
+    expect((await s.run()).exitCode).toBe(0)
+    // Another mkt started 3.0.0 and was killed before its verdict: the revision stays pending.
+    await weu.patch('catalog', rolloutPatch(weu.deployment('catalog'), 'catalog', 'catalog:3.0.0', audit))
+    const rs = weu.sets('catalog').at(-1)!
+    await weu.patchReplicaSet(rs.metadata!.name!, { contentType: 'application/strategic-merge-patch+json', body: { metadata: { annotations: { 'mkt.dev/pod-template-hash': rs.metadata!.labels!['pod-template-hash'] } } } })
+    const next = setup(['weu'], [['catalog']], { tag: '4.0.0' })
+    next.clusters.set('weu', weu)
+    expect((await next.run()).exitCode).toBe(0)
+    expect(weu.verdicts('catalog')).toMatchObject({ 'catalog:3.0.0': 'failed', 'catalog:4.0.0': 'passed' })
   })
 
   it('a rollback that does not become healthy: exit 81', async () => {
