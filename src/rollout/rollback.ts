@@ -10,7 +10,7 @@ import type { V1ReplicaSet } from '@kubernetes/client-node'
 import { containerOf, type EventSink } from './deploy.js'
 import { hasOwnRecord, ownChangeCause, releaseHistory, rollbackTarget, type ReleaseEntry } from './history.js'
 import { annotationOf, CHANGE_CAUSE_ANNOTATION, revisionOf } from './objects.js'
-import { externalVerdictPatch, rollbackPatch, verdictPatch } from './patches.js'
+import { externalVerdictPatch, rollbackPatch, verdictPatch, verdictPatches } from './patches.js'
 import { newReplicaSet } from './status.js'
 import { waitForGates } from './wait.js'
 
@@ -122,7 +122,10 @@ export async function rollback(request: RollbackRequest): Promise<RollbackResult
       toRevision: target.target.revision,
       toImage: target.target.image ?? null,
     }
-    return { cluster, deployment, rs, move, fromRs: newReplicaSet(deployment, replicaSets), replicaSets }
+    // The revision left is recorded rolled-back (never a default target again), except a verified one left by an
+    // explicit --to-revision: choosing another revision says nothing against it, and the one-liner must still work.
+    const leftVerified = request.toRevision !== undefined && target.from?.verdict === 'passed'
+    return { cluster, deployment, rs, move, fromRs: leftVerified ? undefined : newReplicaSet(deployment, replicaSets), replicaSets }
   }
 
   // In an incident every round trip counts: the lock is taken while the history is read, in every region at once.
@@ -176,6 +179,13 @@ export async function rollback(request: RollbackRequest): Promise<RollbackResult
         const newRs = newReplicaSet(outcome.snapshot.deployment, outcome.snapshot.replicaSets)
         const newRevision = newRs ? revisionOf(newRs) : null
         if (outcome.outcome === 'passed') {
+          // The restored template is serving and healthy by the gates: that is its record now (an undo copied
+          // whatever verdict it had before, `rolled-back` included).
+          if (newRs && !plan.lock.lost.aborted) {
+            const verdict = verdictPatches(newRs, 'passed', `restored by mkt rollback (${request.identity}) and healthy`)
+            await plan.cluster.patchDeployment(component.name, verdict.deployment).catch(() => undefined)
+            await plan.cluster.patchReplicaSet(verdict.replicaSet.name, verdict.replicaSet).catch(() => undefined)
+          }
           say('rolled-back', `revision ${newRevision} is serving and healthy`)
           return { ...plan.move, outcome: 'rolled-back' as const, reason: outcome.reason, durationMs: Date.now() - started, newRevision }
         }
