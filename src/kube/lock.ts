@@ -151,7 +151,15 @@ export class LeaseLock {
       const now = this.options.now()
       const spec = nextLeaseSpec(this.lease, { action: 'renew' }, { identity: this.options.identity, now, durationSeconds: this.options.durationSeconds })!
       try {
-        this.lease = await this.api.replaceNamespacedLease({ name: this.name, namespace: this.connection.namespace, body: { ...this.lease, spec } as unknown as V1Lease })
+        const renewed = await this.api.replaceNamespacedLease({ name: this.name, namespace: this.connection.namespace, body: { ...this.lease, spec } as unknown as V1Lease })
+        if (renewed.metadata?.uid !== this.lease.metadata?.uid) {
+          // Leases are created on update: ours was deleted (broken) and this renewal made a new one. Undo that.
+          await this.api
+            .deleteNamespacedLease({ name: this.name, namespace: this.connection.namespace, body: { preconditions: { uid: renewed.metadata?.uid, resourceVersion: renewed.metadata?.resourceVersion } } })
+            .catch(() => undefined)
+          return this.markLost('its lease was deleted (broken by `mkt lock break` or `--force-unlock`)')
+        }
+        this.lease = renewed
         this.renewedAt = now
         return
       } catch (error) {
