@@ -30,6 +30,7 @@ through the deploy gates (automatic rollback included) by stamping a configurati
     timeout: durationFlag({ summary: 'With --restart: budget of each rollout.', env: 'MKT_TIMEOUT' }),
     'rollback-timeout': durationFlag({ summary: 'With --restart: budget of an automatic rollback.', env: 'MKT_ROLLBACK_TIMEOUT' }),
     'auto-rollback': Flags.boolean({ summary: 'With --restart: roll back by itself when a gate fails.', default: true, allowNo: true, env: 'MKT_AUTO_ROLLBACK' }),
+    reason: Flags.string({ char: 'r', summary: 'With --restart: why, recorded in the release history and change-cause of each restart.', env: 'MKT_REASON' }),
     yes: yesFlag,
   }
   static override examples = [
@@ -59,7 +60,7 @@ through the deploy gates (automatic rollback included) by stamping a configurati
           signal: this.abort.signal,
           onEvent: progress.onEvent,
           identity: lockIdentity(),
-          audit: { deployedBy: whoAmI(), deployedAt: Date.now() },
+          audit: { deployedBy: whoAmI(), deployedAt: Date.now(), ...(flags.reason ? { reason: flags.reason } : {}) },
         },
         onStep: (message) => this.out.info(message),
       },

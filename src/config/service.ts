@@ -199,7 +199,7 @@ export async function pushConfig(context: ConfigContext, options: PushOptions): 
         // One template change, one revision: the envFrom (when missing) and the checksum, released and gated together.
         const what = `restart for configuration ${checksum}${wire ? ` (now reading ${name})` : ''}`
         const { exitCode: _exitCode, ...item } = await rollTemplateChange(
-          { environment: context.environment.name, ...options.rollout, audit: { ...options.rollout.audit, changeCause: `mkt config push --restart ${checksum} by ${options.rollout.audit.deployedBy}` } },
+          { environment: context.environment.name, ...options.rollout, audit: { ...options.rollout.audit, changeCause: `mkt config push --restart ${checksum} by ${options.rollout.audit.deployedBy}${options.rollout.audit.reason ? `: ${options.rollout.audit.reason}` : ''}` } },
           cluster,
           component,
           { ...(wire ?? {}), metadata: { annotations: { [CHECKSUM_ANNOTATION]: checksum } } },
