@@ -60,7 +60,8 @@ async function soakOne(index, scenario) {
   if (scenario.bad) mkt('sandbox', 'fault', 'set', component.alias, '--image-tag', tag, '--not-ready', '-q')
   const args = ['deploy', 'service', component.alias, '--image', tag, '--bake', '2s', '--timeout', '60s', ...(scenario.canary ? ['--strategy', 'canary', '--steps', '50'] : []), ...(scenario.pause ? ['--on-interrupt', 'pause'] : [])]
   // Progress lines that mark the phases (lock, patch, gates, canary steps); the SIGINT follows one at random.
-  const markers = ['lock:', 'patch:', 'undo:', 'wait:', ...(scenario.canary ? ['canary step', 'promote'] : [])]
+  // A bad canary never reaches its promotion (its canary pods never become ready).
+  const markers = ['lock:', 'patch:', 'undo:', 'wait:', ...(scenario.canary ? ['canary step'] : []), ...(scenario.canary && !scenario.bad ? ['promote'] : [])]
   const marker = markers[Math.floor(Math.random() * markers.length)]
   const extra = Math.floor(Math.random() * 1500)
   const child = spawn(process.execPath, [bin, ...args], { env })
