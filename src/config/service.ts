@@ -9,7 +9,7 @@ import { kubeStatusOf, toKubeError } from '../kube/errors.js'
 import type { Component, Environment, Platform, Region } from '../platform/schema.js'
 import { RegionCluster } from '../rollout/cluster.js'
 import { containerOf, rollTemplateChange, type EventSink, type ItemResult } from '../rollout/deploy.js'
-import { STRATEGIC_MERGE_PATCH, type ReleaseAudit } from '../rollout/patches.js'
+import type { ReleaseAudit } from '../rollout/patches.js'
 import { readEnvironmentConfig, type ComponentConfig } from './files.js'
 import { checksumOf, configMapData, dataDiffIsEmpty, diffData, type DataDiff } from './render.js'
 import { pushSecret, secretInfo, type SecretState } from './secrets.js'
@@ -47,7 +47,7 @@ interface Loaded {
 
 async function load(context: ConfigContext): Promise<Loaded> {
   // Files first: a bad file exits 65 before anything is read or written.
-  const configs = readEnvironmentConfig(context.root, context.environment.name, context.platform, context.components)
+  const configs = await readEnvironmentConfig(context.root, context.environment.name, context.platform, context.components)
   const needsVault = configs.some((c) => c.entries.some((e) => e.secret !== undefined)) || context.values.size > 0
   const k8s = await loadKubeClient()
   const clusters = await Promise.all(
@@ -120,7 +120,11 @@ export const planHasChanges = (plans: ComponentPlan[]) =>
   plans.some((p) => !dataDiffIsEmpty(p.data) || !p.envFromWired || p.secrets.some((s) => s.state === 'missing' || s.state === 'changed' || s.state === 'deleted'))
 
 export interface PushResult {
-  configMaps: Array<{ component: string; region: string; configMap: string; changed: boolean; envFromAdded: boolean; checksum: string }>
+  /**
+   * envFromAdded: the Deployment was wired to the ConfigMap (by a --restart rollout). waitingForRestart: its
+   * running pods do not have this configuration (not wired, or another checksum) and no rollout was run.
+   */
+  configMaps: Array<{ component: string; region: string; configMap: string; changed: boolean; envFromAdded: boolean; waitingForRestart: boolean; checksum: string }>
   secrets: Array<{ name: string; outcome: 'unchanged' | 'created' | 'updated' | 'recovered' }>
   restarts: ItemResult[]
 }
@@ -141,6 +145,16 @@ export interface PushOptions {
     audit: Omit<ReleaseAudit, 'changeCause'>
   }
   onStep: (message: string) => void
+}
+
+/** The pod-template change of a configuration rollout: the checksum stamp, and envFrom when not yet wired. */
+function templatePatch(deployment: V1Deployment, component: Component, checksum: string, wired: boolean): Record<string, unknown> {
+  const template: Record<string, unknown> = { metadata: { annotations: { [CHECKSUM_ANNOTATION]: checksum } } }
+  if (!wired) {
+    const container = deployment.spec!.template.spec!.containers.find((c) => c.name === containerOf(component))
+    template.spec = { containers: [{ name: containerOf(component), envFrom: [...(container?.envFrom ?? []), { configMapRef: { name: configMapName(component.name) } }] }] }
+  }
+  return { spec: { template } }
 }
 
 export async function pushConfig(context: ConfigContext, options: PushOptions): Promise<PushResult> {
@@ -187,37 +201,29 @@ export async function pushConfig(context: ConfigContext, options: PushOptions): 
         options.onStep(`${region.name}: configmap ${name} applied (${Object.keys(data).length} keys)`)
       }
       const deployment = await cluster.readDeployment(component.name)
-      const wire = deployment && !envFromWired(deployment, component) ? envFromPatch(deployment, component, name) : undefined
+      const wired = envFromWired(deployment, component)
       const stamped = deployment?.spec?.template?.metadata?.annotations?.[CHECKSUM_ANNOTATION]
-      const restart = options.restart && deployment !== undefined && (stamped !== checksum || wire !== undefined)
-      if (wire && !restart) {
-        await cluster.patchDeployment(component.name, { contentType: STRATEGIC_MERGE_PATCH, body: { spec: { template: wire } } })
-        options.onStep(`${region.name}: ${component.name} now reads ${name} (envFrom)`)
-      }
-      result.configMaps.push({ component: component.name, region: region.name, configMap: name, changed, envFromAdded: wire !== undefined, checksum })
-      if (restart) {
-        // One template change, one revision: the envFrom (when missing) and the checksum, released and gated together.
-        const what = `restart for configuration ${checksum}${wire ? ` (now reading ${name})` : ''}`
-        const { exitCode: _exitCode, ...item } = await rollTemplateChange(
-          { environment: context.environment.name, ...options.rollout, audit: { ...options.rollout.audit, changeCause: `mkt config push --restart ${checksum} by ${options.rollout.audit.deployedBy}${options.rollout.audit.reason ? `: ${options.rollout.audit.reason}` : ''}` } },
-          cluster,
-          component,
-          { ...(wire ?? {}), metadata: { annotations: { [CHECKSUM_ANNOTATION]: checksum } } },
-          what,
-        )
-        result.restarts.push(item)
-        if (item.outcome !== 'deployed') return result // the engine compensated; stop before the next restart
-      }
+      // Wiring envFrom or stamping the checksum changes the pod template: a rollout. It runs only under
+      // --restart, through the deploy engine's gates; without it no pod template is touched.
+      const needsRollout = deployment !== undefined && (!wired || stamped !== checksum)
+      const entry = { component: component.name, region: region.name, configMap: name, changed, envFromAdded: false, waitingForRestart: needsRollout && !options.restart, checksum }
+      result.configMaps.push(entry)
+      if (!needsRollout || !options.restart) continue
+      // Each restart is a release of its own: its own time, author, reason and change-cause.
+      const changeCause = `mkt config push --restart ${checksum} by ${options.rollout.audit.deployedBy}${options.rollout.audit.reason ? `: ${options.rollout.audit.reason}` : ''}`
+      const { exitCode: _exitCode, ...restart } = await rollTemplateChange(
+        { environment: context.environment.name, ...options.rollout, audit: { ...options.rollout.audit, changeCause } },
+        cluster,
+        component,
+        (templatePatch(deployment, component, checksum, wired).spec as { template: Record<string, unknown> }).template,
+        wired ? `restart for configuration ${checksum}` : `read ${name} (envFrom) at configuration ${checksum}`,
+      )
+      entry.envFromAdded = !wired && restart.outcome === 'deployed'
+      if (!wired) options.onStep(`${region.name}: ${component.name} ${entry.envFromAdded ? 'now reads' : 'was not wired to'} ${name} (envFrom)`)
+      result.restarts.push(restart)
     }
   }
   return result
-}
-
-/** The pod-template part of a strategic-merge patch that makes the component's container read its ConfigMap. */
-function envFromPatch(deployment: V1Deployment, component: Component, configMap: string): Record<string, unknown> {
-  const container = deployment.spec!.template.spec!.containers.find((c) => c.name === containerOf(component))
-  const envFrom = [...(container?.envFrom ?? []), { configMapRef: { name: configMap } }]
-  return { spec: { containers: [{ name: containerOf(component), envFrom }] } }
 }
 
 export interface EffectiveEntry {
@@ -227,8 +233,8 @@ export interface EffectiveEntry {
 }
 
 /** The effective configuration of one component: values with their file, secrets masked with their reference. */
-export function effectiveConfig(context: Pick<ConfigContext, 'platform' | 'environment' | 'root'>, component: Component): { files: string[]; entries: EffectiveEntry[] } {
-  const [config] = readEnvironmentConfig(context.root, context.environment.name, context.platform, [component])
+export async function effectiveConfig(context: Pick<ConfigContext, 'platform' | 'environment' | 'root'>, component: Component): Promise<{ files: string[]; entries: EffectiveEntry[] }> {
+  const [config] = await readEnvironmentConfig(context.root, context.environment.name, context.platform, [component])
   return {
     files: config!.files,
     entries: config!.entries.map((e) => ({
