@@ -8,7 +8,9 @@ import { readHistory } from '../src/rollout/rollback.js'
 
 export default class History extends MktCommand<typeof History> {
   static override summary = 'Revisions of a component: image, when, who, why, verdict, and which one runs.'
-  static override description = 'Revision numbers are the ones `kubectl rollout history` shows; rollbacks renumber them like kubectl does.'
+  static override description = `Revision numbers are the ones \`kubectl rollout history\` shows; rollbacks renumber them like kubectl does.
+verdict: passed (its gates held), rolled-back, failed, pending (a release in progress, or one whose mkt died), or
+external: made outside mkt (kubectl, Helm, a restart) and never verified; it shows its own change-cause only.`
   static override args = { component: Args.string({ description: 'Component (name, alias or .NET name)', required: true }) }
   static override flags = {
     env: envFlag,
@@ -57,7 +59,7 @@ export default class History extends MktCommand<typeof History> {
           changeCause: e.changeCause ?? null,
           gitSha: e.gitSha ?? null,
           runUrl: e.runUrl ?? null,
-          verdict: e.verdict ?? null,
+          verdict: e.verdict,
           verdictReason: e.verdictReason ?? null,
           formerRevisions: e.formerRevisions,
           replicas: e.replicas,

@@ -14,9 +14,11 @@ import { rollback } from '../src/rollout/rollback.js'
 
 export default class Rollback extends MktCommand<typeof Rollback> {
   static override summary = 'Roll a component back to its last good revision (or --to-revision N), fast.'
-  static override description = `The default target is the newest revision that passed mkt's gates, not merely the previous one. Shows
-from -> to before acting; skips canary steps and bake; waits until the target is healthy unless --no-wait.
-Revision numbers are kubectl's (\`kubectl rollout history\`), and the request is the one \`kubectl rollout undo\` sends.`
+  static override description = `The default target is the newest verified revision (verdict passed), never an aborted or external one.
+Shows from -> to before acting; skips canary steps and bake, restores a canary's saved strategy and unpauses; waits
+until the target is healthy unless --no-wait. Revision numbers are kubectl's (\`kubectl rollout history\`) and differ
+per region: with several regions, --to-revision needs --regions. The request is the one \`kubectl rollout undo\` sends.
+--force-unlock breaks a stuck lock first and records who and why as an Event (MktLockBroken).`
   static override args = { component: Args.string({ description: 'Component (name, alias or .NET name)', required: true }) }
   static override flags = {
     env: envFlag,

@@ -7,6 +7,7 @@ import { createProgress, progressFlag } from '../../src/cli/progress.js'
 import { configRoot } from '../../src/config/files.js'
 import { readSecretValues } from '../../src/config/secrets.js'
 import { pushConfig } from '../../src/config/service.js'
+import { lockIdentity, whoAmI } from '../../src/rollout/audit.js'
 import { exitCodeFor } from '../../src/rollout/deploy.js'
 import { parseDuration } from '../../src/duration.js'
 import { errorForExit } from '../../src/errors.js'
@@ -34,6 +35,7 @@ a configuration checksum on the pod template.`
     timeout: timeoutFlag({ summary: 'With --restart: budget of each rollout.', env: 'MKT_TIMEOUT' }),
     'rollback-timeout': timeoutFlag({ summary: 'With --restart: budget of an automatic rollback.', env: 'MKT_ROLLBACK_TIMEOUT' }),
     'auto-rollback': Flags.boolean({ summary: 'With --restart: roll back by itself when a gate fails.', default: true, allowNo: true, env: 'MKT_AUTO_ROLLBACK' }),
+    reason: Flags.string({ char: 'r', summary: 'With --restart: why, recorded in the release history and change-cause of each restart.', env: 'MKT_REASON' }),
     yes: yesFlag,
   }
   static override examples = [
@@ -62,6 +64,8 @@ a configuration checksum on the pod template.`
           autoRollback: flags['auto-rollback'],
           signal: this.abort.signal,
           onEvent: progress.onEvent,
+          identity: lockIdentity(),
+          audit: { deployedBy: whoAmI(), deployedAt: Date.now(), ...(flags.reason ? { reason: flags.reason } : {}) },
         },
         onStep: (message) => this.out.info(message),
       },
@@ -83,7 +87,7 @@ a configuration checksum on the pod template.`
     const json = { environment: environment.name, ...result, restarts: result.restarts.map((r) => ({ region: r.region, component: r.component, outcome: r.outcome, reason: r.reason, fromRevision: r.fromRevision, toRevision: r.toRevision })) }
     const failed = result.restarts.find((r) => r.outcome !== 'deployed')
     if (failed) {
-      throw errorForExit(exitCodeFor(result.restarts, false), `restart of ${failed.component} in ${failed.region} failed: ${failed.reason}${failed.rollback ? `; rollback ${failed.rollback.outcome}` : ''}`, {
+      throw errorForExit(exitCodeFor(result.restarts, this.abort.signal.aborted), `restart of ${failed.component} in ${failed.region} failed: ${failed.reason}${failed.rollback ? `; rollback ${failed.rollback.outcome}` : ''}`, {
         result: json,
         hints: ['The configuration is pushed; the previous pods serve again. Fix the configuration or the app and push again.'],
       })

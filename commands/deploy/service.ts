@@ -197,15 +197,16 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
 }
 
 function failureMessage(result: DeployResult): string {
-  const bad = result.items.find((i) => i.outcome === 'rollback-failed') ?? result.items.find((i) => i.outcome === 'rolled-back' && !i.reason.startsWith('rolled back because')) ?? result.items.find((i) => i.outcome !== 'deployed' && i.outcome !== 'unchanged')
-  const where = bad ? `${bad.region}/${bad.component}` : result.environment
+  const first = result.failure || result.items.find((i) => i.outcome !== 'deployed' && i.outcome !== 'unchanged')?.reason || 'unknown failure'
   switch (result.exitCode) {
     case 80:
-      return `deploy of ${result.image} failed in ${where} and was rolled back: ${bad?.reason ?? ''}`
-    case 81:
-      return `deploy of ${result.image} failed in ${where} and the rollback is not healthy either: ${bad?.rollback?.reason ?? bad?.reason ?? ''}`
+      return `deploy of ${result.image} failed and was rolled back: ${first}`
+    case 81: {
+      const bad = result.items.find((i) => i.outcome === 'rollback-failed')
+      return `deploy of ${result.image} failed and the rollback is not complete (page someone): ${first}${bad && bad.reason !== first ? `; ${bad.region}/${bad.component}: ${bad.rollback?.reason ?? bad.reason}` : ''}`
+    }
     default:
-      return `deploy of ${result.image} failed in ${where}: ${bad?.reason ?? ''}`
+      return `deploy of ${result.image} failed: ${first}`
   }
 }
 

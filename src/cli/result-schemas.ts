@@ -197,7 +197,7 @@ export const resultSchemas = {
             changeCause: z.string().nullable(),
             gitSha: z.string().nullable(),
             runUrl: z.string().nullable(),
-            verdict: z.enum(['pending', 'passed', 'rolled-back', 'failed']).nullable(),
+            verdict: z.enum(['pending', 'passed', 'rolled-back', 'failed', 'external']),
             verdictReason: z.string().nullable(),
             formerRevisions: z.array(z.number().int()),
             replicas: z.number().int(),

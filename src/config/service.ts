@@ -9,7 +9,7 @@ import { kubeStatusOf, toKubeError } from '../kube/errors.js'
 import type { Component, Environment, Platform, Region } from '../platform/schema.js'
 import { RegionCluster } from '../rollout/cluster.js'
 import { containerOf, rollTemplateChange, type EventSink, type ItemResult } from '../rollout/deploy.js'
-import { STRATEGIC_MERGE_PATCH } from '../rollout/patches.js'
+import type { ReleaseAudit } from '../rollout/patches.js'
 import { readEnvironmentConfig, type ComponentConfig } from './files.js'
 import { checksumOf, configMapData, dataDiffIsEmpty, diffData, type DataDiff } from './render.js'
 import { pushSecret, secretInfo, type SecretState } from './secrets.js'
@@ -131,7 +131,19 @@ export interface PushResult {
 
 export interface PushOptions {
   restart: boolean
-  rollout: { bakeMs: number; timeoutMs: number; rollbackTimeoutMs: number; autoRollback: boolean; signal: AbortSignal; onEvent: EventSink; probeIntervalMs?: number }
+  rollout: {
+    bakeMs: number
+    timeoutMs: number
+    rollbackTimeoutMs: number
+    autoRollback: boolean
+    signal: AbortSignal
+    onEvent: EventSink
+    probeIntervalMs?: number
+    /** The lock holder (user@host/pid). */
+    identity: string
+    /** Who and when: each restart is a release of its own (change-cause written here). */
+    audit: Omit<ReleaseAudit, 'changeCause'>
+  }
   onStep: (message: string) => void
 }
 
@@ -197,11 +209,13 @@ export async function pushConfig(context: ConfigContext, options: PushOptions): 
       const entry = { component: component.name, region: region.name, configMap: name, changed, envFromAdded: false, waitingForRestart: needsRollout && !options.restart, checksum }
       result.configMaps.push(entry)
       if (!needsRollout || !options.restart) continue
-      const restart = await rollTemplateChange(
-        { environment: context.environment.name, ...options.rollout },
+      // Each restart is a release of its own: its own time, author, reason and change-cause.
+      const changeCause = `mkt config push --restart ${checksum} by ${options.rollout.audit.deployedBy}${options.rollout.audit.reason ? `: ${options.rollout.audit.reason}` : ''}`
+      const { exitCode: _exitCode, ...restart } = await rollTemplateChange(
+        { environment: context.environment.name, ...options.rollout, audit: { ...options.rollout.audit, changeCause } },
         cluster,
         component,
-        { contentType: STRATEGIC_MERGE_PATCH, body: templatePatch(deployment, component, checksum, wired) },
+        (templatePatch(deployment, component, checksum, wired).spec as { template: Record<string, unknown> }).template,
         wired ? `restart for configuration ${checksum}` : `read ${name} (envFrom) at configuration ${checksum}`,
       )
       entry.envFromAdded = !wired && restart.outcome === 'deployed'

@@ -50,10 +50,12 @@ export interface RawResponse {
   body?: string
   error?: string
   durationMs: number
+  /** Response headers (lower-case names), when an answer came. */
+  headers?: Record<string, string | string[] | undefined>
 }
 
 /** GET `path` (starting with /api) on the current cluster. Never throws: failures come back as status 'error'. */
-export async function kubeGet(kubeConfig: KubeConfig, path: string, timeoutMs: number): Promise<RawResponse> {
+export async function kubeGet(kubeConfig: KubeConfig, path: string, timeoutMs: number, options: { withHeaders?: boolean } = {}): Promise<RawResponse> {
   const started = Date.now()
   const server = kubeConfig.getCurrentCluster()?.server
   if (!server) return { status: 'error', error: 'no cluster in kubeconfig', durationMs: 0 }
@@ -63,7 +65,7 @@ export async function kubeGet(kubeConfig: KubeConfig, path: string, timeoutMs: n
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (chunk) => (body += chunk))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, durationMs: Date.now() - started }))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, durationMs: Date.now() - started, ...(options.withHeaders ? { headers: res.headers } : {}) }))
       res.on('error', (error) => resolve({ status: 'error', error: error.message, durationMs: Date.now() - started }))
     })
     // A hard deadline for the whole exchange, not just socket inactivity.

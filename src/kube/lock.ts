@@ -5,6 +5,7 @@
 import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node'
 import { lockedError } from '../errors.js'
 import { kubeStatusOf, toKubeError } from './errors.js'
+import { withRetry } from './retry.js'
 import type { ClusterConnection } from './client.js'
 import { loadKubeClient } from './client.js'
 import { hostname } from 'node:os'
@@ -45,6 +46,10 @@ export class LeaseLock {
   private renewTimer: NodeJS.Timeout | undefined
   private released = false
   private lease: V1Lease
+  /** The renewal in flight, so release() never deletes with a resourceVersion a renewal is about to change. */
+  private renewing: Promise<void> | undefined
+  private renewedAt: number
+  private readonly lostController = new AbortController()
 
   private constructor(
     private readonly api: CoordinationV1Api,
@@ -53,10 +58,21 @@ export class LeaseLock {
     lease: V1Lease,
   ) {
     this.lease = lease
+    this.renewedAt = options.now()
   }
 
   get name(): string {
     return this.lease.metadata?.name ?? ''
+  }
+
+  /** Aborted (with the reason) as soon as this process can no longer prove it holds the lock. */
+  get lost(): AbortSignal {
+    return this.lostController.signal
+  }
+
+  /** Throws the loss when the lock was lost: every write of the operation checks this first (fencing). */
+  assertHeld(): void {
+    if (this.lost.aborted) throw this.lost.reason
   }
 
   /** Takes the lock or throws exit 73 naming the holder. Starts renewing in the background. */
@@ -122,42 +138,116 @@ export class LeaseLock {
   }
 
   private startRenewing(): void {
-    this.renewTimer = setInterval(() => void this.renew(), renewIntervalMs(this.options.durationSeconds))
+    this.renewTimer = setInterval(() => {
+      this.renewing ??= this.renew().finally(() => (this.renewing = undefined))
+    }, renewIntervalMs(this.options.durationSeconds))
     this.renewTimer.unref()
   }
 
-  /** Renews the lease; a failed renewal is retried at the next tick (the lease outlives two misses). */
+  private where(action: string) {
+    return { region: this.connection.region, server: this.connection.server, action: `${action} the lock ${this.name}` }
+  }
+
+  private markLost(message: string): void {
+    if (this.lost.aborted) return
+    if (this.renewTimer) clearInterval(this.renewTimer)
+    this.lostController.abort(lockedError(`lost the lock of ${this.options.component} in ${this.options.environment}: ${message}`, {
+      hints: ['mkt stopped changing this component. `mkt lock status` and `mkt history` show who holds it now and what runs.'],
+    }))
+  }
+
+  /**
+   * Renews the lease. A conflict re-reads it: still ours (our own earlier write raced), renew on the fresh copy;
+   * someone else's or gone (broken with `mkt lock break`, or taken over) means the lock is lost. A transient
+   * failure is retried at the next tick unless the lease may have expired meanwhile: then it is lost too.
+   */
   private async renew(): Promise<void> {
-    if (this.released) return
-    const now = this.options.now()
-    const spec = nextLeaseSpec(this.lease, { action: 'renew' }, { identity: this.options.identity, now, durationSeconds: this.options.durationSeconds })!
-    try {
-      this.lease = await this.api.replaceNamespacedLease({
-        name: this.name,
-        namespace: this.connection.namespace,
-        body: { ...this.lease, spec } as unknown as V1Lease,
-      })
-    } catch {
-      // Next tick tries again; if the lease was broken, release() will find that out.
+    if (this.released || this.lost.aborted) return
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const now = this.options.now()
+      const spec = nextLeaseSpec(this.lease, { action: 'renew' }, { identity: this.options.identity, now, durationSeconds: this.options.durationSeconds })!
+      try {
+        const renewed = await this.api.replaceNamespacedLease({ name: this.name, namespace: this.connection.namespace, body: { ...this.lease, spec } as unknown as V1Lease })
+        if (renewed.metadata?.uid !== this.lease.metadata?.uid) {
+          // Leases are created on update: ours was deleted (broken) and this renewal made a new one. Undo that.
+          await this.api
+            .deleteNamespacedLease({ name: this.name, namespace: this.connection.namespace, body: { preconditions: { uid: renewed.metadata?.uid, resourceVersion: renewed.metadata?.resourceVersion } } })
+            .catch(() => undefined)
+          return this.markLost('its lease was deleted (broken by `mkt lock break` or `--force-unlock`)')
+        }
+        this.lease = renewed
+        this.renewedAt = now
+        return
+      } catch (error) {
+        const code = kubeStatusOf(error).code
+        if (code === 404) return this.markLost('its lease was deleted (broken by `mkt lock break` or `--force-unlock`)')
+        if (code === 409) {
+          const fresh = await this.readLease().catch(() => undefined)
+          if (fresh === null) return this.markLost('its lease was deleted')
+          if (fresh && fresh.spec?.holderIdentity === this.options.identity) {
+            this.lease = fresh
+            continue
+          }
+          if (fresh) return this.markLost(`it is held by ${fresh.spec?.holderIdentity || 'nobody'} now`)
+        }
+        if (this.options.now() > this.renewedAt + this.options.durationSeconds * 1000 - renewIntervalMs(this.options.durationSeconds)) {
+          return this.markLost(`could not renew it for ${Math.round((this.options.now() - this.renewedAt) / 1000)} s: ${(error as Error).message}`)
+        }
+        return // transient: the next tick tries again
+      }
     }
   }
 
-  /** Releases the lock by deleting the lease, only if it is still ours (resourceVersion precondition). */
+  /**
+   * Reads the lease now and says whether it is still ours; a lease deleted or held by someone else marks the lock
+   * lost. Called before a write that must not trample another holder (a rollback after a failure).
+   */
+  async verify(): Promise<boolean> {
+    if (this.lost.aborted) return false
+    const fresh = await this.readLease()
+    if (fresh === null) this.markLost('its lease was deleted (broken by `mkt lock break` or `--force-unlock`)')
+    else if (fresh.spec?.holderIdentity !== this.options.identity) this.markLost(`it is held by ${fresh.spec?.holderIdentity || 'nobody'} now`)
+    else this.lease = fresh
+    return !this.lost.aborted
+  }
+
+  /** The lease now; null when it does not exist. */
+  private async readLease(): Promise<V1Lease | null> {
+    try {
+      return await withRetry(() => this.api.readNamespacedLease({ name: this.name, namespace: this.connection.namespace }))
+    } catch (error) {
+      if (kubeStatusOf(error).code === 404) return null
+      throw toKubeError(error, this.where('read'))
+    }
+  }
+
+  /**
+   * Releases the lock by deleting the lease, only while it is still ours (resourceVersion precondition). Waits
+   * for a renewal in flight first; a conflict re-reads: still ours (a renewal changed the resourceVersion), delete
+   * again; someone else's, leave it. Transient failures are retried.
+   */
   async release(): Promise<void> {
     if (this.released) return
     this.released = true
     if (this.renewTimer) clearInterval(this.renewTimer)
-    try {
-      await this.api.deleteNamespacedLease({
-        name: this.name,
-        namespace: this.connection.namespace,
-        body: { preconditions: { resourceVersion: this.lease.metadata?.resourceVersion } },
-      })
-    } catch (error) {
-      const code = kubeStatusOf(error).code
-      if (code === 404 || code === 409) return // gone already, or broken and taken by someone else
-      throw toKubeError(error, { region: this.connection.region, server: this.connection.server, action: `release the lock ${this.name}` })
+    await this.renewing
+    if (this.lost.aborted) return
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        await withRetry(() =>
+          this.api.deleteNamespacedLease({ name: this.name, namespace: this.connection.namespace, body: { preconditions: { resourceVersion: this.lease.metadata?.resourceVersion } } }),
+        )
+        return
+      } catch (error) {
+        const code = kubeStatusOf(error).code
+        if (code === 404) return
+        if (code !== 409) throw toKubeError(error, this.where('release'))
+        const fresh = await this.readLease()
+        if (fresh === null || fresh.spec?.holderIdentity !== this.options.identity) return // broken and taken by someone else
+        this.lease = fresh
+      }
     }
+    throw toKubeError(new Error('the lease kept changing'), this.where('release'))
   }
 }
 

@@ -1,11 +1,12 @@
 // Kubernetes I/O for the rollout engine, one region at a time: reads, patches with the right content
 // type, readiness probes through the API server's pod proxy, and watches that keep a live snapshot of a
 // Deployment, its ReplicaSets and its pods. Same @kubernetes/client-node calls against AKS and the sandbox.
-import type { AppsV1Api, CoreV1Api, KubeConfig, V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node'
+import type { AppsV1Api, CoreV1Api, KubeConfig, KubernetesListObject, KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node'
 import type { ClusterConnection } from '../kube/client.js'
 import { loadKubeClient } from '../kube/client.js'
 import { kubeStatusOf, toKubeError } from '../kube/errors.js'
 import { kubeGet } from '../kube/http.js'
+import { backoffMs, DEFAULT_RETRY, withRetry } from '../kube/retry.js'
 import type { PatchRequest } from './patches.js'
 
 type KubeModule = Awaited<ReturnType<typeof loadKubeClient>>
@@ -45,49 +46,66 @@ export class RegionCluster {
     throw toKubeError(error, { region: this.region, server: this.connection.server, action })
   }
 
-  /** The Deployment, or undefined when it does not exist. */
-  async readDeployment(name: string): Promise<V1Deployment | undefined> {
+  /**
+   * GET an API path as the server wrote it (raw JSON: field order and fields newer than this client kept),
+   * retried while transient. undefined on 404.
+   */
+  private async getRaw<T>(path: string, action: string, signal?: AbortSignal): Promise<T | undefined> {
     try {
-      return await this.apps.readNamespacedDeployment({ name, namespace: this.namespace })
+      return await withRetry(
+        async () => {
+          const answer = await kubeGet(this.kubeConfig, path, READ_TIMEOUT_MS, { withHeaders: true })
+          if (answer.status === 'error') throw new Error(answer.error ?? 'no answer')
+          if (answer.status === 404) return undefined
+          if (answer.status < 200 || answer.status > 299) throw Object.assign(new Error(`HTTP ${answer.status}`), { code: answer.status, body: answer.body, headers: answer.headers })
+          return JSON.parse(answer.body ?? 'null') as T
+        },
+        signal ? { signal } : {},
+      )
     } catch (error) {
-      if (kubeStatusOf(error).code === 404) return undefined
-      return this.fail(error, `read deployment ${name}`)
+      return this.fail(error, action)
     }
   }
 
+  /** The Deployment (raw JSON), or undefined when it does not exist. */
+  async readDeployment(name: string, signal?: AbortSignal): Promise<V1Deployment | undefined> {
+    return this.getRaw<V1Deployment>(`${this.appsBase}/deployments/${encodeURIComponent(name)}`, `read deployment ${name}`, signal)
+  }
+
+  private async list<T>(path: string, selector: string, action: string): Promise<{ items: T[]; metadata?: { resourceVersion?: string } }> {
+    const list = await this.getRaw<{ items: T[]; metadata?: { resourceVersion?: string } }>(`${path}?labelSelector=${encodeURIComponent(selector)}`, action)
+    return list ?? { items: [] }
+  }
+
   /**
-   * Deployment, its ReplicaSets and pods (by the Deployment's selector), read now. `reread: false` when the
-   * caller has just read the Deployment itself: only the ReplicaSets and pods are fetched.
+   * Deployment, its ReplicaSets and pods (by the Deployment's selector), read now, as raw JSON. `reread: false`
+   * when the caller has just read the Deployment itself: only the ReplicaSets and pods are fetched.
    */
   async snapshot(deployment: V1Deployment, { reread = true }: { reread?: boolean } = {}): Promise<Snapshot> {
     const labelSelector = selectorOf(deployment)
     const name = deployment.metadata?.name ?? ''
-    try {
-      const [fresh, rs, pods] = await Promise.all([
-        reread ? this.apps.readNamespacedDeployment({ name, namespace: this.namespace }) : deployment,
-        this.apps.listNamespacedReplicaSet({ namespace: this.namespace, labelSelector }),
-        this.core.listNamespacedPod({ namespace: this.namespace, labelSelector }),
-      ])
-      return { deployment: fresh, replicaSets: rs.items, pods: pods.items }
-    } catch (error) {
-      return this.fail(error, `read deployment ${name}`)
-    }
+    const [fresh, rs, pods] = await Promise.all([
+      reread ? this.readDeployment(name) : deployment,
+      this.list<V1ReplicaSet>(`${this.appsBase}/replicasets`, labelSelector, `list replicasets of ${name}`),
+      this.list<V1Pod>(`${this.coreBase}/pods`, labelSelector, `list pods of ${name}`),
+    ])
+    if (!fresh) this.fail(Object.assign(new Error(`deployment ${name} not found`), { code: 404 }), `read deployment ${name}`)
+    return { deployment: fresh, replicaSets: rs.items, pods: pods.items }
   }
 
-  /** The Deployment's ReplicaSets (by its selector): all a rollback needs to decide, one request. */
+  /** The Deployment's ReplicaSets (by its selector) as the server sent them: all a rollback needs, one request. */
   async replicaSetsOf(deployment: V1Deployment): Promise<V1ReplicaSet[]> {
-    try {
-      return (await this.apps.listNamespacedReplicaSet({ namespace: this.namespace, labelSelector: selectorOf(deployment) })).items
-    } catch (error) {
-      return this.fail(error, `list replicasets of ${deployment.metadata?.name}`)
-    }
+    return (await this.list<V1ReplicaSet>(`${this.appsBase}/replicasets`, selectorOf(deployment), `list replicasets of ${deployment.metadata?.name}`)).items
   }
 
+  /** Every patch mkt sends sets values (never increments), so a transient failure is simply sent again. */
   async patchDeployment(name: string, patch: PatchRequest): Promise<V1Deployment> {
     try {
-      return await this.apps.patchNamespacedDeployment(
-        { name, namespace: this.namespace, body: patch.body, fieldManager: 'mkt' },
-        this.k8s.setHeaderOptions('Content-Type', patch.contentType as never),
+      return await withRetry(() =>
+        this.apps.patchNamespacedDeployment(
+          { name, namespace: this.namespace, body: patch.body, fieldManager: 'mkt' },
+          this.k8s.setHeaderOptions('Content-Type', patch.contentType as never),
+        ),
       )
     } catch (error) {
       return this.fail(error, `patch deployment ${name}`)
@@ -96,9 +114,11 @@ export class RegionCluster {
 
   async patchReplicaSet(name: string, patch: PatchRequest): Promise<void> {
     try {
-      await this.apps.patchNamespacedReplicaSet(
-        { name, namespace: this.namespace, body: patch.body, fieldManager: 'mkt' },
-        this.k8s.setHeaderOptions('Content-Type', patch.contentType as never),
+      await withRetry(() =>
+        this.apps.patchNamespacedReplicaSet(
+          { name, namespace: this.namespace, body: patch.body, fieldManager: 'mkt' },
+          this.k8s.setHeaderOptions('Content-Type', patch.contentType as never),
+        ),
       )
     } catch (error) {
       if (kubeStatusOf(error).code === 404) return // cleaned up by revisionHistoryLimit meanwhile
@@ -108,80 +128,89 @@ export class RegionCluster {
 
   /** GET <path> of a pod through the API server proxy: status and body, or 'error' when nothing answered. */
   async probePod(pod: string, port: number, path: string, timeoutMs: number): Promise<{ status: number | 'error'; body?: string; error?: string }> {
-    const response = await kubeGet(this.kubeConfig, `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods/${encodeURIComponent(pod)}:${port}/proxy${path}`, timeoutMs)
+    const response = await kubeGet(this.kubeConfig, `${this.coreBase}/pods/${encodeURIComponent(pod)}:${port}/proxy${path}`, timeoutMs)
     return { status: response.status, ...(response.body === undefined ? {} : { body: response.body }), ...(response.error === undefined ? {} : { error: response.error }) }
   }
 
   /**
-   * Watches the Deployment, its ReplicaSets and its pods, calling onChange with a fresh snapshot after each
-   * event. Watches that end are resumed from their last resourceVersion; a 410 relists. stop() ends them.
+   * Watches the Deployment, its ReplicaSets and its pods with client-node's ListWatch (list, then watch from the
+   * list's resourceVersion; a watch that ends is resumed from its last resourceVersion; 410 relists), calling
+   * onChange with a fresh snapshot after each event. A watch that fails is restarted with backoff and jitter
+   * (the restart resumes, or relists when it has to); onError only when it keeps failing. stop() ends them.
    */
   async watch(deployment: V1Deployment, onChange: (snapshot: Snapshot) => void, onError: (error: Error) => void): Promise<{ stop(): void; snapshot(): Snapshot }> {
     const name = deployment.metadata?.name ?? ''
     const labelSelector = selectorOf(deployment)
-    const initial = await this.snapshot(deployment)
-    const state = {
-      deployment: initial.deployment,
-      replicaSets: new Map(initial.replicaSets.map((o) => [o.metadata?.uid ?? '', o])),
-      pods: new Map(initial.pods.map((o) => [o.metadata?.uid ?? '', o])),
-    }
-    const current = (): Snapshot => ({ deployment: state.deployment, replicaSets: [...state.replicaSets.values()], pods: [...state.pods.values()] })
     const watcher = new this.k8s.Watch(this.kubeConfig)
-    const aborts: AbortController[] = []
     let stopped = false
-    const base = `/apis/apps/v1/namespaces/${this.namespace}`
-    const follow = async (path: string, query: Record<string, string>, resourceVersion: string, apply: (type: string, obj: never) => void) => {
-      let rv = resourceVersion
-      const start = async (): Promise<void> => {
-        if (stopped) return
-        const controller = await watcher.watch(
-          path,
-          { ...query, resourceVersion: rv, allowWatchBookmarks: 'true' },
-          (type, obj: { metadata?: { resourceVersion?: string } }) => {
-            if (obj?.metadata?.resourceVersion) rv = obj.metadata.resourceVersion
-            if (type === 'BOOKMARK') return
-            if (type === 'ERROR') {
-              rv = '' // 410 Expired: start again from the current state
-              return
-            }
-            apply(type, obj as never)
-            onChange(current())
-          },
-          (error) => {
-            if (stopped) return
-            const code = (error as { statusCode?: number } | undefined)?.statusCode
-            if (error && code !== 410) {
-              onError(error as Error)
-              return
-            }
-            if (code === 410) rv = ''
-            void start().catch(onError)
-          },
-        )
-        aborts.push(controller)
+    const timers = new Set<NodeJS.Timeout>()
+    const caches: Array<InstanceType<KubeModule['ListWatch']>> = []
+    const starts: Array<() => Promise<void>> = []
+    const follow = <T extends KubernetesObject>(path: string, listFn: () => Promise<KubernetesListObject<T>>, fieldSelector?: string) => {
+      const cache = new this.k8s.ListWatch<T>(path, watcher, listFn, false, fieldSelector ? undefined : labelSelector, fieldSelector)
+      caches.push(cache as never)
+      let failures = 0
+      let startedAt = Date.now()
+      const changed = () => {
+        failures = 0
+        if (!stopped) onChange(current())
       }
-      await start()
+      cache.on('add', changed)
+      cache.on('update', changed)
+      cache.on('delete', changed)
+      const failed = (error?: unknown): void => {
+        if (stopped) return
+        // A watch that ran a while before failing starts a fresh count: only repeated failures are fatal.
+        if (Date.now() - startedAt > RESTART_RESET_MS) failures = 0
+        failures++
+        if (failures >= DEFAULT_RETRY.attempts) {
+          onError(error instanceof Error ? error : new Error(String(error)))
+          return
+        }
+        const timer = setTimeout(() => {
+          timers.delete(timer)
+          startedAt = Date.now()
+          if (!stopped) void cache.start().catch(failed)
+        }, backoffMs(failures, DEFAULT_RETRY, error))
+        timers.add(timer)
+      }
+      cache.on('error', failed)
+      starts.push(() => cache.start().catch(failed))
+      return cache
     }
-    const keyed = (map: Map<string, unknown>) => (type: string, obj: { metadata?: { uid?: string } }) => {
-      const uid = obj.metadata?.uid ?? ''
-      if (type === 'DELETED') map.delete(uid)
-      else map.set(uid, obj)
+    const deployments = follow<V1Deployment>(`${this.appsBase}/deployments`, async () => {
+      const fresh = await this.readDeployment(name)
+      return { apiVersion: 'v1', kind: 'List', items: fresh ? [fresh] : [], metadata: { resourceVersion: fresh?.metadata?.resourceVersion ?? '' } } as KubernetesListObject<V1Deployment>
+    }, `metadata.name=${name}`)
+    const replicaSets = follow<V1ReplicaSet>(`${this.appsBase}/replicasets`, () => this.list<V1ReplicaSet>(`${this.appsBase}/replicasets`, labelSelector, `list replicasets of ${name}`) as Promise<KubernetesListObject<V1ReplicaSet>>)
+    const pods = follow<V1Pod>(`${this.coreBase}/pods`, () => this.list<V1Pod>(`${this.coreBase}/pods`, labelSelector, `list pods of ${name}`) as Promise<KubernetesListObject<V1Pod>>)
+    let lastDeployment = deployment
+    const current = (): Snapshot => {
+      lastDeployment = deployments.list()[0] ?? lastDeployment
+      return { deployment: lastDeployment, replicaSets: [...replicaSets.list()], pods: [...pods.list()] }
     }
-    const listRv = initial.deployment.metadata?.resourceVersion ?? ''
-    await follow(`${base}/deployments`, { fieldSelector: `metadata.name=${name}` }, listRv, (type, obj: V1Deployment) => {
-      if (type !== 'DELETED') state.deployment = obj
-    })
-    await follow(`${base}/replicasets`, { labelSelector }, listRv, keyed(state.replicaSets) as never)
-    await follow(`/api/v1/namespaces/${this.namespace}/pods`, { labelSelector }, listRv, keyed(state.pods) as never)
-    return {
-      stop: () => {
-        stopped = true
-        for (const a of aborts) a.abort()
-      },
-      snapshot: current,
+    const stop = () => {
+      stopped = true
+      for (const timer of timers) clearTimeout(timer)
+      for (const cache of caches) void cache.stop()
     }
+    // A failed first start goes through the error handler (restart with backoff) like any later failure.
+    await Promise.all(starts.map((start) => start()))
+    return { stop, snapshot: current }
+  }
+
+  private get appsBase(): string {
+    return `/apis/apps/v1/namespaces/${encodeURIComponent(this.namespace)}`
+  }
+
+  private get coreBase(): string {
+    return `/api/v1/namespaces/${encodeURIComponent(this.namespace)}`
   }
 }
+
+const READ_TIMEOUT_MS = 30_000
+/** A watch that ran this long before failing is not "failing repeatedly". */
+const RESTART_RESET_MS = 5_000
 
 /** `a=b,c=d` from the Deployment's matchLabels (mkt deploys Deployments whose selectors are label maps). */
 export function selectorOf(deployment: V1Deployment): string {

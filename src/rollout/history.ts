@@ -1,12 +1,14 @@
 // Release history read from the Deployment's ReplicaSets (the same source as `kubectl rollout history`), with
 // mkt's audit annotations, and the choice of a rollback target.
 //
-// Which revision is "last good": the newest revision whose ReplicaSet carries `mkt.dev/verdict: passed`. A
-// revision without a verdict was released by something else (kubectl, Helm, a pipeline before mkt) or by an mkt
-// that died before recording one; mkt cannot know it was healthy, so it is not eligible by default — the
-// operator names it with --to-revision. A first mkt deploy that fails therefore has no automatic target from
-// history; the orchestrator should fall back to the revision it replaced, which it saw fully available before
-// it started.
+// A release record (author, time, reason, provenance, verdict) belongs to one pod template: it counts for a
+// ReplicaSet only when its `mkt.dev/pod-template-hash` equals the ReplicaSet's own `pod-template-hash` label.
+// The Deployment controller copies the Deployment's annotations onto every new ReplicaSet, so a revision made by
+// kubectl, Helm or anything else carries a copy of the previous release's record naming the previous template:
+// that revision is `external` (unverified), shown with its own change-cause only.
+//
+// Which revision is "last good": the newest revision whose own record says `passed`. An external revision, or
+// one whose mkt died before a verdict, is never chosen by default — the operator names it with --to-revision.
 //
 // Revision numbers follow the controller: a rollback re-adopts the old ReplicaSet and renumbers it to max+1,
 // recording the old number in `deployment.kubernetes.io/revision-history`. Numbers are never reused, so
@@ -16,6 +18,7 @@ import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node'
 import {
   CHANGE_CAUSE_ANNOTATION,
   MKT_ANNOTATIONS,
+  type RevisionVerdict,
   REVISION_HISTORY_ANNOTATION,
   annotationOf,
   isVerdict,
@@ -23,9 +26,8 @@ import {
   nameOf,
   revisionOf,
   timeOf,
-  type Verdict,
 } from './objects.js'
-import { controlledReplicaSets, newReplicaSet } from './status.js'
+import { controlledReplicaSets, newReplicaSet, podTemplateHashOf } from './status.js'
 
 export interface ReleaseEntry {
   revision: number
@@ -40,8 +42,8 @@ export interface ReleaseEntry {
   reason?: string
   gitSha?: string
   runUrl?: string
-  /** Undefined when mkt never recorded one (released by something else, or still unknown). */
-  verdict?: Verdict
+  /** mkt's verdict on this template, or `external` when no mkt record belongs to it. */
+  verdict: RevisionVerdict
   verdictReason?: string
   /** This ReplicaSet is the Deployment's new one: its template is what the Deployment asks for. */
   current: boolean
@@ -66,29 +68,49 @@ export function releaseHistory(deployment: V1Deployment, replicaSets: readonly V
   }
   return [...byRevision.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([revision, rs]) => entryOf(revision, rs, rs === current, options.container))
+    .map(([revision, rs]) => entryOf(revision, rs, rs === current, options.container, replicaSets))
 }
 
-function entryOf(revision: number, rs: V1ReplicaSet, current: boolean, container: string | undefined): ReleaseEntry {
+/** The record on a ReplicaSet is its own: written for its template (see the top of this file). */
+export function hasOwnRecord(rs: V1ReplicaSet): boolean {
+  const hash = podTemplateHashOf(rs)
+  return hash !== undefined && annotationOf(rs.metadata, MKT_ANNOTATIONS.templateHash) === hash
+}
+
+/**
+ * The change-cause of a revision without its own record, unless it is the copy of the release it was made from
+ * (the ReplicaSet its copied record names, or any mkt release when that one is gone): then it has none of its own.
+ */
+export function ownChangeCause(rs: V1ReplicaSet, all: readonly V1ReplicaSet[]): string | undefined {
+  const cause = annotationOf(rs.metadata, CHANGE_CAUSE_ANNOTATION)
+  const copiedFrom = annotationOf(rs.metadata, MKT_ANNOTATIONS.templateHash)
+  if (cause === undefined || copiedFrom === undefined || copiedFrom === podTemplateHashOf(rs)) return cause
+  const source = all.find((other) => other !== rs && podTemplateHashOf(other) === copiedFrom)
+  return source === undefined || annotationOf(source.metadata, CHANGE_CAUSE_ANNOTATION) === cause ? undefined : cause
+}
+
+function entryOf(revision: number, rs: V1ReplicaSet, current: boolean, container: string | undefined, all: readonly V1ReplicaSet[]): ReleaseEntry {
   const meta = rs.metadata
   const images = (rs.spec?.template?.spec?.containers ?? []).map((c) => ({ container: c.name, image: c.image ?? '' }))
   const chosen = container === undefined ? images[0] : images.find((c) => c.container === container)
+  const own = hasOwnRecord(rs)
   const verdict = annotationOf(meta, MKT_ANNOTATIONS.verdict)
   const optional = (key: string, value: string | undefined) => (value === undefined || value === '' ? {} : { [key]: value })
+  const recorded = (key: string, annotation: string) => (own ? optional(key, annotationOf(meta, annotation)) : {})
   return {
     revision,
     replicaSet: nameOf(rs),
     ...optional('image', chosen?.image),
     images,
     ...optional('createdAt', isoOf(meta?.creationTimestamp)),
-    ...optional('changeCause', annotationOf(meta, CHANGE_CAUSE_ANNOTATION)),
-    ...optional('deployedBy', annotationOf(meta, MKT_ANNOTATIONS.deployedBy)),
-    ...optional('deployedAt', annotationOf(meta, MKT_ANNOTATIONS.deployedAt)),
-    ...optional('reason', annotationOf(meta, MKT_ANNOTATIONS.reason)),
-    ...optional('gitSha', annotationOf(meta, MKT_ANNOTATIONS.gitSha)),
-    ...optional('runUrl', annotationOf(meta, MKT_ANNOTATIONS.runUrl)),
-    ...(isVerdict(verdict) ? { verdict } : {}),
-    ...optional('verdictReason', annotationOf(meta, MKT_ANNOTATIONS.verdictReason)),
+    ...optional('changeCause', own ? annotationOf(meta, CHANGE_CAUSE_ANNOTATION) : ownChangeCause(rs, all)),
+    ...recorded('deployedBy', MKT_ANNOTATIONS.deployedBy),
+    ...recorded('deployedAt', MKT_ANNOTATIONS.deployedAt),
+    ...recorded('reason', MKT_ANNOTATIONS.reason),
+    ...recorded('gitSha', MKT_ANNOTATIONS.gitSha),
+    ...recorded('runUrl', MKT_ANNOTATIONS.runUrl),
+    verdict: own && isVerdict(verdict) ? verdict : 'external',
+    ...recorded('verdictReason', MKT_ANNOTATIONS.verdictReason),
     current,
     formerRevisions: parseRevisionHistory(annotationOf(meta, REVISION_HISTORY_ANNOTATION)),
     replicas: rs.status?.replicas ?? 0,
@@ -110,6 +132,16 @@ export function lastGoodRevision(history: readonly ReleaseEntry[], excludingCurr
   return [...history]
     .sort((a, b) => b.revision - a.revision)
     .find((entry) => entry.verdict === 'passed' && !(excludingCurrent && entry.current))
+}
+
+/**
+ * Where an automatic rollback goes: the revision that was serving when it was complete and verified, else the
+ * newest verified revision other than the current one (never an aborted or external one); undefined when none.
+ */
+export function autoRollbackTarget(history: readonly ReleaseEntry[], servingComplete: boolean): ReleaseEntry | undefined {
+  const serving = history.find((entry) => entry.current)
+  if (serving !== undefined && servingComplete && serving.verdict === 'passed') return serving
+  return lastGoodRevision(history, true)
 }
 
 export type RollbackRefusal = 'no-history' | 'not-found' | 'already-current' | 'no-good-revision'
@@ -157,11 +189,11 @@ export function rollbackTarget(history: readonly ReleaseEntry[], options: { toRe
   if (others.length === 0) {
     return { ok: false, reason: 'no-history', message: 'nothing to roll back to: the current revision is the only one', ...withFrom }
   }
-  const unverified = others.map((entry) => entry.revision).join(', ')
+  const unverified = others.map((entry) => `${entry.revision} ${entry.verdict}`).join(', ')
   return {
     ok: false,
     reason: 'no-good-revision',
-    message: `no earlier revision passed mkt's gates (revisions ${unverified} have no passed verdict); choose one with --to-revision`,
+    message: `no earlier revision passed mkt's gates (${unverified}); choose one with --to-revision`,
     ...withFrom,
   }
 }

@@ -37,10 +37,26 @@ export const MKT_ANNOTATIONS = {
   runUrl: 'mkt.dev/run-url',
   verdict: 'mkt.dev/verdict',
   verdictReason: 'mkt.dev/verdict-reason',
+  /**
+   * The pod-template-hash of the ReplicaSet this release record belongs to. The controller copies the
+   * Deployment's annotations onto every new ReplicaSet, kubectl-made ones included; a copied record names another
+   * template's hash, so it is recognised as not this revision's (history.ts).
+   */
+  templateHash: 'mkt.dev/pod-template-hash',
 } as const
+
+/**
+ * The strategy and paused state a Deployment had before a canary changed them (JSON, CanaryOriginal), written
+ * by the patch that starts the canary and removed by the patch that promotes or aborts it. Not part of a
+ * release record: never restored by an undo.
+ */
+export const CANARY_ORIGINAL_ANNOTATION = 'mkt.dev/canary-original'
 
 export const VERDICTS = ['pending', 'passed', 'rolled-back', 'failed'] as const
 export type Verdict = (typeof VERDICTS)[number]
+
+/** What history shows for a revision: mkt's verdict, or `external` when no mkt record belongs to its template. */
+export type RevisionVerdict = Verdict | 'external'
 
 export const isVerdict = (value: unknown): value is Verdict => typeof value === 'string' && (VERDICTS as readonly string[]).includes(value)
 

@@ -6,20 +6,21 @@
 // Audit annotations go on the Deployment's metadata: when the controller creates (or re-adopts) the new
 // ReplicaSet it copies the Deployment's annotations onto it, minus the skip list, which is how
 // `kubernetes.io/change-cause` reaches `kubectl rollout history`. The same copying is why a verdict must be
-// written on the Deployment too (see verdictPatches).
+// written on the Deployment too (see verdictPatches), and why every record names the pod-template-hash it
+// belongs to (bindPatches): a ReplicaSet made by kubectl gets a copy naming another template.
 
 import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node'
 import { configError, failedError } from '../errors.js'
-import { canonicalPodTemplate, sortedMap } from './go-json.js'
 import {
   ANNOTATIONS_TO_SKIP,
+  CANARY_ORIGINAL_ANNOTATION,
   CHANGE_CAUSE_ANNOTATION,
   MKT_ANNOTATIONS,
   nameOf,
   revisionOf,
   type Verdict,
 } from './objects.js'
-import { withoutHash } from './status.js'
+import { podTemplateHashOf, withoutHash } from './status.js'
 
 export const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json'
 export const JSON_PATCH = 'application/json-patch+json'
@@ -52,6 +53,12 @@ export interface ReleaseAudit {
 export interface RollingUpdateKnobs {
   maxSurge?: number | string
   maxUnavailable?: number | string
+}
+
+/** What a canary changes on a Deployment, saved before it does (CANARY_ORIGINAL_ANNOTATION). */
+export interface CanaryOriginal {
+  paused: boolean
+  rollingUpdate?: RollingUpdateKnobs
 }
 
 // A Deployment's annotations share a 256 KiB budget with everything else on it; a pasted log is not a reason.
@@ -100,13 +107,15 @@ export function releaseAnnotations(deployment: V1Deployment, image: string, audi
     [MKT_ANNOTATIONS.runUrl]: clip(audit.runUrl),
     [MKT_ANNOTATIONS.verdict]: 'pending' satisfies Verdict,
     [MKT_ANNOTATIONS.verdictReason]: undefined,
+    // Unknown until the controller creates the ReplicaSet: bindPatches writes it then.
+    [MKT_ANNOTATIONS.templateHash]: undefined,
   }
   const annotations: Record<string, string | null> = {}
   for (const [key, value] of Object.entries(values)) {
     if (value !== undefined) annotations[key] = value
     else if (key in existing) annotations[key] = null
   }
-  return sortedMap(annotations as Record<string, string>)
+  return sortedMap(annotations)
 }
 
 /**
@@ -129,20 +138,50 @@ export function undoPatch(deployment: V1Deployment, targetRs: V1ReplicaSet): Pat
 }
 
 /**
- * Roll back to a ReplicaSet whatever state the Deployment is in: the kubectl undo patch when it is running,
- * and when it is paused (an interrupted canary; kubectl refuses those) the same patch plus unpausing and
- * restoring the rolling-update knobs the canary changed.
+ * Roll back to a ReplicaSet whatever state the Deployment is in: the kubectl undo patch when no canary is in
+ * progress, and when one is (paused, or its saved original is still on the Deployment; kubectl refuses paused
+ * Deployments) the same patch plus restoring the strategy and paused state saved before the canary.
  */
-export function rollbackPatch(deployment: V1Deployment, targetRs: V1ReplicaSet, originalRollingUpdate?: RollingUpdateKnobs): PatchRequest {
-  return deployment.spec?.paused === true ? abortCanaryPatch(deployment, targetRs, originalRollingUpdate) : undoPatch(deployment, targetRs)
+export function rollbackPatch(deployment: V1Deployment, targetRs: V1ReplicaSet): PatchRequest {
+  const original = canaryOriginalOf(deployment)
+  if (deployment.spec?.paused !== true && original === undefined) return undoPatch(deployment, targetRs)
+  return abortCanaryPatch(deployment, targetRs, original ?? { paused: false, ...knobsField(rollingUpdateOf(deployment)) })
 }
 
-/** The rolling-update knobs of a Deployment now, to hand back to promote/abort after a canary. */
+/** The rolling-update knobs of a Deployment now. */
 export function rollingUpdateOf(deployment: V1Deployment): RollingUpdateKnobs | undefined {
   const rollingUpdate = deployment.spec?.strategy?.rollingUpdate
   if (rollingUpdate === undefined) return undefined
-  return { maxSurge: rollingUpdate.maxSurge, maxUnavailable: rollingUpdate.maxUnavailable }
+  return { ...(rollingUpdate.maxSurge === undefined ? {} : { maxSurge: rollingUpdate.maxSurge }), ...(rollingUpdate.maxUnavailable === undefined ? {} : { maxUnavailable: rollingUpdate.maxUnavailable }) }
 }
+
+/** The state saved by the canary that last started on this Deployment and has not ended, if any. */
+export function canaryOriginalOf(deployment: V1Deployment): CanaryOriginal | undefined {
+  const text = deployment.metadata?.annotations?.[CANARY_ORIGINAL_ANNOTATION]
+  if (text === undefined) return undefined
+  try {
+    const parsed = JSON.parse(text) as { paused?: unknown; rollingUpdate?: { maxSurge?: unknown; maxUnavailable?: unknown } }
+    const knob = (value: unknown) => (typeof value === 'number' || typeof value === 'string' ? value : undefined)
+    const knobs: RollingUpdateKnobs = {}
+    const surge = knob(parsed.rollingUpdate?.maxSurge)
+    const unavailable = knob(parsed.rollingUpdate?.maxUnavailable)
+    if (surge !== undefined) knobs.maxSurge = surge
+    if (unavailable !== undefined) knobs.maxUnavailable = unavailable
+    return { paused: parsed.paused === true, ...(parsed.rollingUpdate ? { rollingUpdate: knobs } : {}) }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * What the Deployment had before any canary: the saved original when an earlier canary never ended (its values
+ * are the canary's, not the Deployment's), else its state now.
+ */
+export function originalStateOf(deployment: V1Deployment): CanaryOriginal {
+  return canaryOriginalOf(deployment) ?? { paused: deployment.spec?.paused === true, ...knobsField(rollingUpdateOf(deployment)) }
+}
+
+const knobsField = (knobs: RollingUpdateKnobs | undefined) => (knobs === undefined ? {} : { rollingUpdate: knobs })
 
 // Canary on one Deployment (shared/reference/k8s.md §6): surge N new pods next to all stable ones, pause before
 // the canary pods become available (old pods may only be scaled down after that), bake, then promote or abort.
@@ -155,10 +194,12 @@ export function rollingUpdateOf(deployment: V1Deployment): RollingUpdateKnobs | 
 export function canaryStartPatch(deployment: V1Deployment, container: string, image: string, audit: ReleaseAudit, canaryReplicas: number): PatchRequest {
   requireRollingUpdate(deployment)
   const rollout = rolloutPatch(deployment, container, image, audit)
-  const body = rollout.body as { metadata: unknown; spec: Record<string, unknown> }
+  const body = rollout.body as { metadata: { annotations: Record<string, string | null> }; spec: Record<string, unknown> }
+  // Saved in the same request that changes them, so no exit path can lose them.
+  const annotations = { ...body.metadata.annotations, [CANARY_ORIGINAL_ANNOTATION]: JSON.stringify(originalStateOf(deployment)) }
   return {
     contentType: STRATEGIC_MERGE_PATCH,
-    body: { metadata: body.metadata, spec: { strategy: { rollingUpdate: { maxSurge: canaryReplicas, maxUnavailable: 0 } }, template: body.spec.template } },
+    body: { metadata: { annotations: sortedMap(annotations) }, spec: { strategy: { rollingUpdate: { maxSurge: canaryReplicas, maxUnavailable: 0 } }, template: body.spec.template } },
   }
 }
 
@@ -180,11 +221,14 @@ export function canaryStepPatch(canaryReplicas: number): PatchRequest {
   }
 }
 
-/** Promote a canary: resume the rollout and restore the rolling-update knobs it had before the canary. */
-export function promotePatch(originalRollingUpdate?: RollingUpdateKnobs): PatchRequest {
+/**
+ * Promote a canary: resume the rollout with the rolling-update knobs saved before the canary, and drop the saved
+ * state. Resumes even when the original was paused: a paused Deployment would never finish the promotion.
+ */
+export function promotePatch(original: CanaryOriginal): PatchRequest {
   return {
     contentType: STRATEGIC_MERGE_PATCH,
-    body: { spec: { paused: false, strategy: { rollingUpdate: knobsOrDefaults(originalRollingUpdate) } } },
+    body: { metadata: { annotations: { [CANARY_ORIGINAL_ANNOTATION]: null } }, spec: { paused: false, strategy: { rollingUpdate: knobsOrDefaults(original.rollingUpdate) } } },
   }
 }
 
@@ -195,14 +239,14 @@ export function promotePatch(originalRollingUpdate?: RollingUpdateKnobs): PatchR
  * replaced, not merged: nothing of the canary's template or audit survives. `add` on /spec/paused and
  * /spec/strategy/rollingUpdate sets them whether or not they are present.
  */
-export function abortCanaryPatch(deployment: V1Deployment, stableRs: V1ReplicaSet, originalRollingUpdate?: RollingUpdateKnobs): PatchRequest {
+export function abortCanaryPatch(deployment: V1Deployment, stableRs: V1ReplicaSet, original: CanaryOriginal): PatchRequest {
   const undo = undoPatch(deployment, stableRs).body as JsonPatchOperation[]
   return {
     contentType: JSON_PATCH,
     body: [
       ...undo,
-      { op: 'add', path: '/spec/paused', value: false },
-      { op: 'add', path: '/spec/strategy/rollingUpdate', value: presentKnobs(originalRollingUpdate) },
+      { op: 'add', path: '/spec/paused', value: original.paused },
+      { op: 'add', path: '/spec/strategy/rollingUpdate', value: presentKnobs(original.rollingUpdate) },
     ],
   }
 }
@@ -216,18 +260,44 @@ export function abortCanaryPatch(deployment: V1Deployment, stableRs: V1ReplicaSe
  *   after a rollback it is not, and the Deployment carries the restored revision's annotations instead.
  * `reason` goes to `mkt.dev/verdict-reason` (removed when absent, so no stale reason lingers).
  */
-export function verdictPatches(rsName: string, verdict: Verdict, reason?: string): { replicaSet: PatchRequest & { name: string }; deployment: PatchRequest } {
-  const annotations = sortedMap({ [MKT_ANNOTATIONS.verdict]: verdict, [MKT_ANNOTATIONS.verdictReason]: clip(reason) ?? null } as Record<string, string>)
-  const body = { metadata: { annotations } }
-  return {
-    replicaSet: { contentType: STRATEGIC_MERGE_PATCH, body, name: rsName },
-    deployment: { contentType: STRATEGIC_MERGE_PATCH, body: structuredClone(body) },
-  }
+export function verdictPatches(rs: V1ReplicaSet, verdict: Verdict, reason?: string): { replicaSet: PatchRequest & { name: string }; deployment: PatchRequest } {
+  return recordPatches(rs, { [MKT_ANNOTATIONS.verdict]: verdict, [MKT_ANNOTATIONS.verdictReason]: clip(reason) ?? null })
 }
 
 /** The ReplicaSet half of verdictPatches. */
-export function verdictPatch(rsName: string, verdict: Verdict, reason?: string): PatchRequest & { name: string } {
-  return verdictPatches(rsName, verdict, reason).replicaSet
+export function verdictPatch(rs: V1ReplicaSet, verdict: Verdict, reason?: string): PatchRequest & { name: string } {
+  return verdictPatches(rs, verdict, reason).replicaSet
+}
+
+/**
+ * Binds the release record the controller copied onto a new ReplicaSet to that ReplicaSet's template: from now
+ * on history counts its author, reason and verdict as this revision's. Sent as soon as the ReplicaSet exists.
+ */
+export function bindPatches(rs: V1ReplicaSet): { replicaSet: PatchRequest & { name: string }; deployment: PatchRequest } {
+  return recordPatches(rs, {})
+}
+
+/**
+ * Marks a revision mkt did not release (an external one) with a verdict: the author, reason and provenance the
+ * controller copied from an earlier release are removed so that binding does not make them this revision's.
+ */
+export function externalVerdictPatch(rs: V1ReplicaSet, verdict: Verdict, reason: string, options: { inheritedChangeCause?: boolean } = {}): PatchRequest & { name: string } {
+  const { replicaSet } = verdictPatches(rs, verdict, reason)
+  const annotations = (replicaSet.body as { metadata: { annotations: Record<string, string | null> } }).metadata.annotations
+  for (const key of [MKT_ANNOTATIONS.deployedBy, MKT_ANNOTATIONS.deployedAt, MKT_ANNOTATIONS.reason, MKT_ANNOTATIONS.gitSha, MKT_ANNOTATIONS.runUrl]) annotations[key] = null
+  // A change-cause copied from the release it was made from is not this revision's (kubectl history shows it).
+  if (options.inheritedChangeCause) annotations[CHANGE_CAUSE_ANNOTATION] = null
+  return { contentType: STRATEGIC_MERGE_PATCH, name: replicaSet.name, body: { metadata: { annotations: sortedMap(annotations) } } }
+}
+
+function recordPatches(rs: V1ReplicaSet, annotations: Record<string, string | null>): { replicaSet: PatchRequest & { name: string }; deployment: PatchRequest } {
+  const hash = podTemplateHashOf(rs)
+  if (hash === undefined) throw failedError(`replica set ${nameOf(rs)} has no pod-template-hash label`)
+  const body = { metadata: { annotations: sortedMap({ ...annotations, [MKT_ANNOTATIONS.templateHash]: hash }) } }
+  return {
+    replicaSet: { contentType: STRATEGIC_MERGE_PATCH, body, name: nameOf(rs) },
+    deployment: { contentType: STRATEGIC_MERGE_PATCH, body: structuredClone(body) },
+  }
 }
 
 /** The undo command a person would type to reverse a rollout of `deployment` (printed after each mutation). */
@@ -237,10 +307,14 @@ export function undoCommand(deployment: V1Deployment, namespace?: string): strin
   return `kubectl rollout undo deployment/${nameOf(deployment)}${ns === undefined ? '' : ` -n ${ns}`}${revision > 0 ? ` --to-revision=${revision}` : ''}`
 }
 
+/**
+ * The target's template minus pod-template-hash, exactly as the server sent it: read as raw JSON (cluster.ts),
+ * its fields keep the server's order and any field newer than this client library, so nothing is dropped.
+ */
 function restoredTemplate(targetRs: V1ReplicaSet): Record<string, unknown> {
   const template = withoutHash(targetRs.spec?.template)
   if (template === undefined) throw failedError(`replica set ${nameOf(targetRs)} has no pod template`)
-  return canonicalPodTemplate(template)
+  return template as Record<string, unknown>
 }
 
 function restoredAnnotations(deployment: V1Deployment, targetRs: V1ReplicaSet): Record<string, string> {
@@ -250,9 +324,15 @@ function restoredAnnotations(deployment: V1Deployment, targetRs: V1ReplicaSet): 
     if (key in deploymentAnnotations) annotations[key] = deploymentAnnotations[key]!
   }
   for (const [key, value] of Object.entries(targetRs.metadata?.annotations ?? {})) {
-    if (!ANNOTATIONS_TO_SKIP.includes(key)) annotations[key] = value
+    // A canary's saved state is the Deployment's, not a revision's: an undo must not bring an old one back.
+    if (!ANNOTATIONS_TO_SKIP.includes(key) && key !== CANARY_ORIGINAL_ANNOTATION) annotations[key] = value
   }
   return sortedMap(annotations)
+}
+
+/** A map with its keys sorted, as Go's encoding/json writes maps (kubectl's patch bodies). */
+export function sortedMap<T>(map: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
 }
 
 function requireRollingUpdate(deployment: V1Deployment): void {

@@ -6,10 +6,11 @@ import { connectRegion } from '../kube/client.js'
 import { LeaseLock } from '../kube/lock.js'
 import type { Component, Environment, Platform, Region } from '../platform/schema.js'
 import { RegionCluster } from './cluster.js'
+import type { V1ReplicaSet } from '@kubernetes/client-node'
 import { containerOf, type EventSink } from './deploy.js'
-import { releaseHistory, rollbackTarget, type ReleaseEntry } from './history.js'
-import { revisionOf } from './objects.js'
-import { rollbackPatch, rollingUpdateOf, verdictPatches } from './patches.js'
+import { hasOwnRecord, ownChangeCause, releaseHistory, rollbackTarget, type ReleaseEntry } from './history.js'
+import { annotationOf, CHANGE_CAUSE_ANNOTATION, revisionOf } from './objects.js'
+import { externalVerdictPatch, rollbackPatch, verdictPatch, verdictPatches } from './patches.js'
 import { newReplicaSet } from './status.js'
 import { waitForGates } from './wait.js'
 
@@ -70,18 +71,30 @@ export interface RollbackResult {
   regions: Array<RollbackMove & { outcome: 'rolled-back' | 'unhealthy' | 'not-waited'; reason: string; durationMs: number; newRevision: number | null }>
 }
 
-/** Plans every region first (nothing changes when any region has nothing to roll back to), then rolls back. */
+/**
+ * Plans every region first (nothing changes when any region has nothing to roll back to), with the locks taken
+ * meanwhile; then sends every region's patch at once, waits for their health together, and records verdicts.
+ * Every lock taken is released on every path, a region that fails early included.
+ */
 export async function rollback(request: RollbackRequest): Promise<RollbackResult> {
   const { component, environment } = request
+  if (request.toRevision !== undefined && request.regions.length > 1) {
+    throw usageError(`--to-revision ${request.toRevision} names a revision of one region's Deployment, and revision numbers differ per region (${request.regions.map((r) => r.name).join(', ')})`, {
+      hints: [`Pass --regions <region> with --to-revision (\`mkt history ${component.name} --regions <region>\` lists that region's numbers), or leave --to-revision out: each region goes to its newest verified revision.`],
+    })
+  }
   const clusters = await Promise.all(request.regions.map((region) => openRegion(request.platform, environment, region)))
   const takeLock = async (cluster: RegionCluster) => {
-    if (request.forceUnlock) await breakLock(cluster, environment.name, component.name)
+    if (request.forceUnlock) {
+      const broken = await breakLock(cluster, environment.name, component.name)
+      if (broken.broken) await recordEvent(cluster, component.name, 'MktLockBroken', `lock held by ${broken.holder ?? 'nobody'} broken by ${request.identity} (rollback --force-unlock): ${request.reason ?? ''}`)
+    }
     return LeaseLock.acquire(cluster.connection, {
       environment: environment.name,
       component: component.name,
       identity: request.identity,
       operation: `rollback${request.toRevision === undefined ? '' : ` to revision ${request.toRevision}`}`,
-      reason: request.reason,
+      ...(request.reason ? { reason: request.reason } : {}),
     })
   }
   const planRegion = async (cluster: RegionCluster) => {
@@ -109,35 +122,46 @@ export async function rollback(request: RollbackRequest): Promise<RollbackResult
       toRevision: target.target.revision,
       toImage: target.target.image ?? null,
     }
-    return { cluster, deployment, rs, move, fromRs: newReplicaSet(deployment, replicaSets) }
+    // The revision left is recorded rolled-back (never a default target again), except a verified one left by an
+    // explicit --to-revision: choosing another revision says nothing against it, and the one-liner must still work.
+    const leftVerified = request.toRevision !== undefined && target.from?.verdict === 'passed'
+    return { cluster, deployment, rs, move, fromRs: leftVerified ? undefined : newReplicaSet(deployment, replicaSets), replicaSets }
   }
 
-  // In an incident every round trip counts: the lock is taken while the history is read.
+  // In an incident every round trip counts: the lock is taken while the history is read, in every region at once.
   const locks: LeaseLock[] = []
   try {
-    const plans = await Promise.all(
+    const settled = await Promise.allSettled(
       clusters.map(async (cluster) => {
         const [plan, lock] = await Promise.allSettled([planRegion(cluster), takeLock(cluster)])
         if (lock.status === 'fulfilled') locks.push(lock.value)
         if (plan.status === 'rejected') throw plan.reason
         if (lock.status === 'rejected') throw lock.reason
-        return plan.value
+        return { ...plan.value, lock: lock.value }
       }),
     )
+    const refused = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (refused) throw refused.reason
+    const plans = settled.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof planRegion>> & { lock: LeaseLock }>).value)
     await request.confirm(plans.map((p) => p.move))
 
-    const results = await Promise.all(
+    // Every patch first, then every wait: the slowest region's health check never delays another's patch.
+    const sent = await Promise.all(
       plans.map(async (plan) => {
         const started = Date.now()
         const say = (kind: Parameters<EventSink>[0]['kind'], message: string) => request.onEvent({ region: plan.cluster.region, component: component.name, kind, message })
         say('rollback', `revision ${plan.move.fromRevision} (${plan.move.fromImage}) -> revision ${plan.move.toRevision} (${plan.move.toImage})`)
-        const patched = await plan.cluster.patchDeployment(component.name, rollbackPatch(plan.deployment, plan.rs, rollingUpdateOf(plan.deployment)))
-        if (plan.fromRs?.metadata?.name) {
-          const verdict = verdictPatches(plan.fromRs.metadata.name, 'rolled-back', `rolled back by ${request.identity}${request.reason ? `: ${request.reason}` : ''}`)
-          await plan.cluster.patchReplicaSet(verdict.replicaSet.name, verdict.replicaSet)
-        }
+        plan.lock.assertHeld()
+        const patched = await plan.cluster.patchDeployment(component.name, rollbackPatch(plan.deployment, plan.rs))
         say('undo', `undo: mkt rollback ${component.name} --env ${environment.name} --to-revision ${revisionOf(patched)}`)
+        return { plan, patched, started, say }
+      }),
+    )
+    const results = await Promise.all(
+      sent.map(async ({ plan, patched, started, say }) => {
+        const recordLeft = () => recordRolledBack(plan.cluster, plan.fromRs, plan.replicaSets, plan.lock, `rolled back by ${request.identity}${request.reason ? `: ${request.reason}` : ''}`)
         if (!request.wait) {
+          await recordLeft()
           return { ...plan.move, outcome: 'not-waited' as const, reason: 'not waited for (--no-wait)', durationMs: Date.now() - started, newRevision: null }
         }
         // Going back to a revision that already passed: no bake and no canary steps, just a healthy rollout.
@@ -147,24 +171,41 @@ export async function rollback(request: RollbackRequest): Promise<RollbackResult
           readyPath: component.health.ready,
           bakeMs: 0,
           timeoutMs: request.timeoutMs,
-          signal: new AbortController().signal,
+          signal: plan.lock.lost,
           ...(request.probeIntervalMs === undefined ? {} : { probeIntervalMs: request.probeIntervalMs }),
           onProgress: (evaluation) => say('wait', evaluation.reason),
         })
+        await recordLeft()
         const newRs = newReplicaSet(outcome.snapshot.deployment, outcome.snapshot.replicaSets)
         const newRevision = newRs ? revisionOf(newRs) : null
         if (outcome.outcome === 'passed') {
+          // The restored template is serving and healthy by the gates: that is its record now (an undo copied
+          // whatever verdict it had before, `rolled-back` included).
+          if (newRs && !plan.lock.lost.aborted) {
+            const verdict = verdictPatches(newRs, 'passed', `restored by mkt rollback (${request.identity}) and healthy`)
+            await plan.cluster.patchDeployment(component.name, verdict.deployment).catch(() => undefined)
+            await plan.cluster.patchReplicaSet(verdict.replicaSet.name, verdict.replicaSet).catch(() => undefined)
+          }
           say('rolled-back', `revision ${newRevision} is serving and healthy`)
           return { ...plan.move, outcome: 'rolled-back' as const, reason: outcome.reason, durationMs: Date.now() - started, newRevision }
         }
-        say('rollback-failed', outcome.reason)
-        return { ...plan.move, outcome: 'unhealthy' as const, reason: outcome.reason, durationMs: Date.now() - started, newRevision }
+        const reason = plan.lock.lost.aborted ? (plan.lock.lost.reason as Error).message : outcome.reason
+        say('rollback-failed', reason)
+        return { ...plan.move, outcome: 'unhealthy' as const, reason, durationMs: Date.now() - started, newRevision }
       }),
     )
     return { environment: environment.name, component: component.name, regions: results }
   } finally {
     await Promise.allSettled(locks.map((lock) => lock.release()))
   }
+}
+
+/** The revision a rollback leaves is recorded `rolled-back` (never a default target again); never throws. */
+async function recordRolledBack(cluster: RegionCluster, rs: V1ReplicaSet | undefined, all: V1ReplicaSet[], lock: LeaseLock, reason: string): Promise<void> {
+  if (!rs?.metadata?.name || lock.lost.aborted) return
+  const inheritedChangeCause = annotationOf(rs.metadata, CHANGE_CAUSE_ANNOTATION) !== undefined && ownChangeCause(rs, all) === undefined
+  const patch = hasOwnRecord(rs) ? verdictPatch(rs, 'rolled-back', reason) : externalVerdictPatch(rs, 'rolled-back', reason, { inheritedChangeCause })
+  await cluster.patchReplicaSet(patch.name, patch).catch(() => undefined)
 }
 
 /** Deletes the component's lock lease in a region, whoever holds it. */

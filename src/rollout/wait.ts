@@ -33,6 +33,9 @@ export interface WaitOptions {
   probeIntervalMs?: number
   /** Per probe answer; generous because the answer comes through the API server's proxy. Default 15 s. */
   probeTimeoutMs?: number
+  /** Checked on every change: a reason ends the wait as failed (the release engine's fence: the template it
+   *  released was replaced by someone else's, so these gates no longer speak for its release). */
+  failWhen?: (snapshot: Snapshot) => string | undefined
   /** Called whenever the explanation of what is being waited on changes. */
   onProgress?: (evaluation: GateEvaluation) => void
   now?: () => number
@@ -84,6 +87,8 @@ export async function waitForGates(cluster: RegionCluster, options: WaitOptions)
 
   const evaluate = (snapshot: Snapshot) => {
     if (finished) return
+    const foreign = options.failWhen?.(snapshot)
+    if (foreign !== undefined) return finish('failed', foreign, snapshot)
     const at = now()
     const newRs = newReplicaSet(snapshot.deployment, snapshot.replicaSets)
     observations = observePods(observations, snapshot.pods, at, DEFAULT_RESTART_BURST.windowMs)

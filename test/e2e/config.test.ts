@@ -160,6 +160,26 @@ describe('mkt config', () => {
     await mkt('sandbox', 'fault', 'clear')
   })
 
+  it('a --restart revision carries its own time, author and change-cause, not the earlier deploy\'s', async () => {
+    const deploy = keep(await mkt('deploy', 'service', 'catalog', '--image', '2.0.0', '--reason', 'PRJ-42 facets', '--bake', '0s'))
+    expect(deploy.exitCode, deploy.stderr).toBe(0)
+    writeFileSync(catalogFile(), readFileSync(catalogFile(), 'utf8').replace(/PageSize: \d+/, 'PageSize: 95'))
+    const push = keep(await mkt('config', 'push', '-c', 'catalog', '--restart', '--reason', 'PRJ-43 page size', '--json'))
+    expect(push.exitCode, push.stderr).toBe(0)
+    const revisions = (parseEnvelope(await mkt('history', 'catalog', '--json')).result as {
+      regions: Array<{ revisions: Array<{ revision: number; current: boolean; image: string; verdict: string; reason: string | null; deployedAt: string | null; deployedBy: string | null; changeCause: string | null }> }>
+    }).regions[0]!.revisions
+    const restart = revisions.find((r) => r.current)!
+    const released = revisions.find((r) => r.reason === 'PRJ-42 facets')!
+    expect(restart.revision).toBeGreaterThan(released.revision)
+    expect(restart).toMatchObject({ verdict: 'passed', reason: 'PRJ-43 page size' })
+    expect(restart.changeCause).toMatch(/^mkt config push --restart [0-9a-f]+ by .+@.+: PRJ-43 page size$/)
+    expect(restart.deployedBy).toMatch(/@/)
+    expect(Date.parse(restart.deployedAt!)).toBeGreaterThan(Date.parse(released.deployedAt!))
+    expect(released.verdict).toBe('passed')
+    expect(kc('rollout', 'history', 'deployment/marketplace-catalog-service')).toContain(`${restart.revision}         ${restart.changeCause}`)
+  }, 180_000)
+
   it('the canary secret never appears in any output, ConfigMap, annotation or object', () => {
     const objects = kc('get', 'configmaps,deployments,replicasets,pods,events', '-o', 'json')
     for (const text of [...outputs, objects]) expect(text).not.toContain(CANARY)

@@ -3,9 +3,11 @@ import { lastGoodRevision, parseRevisionHistory, releaseHistory, rollbackTarget,
 import { APP, REPO, T0, deployment, replicaSet, typed } from '../helpers/rollout-fixtures.js'
 
 const DAY = 86_400_000
-const audit = (verdict: string | undefined, extra: Record<string, string> = {}) => ({
+// A release record bound to the template it was written for (mkt.dev/pod-template-hash = the ReplicaSet's hash).
+const audit = (hash: string, verdict: string | undefined, extra: Record<string, string> = {}) => ({
   'kubernetes.io/change-cause': `mkt deploy by alice@laptop/4242`,
   'mkt.dev/deployed-by': 'alice@laptop/4242',
+  'mkt.dev/pod-template-hash': hash,
   ...(verdict === undefined ? {} : { 'mkt.dev/verdict': verdict }),
   ...extra,
 })
@@ -18,16 +20,16 @@ const rs140 = replicaSet({
   hash: '7d9c8b6f5',
   revision: 4,
   created: T0 - 7 * DAY,
-  annotations: { ...audit('passed', { 'mkt.dev/reason': 'search ranking', 'mkt.dev/git-sha': '3f2a9c1', 'mkt.dev/run-url': 'https://ci/runs/77' }), 'deployment.kubernetes.io/revision-history': '2' },
+  annotations: { ...audit('7d9c8b6f5', 'passed', { 'mkt.dev/reason': 'search ranking', 'mkt.dev/git-sha': '3f2a9c1', 'mkt.dev/run-url': 'https://ci/runs/77' }), 'deployment.kubernetes.io/revision-history': '2' },
 })
 const rs150 = replicaSet({
   image: `${REPO}:1.5.0`,
   hash: '58c7d6b4f',
   revision: 3,
   created: T0 - 5 * DAY,
-  annotations: audit('rolled-back', { 'mkt.dev/verdict-reason': 'pods: CrashLoopBackOff' }),
+  annotations: audit('58c7d6b4f', 'rolled-back', { 'mkt.dev/verdict-reason': 'pods: CrashLoopBackOff' }),
 })
-const rs200 = replicaSet({ image: `${REPO}:2.0.0`, hash: '5f6d8c7b9', revision: 5, created: T0 - DAY, replicas: 2, annotations: audit('passed') })
+const rs200 = replicaSet({ image: `${REPO}:2.0.0`, hash: '5f6d8c7b9', revision: 5, created: T0 - DAY, replicas: 2, annotations: audit('5f6d8c7b9', 'passed') })
 const current = deployment({ image: `${REPO}:2.0.0`, revision: 5 })
 const all = [rs200, rs130, rs150, rs140]
 
@@ -35,7 +37,7 @@ describe('releaseHistory', () => {
   it('lists revisions ascending with audit annotations and the current marker', () => {
     const history = releaseHistory(current, all)
     expect(history.map((e) => [e.revision, e.image, e.verdict, e.current])).toEqual([
-      [1, `${REPO}:1.3.0`, undefined, false],
+      [1, `${REPO}:1.3.0`, 'external', false],
       [3, `${REPO}:1.5.0`, 'rolled-back', false],
       [4, `${REPO}:1.4.0`, 'passed', false],
       [5, `${REPO}:2.0.0`, 'passed', true],
@@ -69,8 +71,25 @@ describe('releaseHistory', () => {
   it('ignores verdicts it does not know and chooses the container to report', () => {
     const odd = replicaSet({ image: `${REPO}:1.0.0`, hash: 'xxxxxxxxx', revision: 2, created: T0 - 8 * DAY, annotations: { 'mkt.dev/verdict': 'maybe' } })
     const history = releaseHistory(current, [odd], { container: 'sidecar' })
-    expect(history[0]!.verdict).toBeUndefined()
+    expect(history[0]!.verdict).toBe('external')
     expect(history[0]!.image).toBeUndefined()
+  })
+
+  it('a revision made outside mkt carries a copy of the previous record: external, without its author, reason or change-cause', () => {
+    // kubectl set image after the 2.0.0 release: the controller copied 2.0.0's annotations, hash included.
+    const kubectlMade = replicaSet({ image: `${REPO}:crashy`, hash: '9c8b7d6f5', revision: 6, created: T0, replicas: 2, annotations: audit('5f6d8c7b9', 'passed', { 'mkt.dev/reason': 'good release' }) })
+    const history = releaseHistory(deployment({ image: `${REPO}:crashy`, revision: 6 }), [...all, kubectlMade])
+    const entry = history.find((e) => e.revision === 6)!
+    expect(entry).toMatchObject({ verdict: 'external', current: true })
+    expect(entry.deployedBy).toBeUndefined()
+    expect(entry.reason).toBeUndefined()
+    expect(entry.changeCause).toBeUndefined()
+    // kubectl --record wrote its own cause: that one is shown.
+    const recorded = replicaSet({ image: `${REPO}:crashy`, hash: '9c8b7d6f5', revision: 6, created: T0, annotations: { ...audit('5f6d8c7b9', 'passed'), 'kubernetes.io/change-cause': 'kubectl set image --record' } })
+    expect(releaseHistory(current, [...all, recorded]).find((e) => e.revision === 6)!.changeCause).toBe('kubectl set image --record')
+    // Never a rollback target.
+    const target = rollbackTarget(history)
+    expect(target.ok && target.target.revision).toBe(5)
   })
 
   it('reads typed objects (Dates) the same way', () => {
@@ -95,7 +114,7 @@ describe('lastGoodRevision', () => {
   })
 
   it('never picks a rolled-back, failed, pending or unverified revision', () => {
-    const onlyBad = releaseHistory(deployment({ image: `${REPO}:2.0.0`, revision: 5 }), [rs130, rs150, replicaSet({ image: `${REPO}:2.0.0`, hash: '5f6d8c7b9', revision: 5, created: T0, annotations: audit('pending') })])
+    const onlyBad = releaseHistory(deployment({ image: `${REPO}:2.0.0`, revision: 5 }), [rs130, rs150, replicaSet({ image: `${REPO}:2.0.0`, hash: '5f6d8c7b9', revision: 5, created: T0, annotations: audit('5f6d8c7b9', 'pending') })])
     expect(lastGoodRevision(onlyBad, false)).toBeUndefined()
   })
 })
@@ -146,7 +165,7 @@ describe('rollbackTarget', () => {
     expect(rollbackTarget(unverified)).toMatchObject({
       ok: false,
       reason: 'no-good-revision',
-      message: "no earlier revision passed mkt's gates (revisions 1, 3 have no passed verdict); choose one with --to-revision",
+      message: "no earlier revision passed mkt's gates (1 external, 3 rolled-back); choose one with --to-revision",
     })
   })
 })

@@ -1,13 +1,13 @@
-import type { V1ReplicaSet } from '@kubernetes/client-node'
 import { describe, expect, it } from 'vitest'
 import { MktError } from '../../src/errors.js'
-import { canonicalPodTemplate, goJsonStringify } from '../../src/rollout/go-json.js'
 import {
   abortCanaryPatch,
   canaryStartPatch,
   canaryStepPatch,
   pausePatch,
   promotePatch,
+  bindPatches,
+  externalVerdictPatch,
   rollbackPatch,
   rollingUpdateOf,
   rolloutPatch,
@@ -17,7 +17,7 @@ import {
   verdictPatches,
   type ReleaseAudit,
 } from '../../src/rollout/patches.js'
-import { APP, REPO, T0, deployment, replicaSet, typed } from '../helpers/rollout-fixtures.js'
+import { APP, REPO, T0, deployment, replicaSet } from '../helpers/rollout-fixtures.js'
 
 const LAST_APPLIED = '{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"annotations":{},"name":"marketplace-catalog-service","namespace":"marketplace"}}\n'
 
@@ -73,20 +73,22 @@ const audit: ReleaseAudit = {
   gitSha: '9e1d0c2',
 }
 
-describe('undoPatch (kubectl rollout undo, byte for byte)', () => {
-  it('matches kubectl for an object read as raw JSON', () => {
+describe('undoPatch (kubectl rollout undo, from the raw JSON)', () => {
+  it('matches kubectl for the ReplicaSet as the server sent it (only Go\'s optional string escapes differ)', () => {
     const patch = undoPatch(current, stable)
     expect(patch.contentType).toBe('application/json-patch+json')
-    expect(goJsonStringify(patch.body)).toBe(KUBECTL_UNDO_BYTES)
+    // Go writes & as \u0026; both are the same JSON string to the API server.
+    expect(JSON.stringify(patch.body)).toBe(KUBECTL_UNDO_BYTES.replace('\\u0026', '&'))
   })
 
-  it('matches kubectl for objects decoded by the typed client (alphabetical fields, Dates)', () => {
-    const patch = undoPatch(typed(current, 'V1Deployment'), typed(stable, 'V1ReplicaSet'))
-    expect(goJsonStringify(patch.body)).toBe(KUBECTL_UNDO_BYTES)
-  })
-
-  it('differs from plain JSON.stringify only in Go string escapes', () => {
-    expect(JSON.stringify(undoPatch(current, stable).body)).toBe(KUBECTL_UNDO_BYTES.replace('\\u0026', '&'))
+  it('keeps fields newer than the client library, where the server put them', () => {
+    const future = structuredClone(stable) as unknown as { spec: { template: { spec: { containers: Array<Record<string, unknown>>; hostUsers?: boolean } } } }
+    future.spec.template.spec.containers[0]!.resizePolicy = [{ resourceName: 'cpu', restartPolicy: 'NotRequired' }]
+    future.spec.template.spec.containers[0]!.futureField = { x: 1 }
+    const [template] = undoPatch(current, future as never).body as Array<{ value: { spec: { containers: Array<Record<string, unknown>> } } }>
+    const container = template!.value.spec.containers[0]!
+    expect(container.futureField).toEqual({ x: 1 })
+    expect(Object.keys(container).slice(-2)).toEqual(['resizePolicy', 'futureField'])
   })
 
   it('keeps the skip-listed annotations of the Deployment and drops those of the ReplicaSet', () => {
@@ -97,16 +99,15 @@ describe('undoPatch (kubectl rollout undo, byte for byte)', () => {
     expect(annotations!.value).not.toHaveProperty('mkt.dev/reason')
   })
 
+  it('never brings back a canary\'s saved state copied onto the ReplicaSet', () => {
+    const copied = replicaSet({ image: `${REPO}:1.4.0`, hash: '7d9c8b6f5', revision: 4, created: T0, annotations: { 'mkt.dev/canary-original': '{"paused":false}' } })
+    const [, annotations] = undoPatch(current, copied).body as Array<{ value: Record<string, string> }>
+    expect(annotations!.value).not.toHaveProperty('mkt.dev/canary-original')
+  })
+
   it('does not modify the ReplicaSet', () => {
     undoPatch(current, stable)
     expect(stable.spec?.template?.metadata?.labels?.['pod-template-hash']).toBe('7d9c8b6f5')
-  })
-
-  it('fills in what Go always writes for a hand-built template', () => {
-    const bare = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1' }] } }
-    expect(JSON.stringify(canonicalPodTemplate(bare))).toBe(
-      '{"metadata":{"creationTimestamp":null,"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx:1","resources":{}}]}}',
-    )
   })
 })
 
@@ -163,7 +164,18 @@ describe('canary patches (k8s.md §6)', () => {
     expect(Object.keys(body.spec)).toEqual(['strategy', 'template'])
     expect(body.spec.strategy).toEqual({ rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } })
     expect(body.spec).not.toHaveProperty('paused')
-    expect(body.metadata).toEqual((rolloutPatch(current, APP, `${REPO}:2.1.0`, audit).body as { metadata: unknown }).metadata)
+    const rollout = (rolloutPatch(current, APP, `${REPO}:2.1.0`, audit).body as { metadata: { annotations: Record<string, unknown> } }).metadata.annotations
+    expect(body.metadata).toEqual({ annotations: { ...rollout, 'mkt.dev/canary-original': '{"paused":false,"rollingUpdate":{"maxSurge":"25%","maxUnavailable":"25%"}}' } })
+  })
+
+  it('keeps the original saved by an earlier canary that never ended, never its canary values', () => {
+    const left = deployment({ paused: true, annotations: { 'mkt.dev/canary-original': '{"paused":false,"rollingUpdate":{"maxSurge":"25%","maxUnavailable":"25%"}}' } })
+    left.spec!.strategy!.rollingUpdate = { maxSurge: 1, maxUnavailable: 0 }
+    const body = canaryStartPatch(left, APP, `${REPO}:2.1.0`, audit, 1).body as { metadata: { annotations: Record<string, string> } }
+    expect(body.metadata.annotations['mkt.dev/canary-original']).toBe('{"paused":false,"rollingUpdate":{"maxSurge":"25%","maxUnavailable":"25%"}}')
+    expect(JSON.stringify((rollbackPatch(left, stable).body as Array<{ path: string; value: unknown }>).slice(2))).toBe(
+      '[{"op":"add","path":"/spec/paused","value":false},{"op":"add","path":"/spec/strategy/rollingUpdate","value":{"maxSurge":"25%","maxUnavailable":"25%"}}]',
+    )
   })
 
   it('pauses, widens, promotes with the original knobs', () => {
@@ -171,13 +183,15 @@ describe('canary patches (k8s.md §6)', () => {
     expect(JSON.stringify(canaryStepPatch(2).body)).toBe('{"spec":{"paused":false,"strategy":{"rollingUpdate":{"maxSurge":2,"maxUnavailable":0}}}}')
     const knobs = rollingUpdateOf(current)
     expect(knobs).toEqual({ maxSurge: '25%', maxUnavailable: '25%' })
-    expect(JSON.stringify(promotePatch(knobs).body)).toBe('{"spec":{"paused":false,"strategy":{"rollingUpdate":{"maxSurge":"25%","maxUnavailable":"25%"}}}}')
-    expect(JSON.stringify(promotePatch(undefined).body)).toBe('{"spec":{"paused":false,"strategy":{"rollingUpdate":{"maxSurge":null,"maxUnavailable":null}}}}')
+    expect(JSON.stringify(promotePatch({ paused: false, rollingUpdate: knobs! }).body)).toBe(
+      '{"metadata":{"annotations":{"mkt.dev/canary-original":null}},"spec":{"paused":false,"strategy":{"rollingUpdate":{"maxSurge":"25%","maxUnavailable":"25%"}}}}',
+    )
+    expect(JSON.stringify(promotePatch({ paused: false }).body)).toBe('{"metadata":{"annotations":{"mkt.dev/canary-original":null}},"spec":{"paused":false,"strategy":{"rollingUpdate":{"maxSurge":null,"maxUnavailable":null}}}}')
   })
 
   it('aborts in one JSON patch: the undo operations, unpause, original knobs', () => {
     const paused = deployment({ image: `${REPO}:2.1.0`, revision: 6, paused: true, annotations: { 'mkt.dev/verdict': 'pending' } })
-    const patch = abortCanaryPatch(paused, stable, { maxSurge: '25%', maxUnavailable: '25%' })
+    const patch = abortCanaryPatch(paused, stable, { paused: false, rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } })
     expect(patch.contentType).toBe('application/json-patch+json')
     const ops = patch.body as Array<{ op: string; path: string; value: unknown }>
     expect(ops.map((op) => `${op.op} ${op.path}`)).toEqual([
@@ -189,7 +203,7 @@ describe('canary patches (k8s.md §6)', () => {
     expect(ops[2]!.value).toBe(false)
     expect(ops[3]!.value).toEqual({ maxSurge: '25%', maxUnavailable: '25%' })
     expect(ops[1]!.value).toMatchObject({ 'mkt.dev/verdict': 'passed', 'deployment.kubernetes.io/revision': '6' })
-    expect((abortCanaryPatch(paused, stable, undefined).body as unknown[])[3]).toEqual({ op: 'add', path: '/spec/strategy/rollingUpdate', value: {} })
+    expect((abortCanaryPatch(paused, stable, { paused: false }).body as unknown[])[3]).toEqual({ op: 'add', path: '/spec/strategy/rollingUpdate', value: {} })
   })
 
   it('rollbackPatch uses kubectl undo when running and the abort patch when paused', () => {
@@ -206,35 +220,29 @@ describe('canary patches (k8s.md §6)', () => {
 })
 
 describe('verdict patches', () => {
-  it('annotates the ReplicaSet and the Deployment with the verdict and its reason', () => {
-    const { replicaSet: rsPatch, deployment: deploymentPatch } = verdictPatches(`${APP}-5f6d8c7b9`, 'rolled-back', 'pods: CrashLoopBackOff')
+  const rs200 = replicaSet({ image: `${REPO}:2.0.0`, hash: '5f6d8c7b9', revision: 5, created: T0 })
+
+  it('annotates the ReplicaSet and the Deployment with the verdict, its reason and the template it belongs to', () => {
+    const { replicaSet: rsPatch, deployment: deploymentPatch } = verdictPatches(rs200, 'rolled-back', 'pods: CrashLoopBackOff')
     expect(rsPatch.name).toBe(`${APP}-5f6d8c7b9`)
-    expect(JSON.stringify(rsPatch.body)).toBe('{"metadata":{"annotations":{"mkt.dev/verdict":"rolled-back","mkt.dev/verdict-reason":"pods: CrashLoopBackOff"}}}')
+    expect(JSON.stringify(rsPatch.body)).toBe('{"metadata":{"annotations":{"mkt.dev/pod-template-hash":"5f6d8c7b9","mkt.dev/verdict":"rolled-back","mkt.dev/verdict-reason":"pods: CrashLoopBackOff"}}}')
     expect(deploymentPatch.body).toEqual(rsPatch.body)
     expect(deploymentPatch.body).not.toBe(rsPatch.body)
   })
 
-  it('clears a stale reason when there is none', () => {
-    expect(JSON.stringify(verdictPatch('rs', 'passed').body)).toBe('{"metadata":{"annotations":{"mkt.dev/verdict":"passed","mkt.dev/verdict-reason":null}}}')
+  it('clears a stale reason when there is none; binding writes the hash alone', () => {
+    expect(JSON.stringify(verdictPatch(rs200, 'passed').body)).toBe('{"metadata":{"annotations":{"mkt.dev/pod-template-hash":"5f6d8c7b9","mkt.dev/verdict":"passed","mkt.dev/verdict-reason":null}}}')
+    expect(JSON.stringify(bindPatches(rs200).replicaSet.body)).toBe('{"metadata":{"annotations":{"mkt.dev/pod-template-hash":"5f6d8c7b9"}}}')
+  })
+
+  it('a verdict on a revision mkt did not release removes the record copied from another release', () => {
+    const body = externalVerdictPatch(rs200, 'rolled-back', 'rolled back by bob', { inheritedChangeCause: true }).body as { metadata: { annotations: Record<string, string | null> } }
+    expect(body.metadata.annotations).toMatchObject({ 'mkt.dev/deployed-by': null, 'mkt.dev/reason': null, 'kubernetes.io/change-cause': null, 'mkt.dev/verdict': 'rolled-back' })
   })
 })
 
 describe('undoCommand', () => {
   it('names the revision to return to', () => {
     expect(undoCommand(current)).toBe(`kubectl rollout undo deployment/${APP} -n marketplace --to-revision=5`)
-  })
-})
-
-describe('goJsonStringify', () => {
-  it('escapes like Go encoding/json', () => {
-    expect(goJsonStringify({ a: '<b> & \u2028' })).toBe('{"a":"\\u003cb\\u003e \\u0026 \\u2028"}')
-  })
-
-  it('writes a typed template in Go order even for fields outside the table', () => {
-    const rs = typed(stable, 'V1ReplicaSet') as V1ReplicaSet
-    rs.spec!.template!.spec!.containers[0]!.resizePolicy = [{ resourceName: 'cpu', restartPolicy: 'NotRequired' }]
-    const json = JSON.stringify(canonicalPodTemplate(rs.spec!.template!))
-    expect(json.indexOf('"imagePullPolicy"')).toBeLessThan(json.indexOf('"resizePolicy"'))
-    expect(json.indexOf('"name"')).toBeLessThan(json.indexOf('"image"'))
   })
 })

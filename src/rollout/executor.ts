@@ -1,0 +1,125 @@
+// The release engine's only door to a runtime: a small interface per region (read, patch, wait for the
+// controller, gate, lock). KubeExecutor implements it over a Kubernetes cluster; the unit tests drive the engine
+// with a fake cluster through the same interface, and another runtime (Container Apps revisions) could too.
+import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node'
+import { LeaseLock } from '../kube/lock.js'
+import type { Component } from '../platform/schema.js'
+import type { RegionCluster, Snapshot } from './cluster.js'
+import type { GateEvaluation } from './gates.js'
+import type { PatchRequest } from './patches.js'
+import { newReplicaSet } from './status.js'
+import { waitForGates, type WaitResult } from './wait.js'
+
+/** A Deployment and its ReplicaSets as the server sent them. */
+export interface Workload {
+  deployment: V1Deployment
+  replicaSets: V1ReplicaSet[]
+}
+
+export interface GateOptions {
+  bakeMs: number
+  /** Overall cap of this wait. */
+  timeoutMs: number
+  /** No progress for this long fails the wait (wait.ts). */
+  progressDeadlineMs?: number
+  /** How long a never-Ready pod may run past its probe budget (gates.ts). */
+  readyGraceMs?: number
+  signal: AbortSignal
+  expectedNewReplicas?: number
+  /** Checked on every change: a reason ends the wait as failed (the template was changed by someone else). */
+  failWhen?: (snapshot: Snapshot) => string | undefined
+  onProgress?: (evaluation: GateEvaluation) => void
+}
+
+/** A held lock: `lost` aborts when it can no longer be proven ours; every write checks assertHeld() first. */
+export interface ReleaseLock {
+  readonly name: string
+  readonly lost: AbortSignal
+  assertHeld(): void
+  /** Checks with the server that the lock is still ours (marking it lost if not). */
+  verify(): Promise<boolean>
+  release(): Promise<void>
+}
+
+export interface LockRequest {
+  environment: string
+  component: string
+  identity: string
+  operation: string
+  reason?: string
+}
+
+export interface RegionExecutor {
+  readonly region: string
+  read(component: string): Promise<Workload | undefined>
+  patch(component: string, patch: PatchRequest): Promise<V1Deployment>
+  patchReplicaSet(name: string, patch: PatchRequest): Promise<void>
+  /**
+   * The Deployment's new ReplicaSet once the controller has observed `deployment`'s generation and created (or
+   * re-adopted) it, scaled to at least `replicas` when given; undefined when the budget runs out or on abort.
+   */
+  awaitNewReplicaSet(deployment: V1Deployment, options: { replicas?: number; timeoutMs: number; signal: AbortSignal }): Promise<Workload & { newReplicaSet?: V1ReplicaSet }>
+  gates(component: Component, deployment: V1Deployment, options: GateOptions): Promise<WaitResult>
+  lock(request: LockRequest): Promise<ReleaseLock>
+}
+
+/** The executor of one region of a Kubernetes runtime (AKS, or the sandbox). */
+export class KubeExecutor implements RegionExecutor {
+  constructor(
+    readonly cluster: RegionCluster,
+    private readonly probeIntervalMs?: number,
+  ) {}
+
+  get region(): string {
+    return this.cluster.region
+  }
+
+  async read(component: string): Promise<Workload | undefined> {
+    const deployment = await this.cluster.readDeployment(component)
+    if (!deployment) return undefined
+    return { deployment, replicaSets: await this.cluster.replicaSetsOf(deployment) }
+  }
+
+  patch(component: string, patch: PatchRequest): Promise<V1Deployment> {
+    return this.cluster.patchDeployment(component, patch)
+  }
+
+  patchReplicaSet(name: string, patch: PatchRequest): Promise<void> {
+    return this.cluster.patchReplicaSet(name, patch)
+  }
+
+  async awaitNewReplicaSet(deployment: V1Deployment, options: { replicas?: number; timeoutMs: number; signal: AbortSignal }) {
+    const until = Date.now() + options.timeoutMs
+    for (;;) {
+      const snapshot = await this.cluster.snapshot(deployment)
+      const rs = newReplicaSet(snapshot.deployment, snapshot.replicaSets)
+      const observed = (snapshot.deployment.metadata?.generation ?? 0) <= (snapshot.deployment.status?.observedGeneration ?? 0)
+      const sized = options.replicas === undefined || (rs?.spec?.replicas ?? 0) >= options.replicas
+      if ((observed && rs && sized) || Date.now() > until || options.signal.aborted) {
+        return { deployment: snapshot.deployment, replicaSets: snapshot.replicaSets, ...(observed && rs ? { newReplicaSet: rs } : {}) }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+
+  gates(component: Component, deployment: V1Deployment, options: GateOptions): Promise<WaitResult> {
+    return waitForGates(this.cluster, {
+      deployment,
+      port: component.port,
+      readyPath: component.health.ready,
+      bakeMs: options.bakeMs,
+      timeoutMs: options.timeoutMs,
+      ...(options.progressDeadlineMs === undefined ? {} : { progressDeadlineMs: options.progressDeadlineMs }),
+      ...(options.readyGraceMs === undefined ? {} : { readyGraceMs: options.readyGraceMs }),
+      signal: options.signal,
+      ...(options.expectedNewReplicas === undefined ? {} : { expectedNewReplicas: options.expectedNewReplicas }),
+      ...(options.failWhen ? { failWhen: options.failWhen } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(this.probeIntervalMs === undefined ? {} : { probeIntervalMs: this.probeIntervalMs }),
+    })
+  }
+
+  lock(request: LockRequest): Promise<ReleaseLock> {
+    return LeaseLock.acquire(this.cluster.connection, request)
+  }
+}
