@@ -1,8 +1,9 @@
-// `mkt health`: reads every region's Deployments and pods (two list calls per region), then probes every
-// service's /health/ready and /health/live through the API server's service proxy and every worker's through
-// its pods, all at once with a bounded pool and a per-probe timeout, so the wall time is about the slowest
-// probe rather than the sum.
-import type { V1Deployment, V1Pod } from '@kubernetes/client-node'
+// `mkt health`: reads every region's Deployments, pods and Services (three list calls per region), then probes
+// every service's /health/ready and /health/live through the API server's service proxy (on the Service port
+// that targets the container's port, as Kubernetes routes it) and /health/ready of each of its ready pods (so one
+// bad pod among N is seen and named, not sampled at random), and every worker's through its pods, all at once
+// with a bounded pool and a per-probe timeout, so the wall time is about the slowest probe rather than the sum.
+import type { V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node'
 import { withPool, withTimeout } from '../pool.js'
 import { serviceBusFor } from '../azure/servicebus.js'
 import { consumedEntities, readBacklog, type BacklogResult } from './backlog.js'
@@ -11,7 +12,9 @@ import { connectRegion, loadKubeClient, type ClusterConnection } from '../kube/c
 import { toKubeError } from '../kube/errors.js'
 import { closeKubeConnections, kubeGet } from '../kube/http.js'
 import type { Component, Environment, Platform, Region } from '../platform/schema.js'
+import { containerOf } from '../rollout/deploy.js'
 import { isPodReady, isTerminating } from '../rollout/objects.js'
+import { podsOf, serviceFor, servicePortFor } from './targets.js'
 import { componentRegionHealth, rollUp, worst, type ComponentHealth, type ComponentRegionHealth, type HealthModel, type ProbeAnswer, type RegionHealth } from './report.js'
 
 export interface HealthOptions {
@@ -23,33 +26,32 @@ export interface HealthOptions {
   concurrency: number
 }
 
-function matchesSelector(pod: V1Pod, deployment: V1Deployment): boolean {
-  const labels = pod.metadata?.labels ?? {}
-  const wanted = deployment.spec?.selector?.matchLabels ?? {}
-  return Object.keys(wanted).length > 0 && Object.entries(wanted).every(([k, v]) => labels[k] === v)
-}
+/** Pods probed one by one per component and region: enough to name the bad one, bounded for big Deployments. */
+export const MAX_PODS_PROBED = 20
 
 interface RegionRead {
   region: Region
   connection?: ClusterConnection
   deployments: Map<string, V1Deployment>
   pods: V1Pod[]
+  services: V1Service[]
   error?: MktError
 }
 
 async function readRegion(options: HealthOptions, region: Region): Promise<RegionRead> {
-  const empty = { region, deployments: new Map<string, V1Deployment>(), pods: [] as V1Pod[] }
+  const empty = { region, deployments: new Map<string, V1Deployment>(), pods: [] as V1Pod[], services: [] as V1Service[] }
   let connection: ClusterConnection | undefined
   try {
     connection = await connectRegion(options.platform, options.environment, region)
     const k8s = await loadKubeClient()
     const apps = connection.kubeConfig.makeApiClient(k8s.AppsV1Api)
     const core = connection.kubeConfig.makeApiClient(k8s.CoreV1Api)
-    const [deployments, pods] = await Promise.all([
+    const [deployments, pods, services] = await Promise.all([
       withTimeout(apps.listNamespacedDeployment({ namespace: region.namespace }), options.timeoutMs * 2, `listing deployments in region ${region.name}`),
       withTimeout(core.listNamespacedPod({ namespace: region.namespace }), options.timeoutMs * 2, `listing pods in region ${region.name}`),
+      withTimeout(core.listNamespacedService({ namespace: region.namespace }), options.timeoutMs * 2, `listing services in region ${region.name}`),
     ])
-    return { region, connection, deployments: new Map(deployments.items.map((d) => [d.metadata?.name ?? '', d])), pods: pods.items }
+    return { region, connection, deployments: new Map(deployments.items.map((d) => [d.metadata?.name ?? '', d])), pods: pods.items, services: services.items }
   } catch (error) {
     const failure = error instanceof MktError ? error : toKubeError(error, { region: region.name, server: connection?.server, action: 'read deployments and pods' })
     return { ...empty, error: failure }
@@ -58,7 +60,7 @@ async function readRegion(options: HealthOptions, region: Region): Promise<Regio
 
 
 /** The probes of one component in one region (not yet run). */
-function probesFor(component: Component, read: RegionRead, pods: V1Pod[], timeoutMs: number): Array<() => Promise<ProbeAnswer>> {
+function probesFor(component: Component, read: RegionRead, deployment: V1Deployment, pods: V1Pod[], timeoutMs: number): Array<() => Promise<ProbeAnswer>> {
   const connection = read.connection!
   const ns = encodeURIComponent(read.region.namespace)
   const get = (kind: ProbeAnswer['kind'], target: string, path: string, explainOnly = false) => async (): Promise<ProbeAnswer> => ({
@@ -70,15 +72,29 @@ function probesFor(component: Component, read: RegionRead, pods: V1Pod[], timeou
   const podBase = (pod: V1Pod) => `/api/v1/namespaces/${ns}/pods/${encodeURIComponent(pod.metadata?.name ?? '')}:${component.port}/proxy`
   const tasks: Array<() => Promise<ProbeAnswer>> = []
   if (component.kind === 'service') {
-    const base = `/api/v1/namespaces/${ns}/services/${encodeURIComponent(component.name)}:${component.port}/proxy`
-    tasks.push(get('ready', `service ${component.name}`, `${base}${component.health.ready}`), get('live', `service ${component.name}`, `${base}${component.health.live}`))
+    const service = serviceFor(component.name, deployment, read.services)
+    const container = deployment.spec?.template?.spec?.containers?.find((c) => c.name === containerOf(component))
+    const resolved = service ? servicePortFor(service, container, component.port) : undefined
+    if (resolved && !resolved.ok) {
+      // A Service that cannot reach the container is down for its clients, whatever the pods say.
+      const reason = resolved.reason
+      tasks.push(async () => ({ kind: 'ready', target: `service ${service!.metadata?.name}`, status: 'error', error: reason, durationMs: 0 }))
+    } else {
+      // No Service at all: probe the conventional name and port, so the answer (404) says so.
+      const base = `/api/v1/namespaces/${ns}/services/${encodeURIComponent(service?.metadata?.name ?? component.name)}:${resolved?.proxyPort ?? component.port}/proxy`
+      const target = `service ${service?.metadata?.name ?? component.name}`
+      tasks.push(get('ready', target, `${base}${component.health.ready}`), get('live', target, `${base}${component.health.live}`))
+    }
+    // Each ready pod (each ready endpoint) on its own, so one bad pod among N is named.
+    const ready = pods.filter((p) => !isTerminating(p) && p.status?.podIP && isPodReady(p)).slice(0, MAX_PODS_PROBED)
+    for (const pod of ready) tasks.push(get('ready', `pod ${pod.metadata?.name}`, `${podBase(pod)}${component.health.ready}`))
     // The Service only reaches ready pods; ask one running pod that is not ready why (its own report).
     const notReady = pods.find((p) => !isTerminating(p) && p.status?.phase === 'Running' && p.status?.podIP && !isPodReady(p))
     if (notReady) tasks.push(get('ready', `pod ${notReady.metadata?.name}`, `${podBase(notReady)}${component.health.ready}`, true))
   } else {
     // Workers serve no Service: ask each running pod.
     // A pod Kubernetes holds back as not ready explains, but only the ready ones speak for the worker.
-    for (const pod of pods.filter((p) => !isTerminating(p) && p.status?.podIP)) {
+    for (const pod of pods.filter((p) => !isTerminating(p) && p.status?.podIP).slice(0, MAX_PODS_PROBED)) {
       const explainOnly = !isPodReady(pod)
       tasks.push(get('ready', `pod ${pod.metadata?.name}`, `${podBase(pod)}${component.health.ready}`, explainOnly), get('live', `pod ${pod.metadata?.name}`, `${podBase(pod)}${component.health.live}`, explainOnly))
     }
@@ -123,8 +139,8 @@ export async function checkHealth(options: HealthOptions): Promise<HealthModel> 
     if (read.error) continue
     for (const component of options.components) {
       const deployment = read.deployments.get(component.name)
-      const pods = deployment ? read.pods.filter((pod) => matchesSelector(pod, deployment)) : []
-      const probes = deployment ? probesFor(component, read, pods, options.timeoutMs) : []
+      const pods = deployment ? podsOf(deployment, read.pods) : []
+      const probes = deployment ? probesFor(component, read, deployment, pods, options.timeoutMs) : []
       plan.push({ component, read, pods, deployment, first: tasks.length, count: probes.length })
       tasks.push(...probes)
     }

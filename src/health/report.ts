@@ -168,14 +168,19 @@ export function componentRegionHealth(region: string, deployment: V1Deployment |
   const health = worst(kube, app)
   // Explain with the worst signal: the Kubernetes state when it is as bad as the app's, else the worst probe.
   // A not-ready pod's own health report says why Kubernetes holds it back: add it.
-  const worstProbe = counted.find((p) => p.health === app && app !== 'Healthy')
+  // A pod's own answer names the pod: prefer it to the Service's (which reached one pod at random).
+  const worstProbes = counted.filter((p) => p.health === app && app !== 'Healthy')
+  const badPods = worstProbes.filter((p) => p.target.startsWith('pod '))
+  const worstProbe = badPods[0] ?? worstProbes[0]
   const podReport = probes.find((p) => p.explainOnly && p.health !== 'Healthy' && p.report !== null)
   const explanation =
     health === 'Healthy'
       ? `${kubeWhy}${counted.some((p) => p.kind === 'ready') ? ', ready: Healthy' : ''}`
       : RANK[kube] >= RANK[app] || !worstProbe
         ? `${kubeWhy}${podReport ? `; ${podReport.summary}` : ''}`
-        : worstProbe.summary
+        : badPods[0] === worstProbe
+          ? `${worstProbe.target}: ${worstProbe.summary}${badPods.length > 1 ? ` (and ${badPods.length - 1} more pod${badPods.length > 2 ? 's' : ''})` : ''}`
+          : worstProbe.summary
   return { region, health, explanation, replicas, rolloutInProgress: rollout.state === 'waiting', conditions, pods: podSummaries(livePods), probes }
 }
 

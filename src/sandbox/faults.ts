@@ -14,7 +14,7 @@ export const FAULTS_FILE = 'faults.json'
 /** The pod label a pod fault's `component` is matched against. */
 export const ComponentLabel = 'app.kubernetes.io/name'
 
-export const PodFaultKinds = ['not-ready', 'slow-ready', 'crashloop', 'image-pull-error', 'degraded', 'unhealthy'] as const
+export const PodFaultKinds = ['not-ready', 'slow-ready', 'crashloop', 'image-pull-error', 'degraded', 'unhealthy', 'load'] as const
 export type PodFaultKind = (typeof PodFaultKinds)[number]
 
 /** The health entries the simulated application reports (see app.ts). */
@@ -34,6 +34,7 @@ const podFaultSchema = z.strictObject({
   kind: z.enum(PodFaultKinds),
   entry: z.enum(HealthEntries).optional(),
   durationMs: z.number().int().nonnegative().optional(),
+  cpuPercent: z.number().int().positive().max(100_000).optional(),
 })
 
 const apiFaultSchema = z
@@ -70,6 +71,8 @@ export interface PodFault {
   entry?: HealthEntry
   /** slow-ready: how long after the container starts it becomes ready (default 10 000). */
   durationMs?: number
+  /** load: the CPU demand, as utilization of the pods' request at the HPA's minimum replicas (default 1000). */
+  cpuPercent?: number
 }
 
 export interface ApiFault {

@@ -12,7 +12,8 @@ import { FileStore } from './store.js'
 import { startSandboxPostgres } from './postgres.js'
 import { startKeyVault } from './keyvault/index.js'
 import { startArm } from './arm/index.js'
-import { startServiceBus } from './servicebus/server.js'
+import { startServiceBus, type ServiceBusHandle } from './servicebus/server.js'
+import { localSecretValues, waitForSeededPlatform } from './warm.js'
 import { LOCK_FILE, STATE_FILE, writePrivateFile, type SandboxState } from './files.js'
 import { listenPreferring } from './listener.js'
 import { ensureCredentials, previousPort, writeKubeconfig } from './tls.js'
@@ -100,7 +101,11 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
   const credentials = await ensureCredentials(dataDir)
   const clock = new SandboxClock()
   const store = await FileStore.open({ dataDir, clock, log, eventLogSize: options.eventLogSize })
-  if (store.isEmpty()) {
+  // A fresh (or reset) sandbox is seeded, and comes up like a namespace that has been running: its pods start at
+  // once and the sandbox answers only once every seeded Deployment is Available (see waitForSeededPlatform).
+  const fresh = store.isEmpty()
+  let warming = fresh && options.controllers !== false
+  if (fresh) {
     seedStore(store, options.seed ?? [])
     log(`seeded ${options.seed?.length ?? 0} components`)
   }
@@ -113,10 +118,19 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
   const kubeconfigPath = await writeKubeconfig(dataDir, endpoint, credentials)
 
   let controllers: ControllersHandle | undefined
+  let serviceBus: ServiceBusHandle | undefined
   if (options.controllers !== false) {
     // The controller manager (controllers/index.ts) also registers the simulated application,
     // the API fault hook and the /_sandbox/faults routes on `api`.
-    controllers = startControllers(store, clock, { dataDir, podStartDelayMs: options.podStartDelayMs, api: server, log: (message: string, error?: unknown) => log(error === undefined ? message : `${message}: ${error instanceof Error ? error.message : String(error)}`) })
+    controllers = startControllers(store, clock, {
+      dataDir,
+      podStartDelayMs: options.podStartDelayMs,
+      api: server,
+      warmStart: () => warming,
+      // KEDA's trigger reads the sandbox's own Service Bus (started below).
+      queueDepth: (entity) => serviceBus?.queueDepth(entity),
+      log: (message: string, error?: unknown) => log(error === undefined ? message : `${message}: ${error instanceof Error ? error.message : String(error)}`),
+    })
   }
 
   // The database (PGlite) listens now but starts on first use: see postgres.ts.
@@ -130,10 +144,19 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
   const keyVault = await startKeyVault({ dataDir, credentials, clock, api: server, faultHook, log })
 
   // The Service Bus administration API (ATOM/XML); see servicebus/.
-  const serviceBus = await startServiceBus({ dataDir, tls, token: credentials.token, api: server, faultHook, now: () => clock.now(), log })
+  serviceBus = await startServiceBus({ dataDir, tls, token: credentials.token, api: server, faultHook, now: () => clock.now(), log })
 
   // Azure Resource Manager (AKS managedClusters: get, list credentials); see arm/.
   const arm = await startArm({ dataDir, credentials, kubernetesEndpoint: endpoint, api: server, faultHook, log })
+
+  if (fresh) {
+    const seeded = await keyVault.seed(localSecretValues(options.seed ?? [], { database: postgres.port, serviceBus: serviceBus.connectionString }))
+    log(`key vault: seeded ${seeded} secrets with local values`)
+  }
+  if (warming) {
+    await waitForSeededPlatform(store, (options.seed ?? []).map((c) => c.name), log)
+    warming = false
+  }
 
   const state: SandboxState = {
     version: 1,
@@ -153,7 +176,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
       await controllers?.stop()
       await postgres.stop()
       await keyVault.stop()
-      await serviceBus.close()
+      await serviceBus?.close()
       await arm.stop()
       await server.close()
       await store.close()

@@ -40,7 +40,7 @@ describe('seeding and discovery', () => {
     expect(container.readinessProbe!.httpGet!.path).toBe('/health/ready')
     expect(container.livenessProbe!.httpGet!.path).toBe('/health/live')
     const service = await sb.core.readNamespacedService({ name: 'marketplace-catalog-service', namespace: 'marketplace' })
-    expect(service.spec!.ports![0]).toMatchObject({ port: 8080, targetPort: 'http' })
+    expect(service.spec!.ports![0]).toMatchObject({ port: 80, targetPort: 'http' })
   })
 
   it('serves legacy discovery with short names, categories and subresources', async () => {
@@ -522,7 +522,7 @@ describe('tables', () => {
 
     const single = (await raw(sb, 'GET', '/api/v1/namespaces/marketplace/services/marketplace-catalog-service', { headers: { Accept: TABLE } })).json() as { rows: { cells: unknown[] }[]; columnDefinitions: { name: string }[] }
     expect(single.columnDefinitions.map((c) => c.name)).toEqual(['Name', 'Type', 'Cluster-IP', 'External-IP', 'Port(s)', 'Age', 'Selector'])
-    expect(single.rows[0]!.cells.slice(0, 5)).toEqual(['marketplace-catalog-service', 'ClusterIP', expect.stringMatching(/^10\.96\./), '<none>', '8080/TCP'])
+    expect(single.rows[0]!.cells.slice(0, 5)).toEqual(['marketplace-catalog-service', 'ClusterIP', expect.stringMatching(/^10\.96\./), '<none>', '80/TCP'])
   })
 
   it('has columns for every resource', async () => {
