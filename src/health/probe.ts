@@ -15,7 +15,8 @@ import type { Component, Environment, Platform, Region } from '../platform/schem
 import { containerOf } from '../rollout/deploy.js'
 import { isPodReady, isTerminating } from '../rollout/objects.js'
 import { podsOf, serviceFor, servicePortFor } from './targets.js'
-import { componentRegionHealth, rollUp, worst, type ComponentHealth, type ComponentRegionHealth, type HealthModel, type ProbeAnswer, type RegionHealth } from './report.js'
+import { backlogTrend, hpaView, kedaTarget, scaledObjectView, scalerFor, type ScalingView } from './scaling.js'
+import { componentRegionHealth, rollUp, withScaling, worst, type ComponentHealth, type ComponentRegionHealth, type HealthModel, type ProbeAnswer, type RegionHealth } from './report.js'
 
 export interface HealthOptions {
   platform: Platform
@@ -35,23 +36,52 @@ interface RegionRead {
   deployments: Map<string, V1Deployment>
   pods: V1Pod[]
   services: V1Service[]
+  /** HorizontalPodAutoscalers and KEDA ScaledObjects of the namespace (empty when the API does not serve them). */
+  hpas: Array<Record<string, unknown>>
+  scaledObjects: Array<Record<string, unknown>>
+  /** The API server's clock (its Date header), for how long an HPA has been at its maximum. */
+  serverNow: number
   error?: MktError
 }
 
+/** The items of a raw list; none when the API is not served (404: no KEDA installed) or cannot be read. */
+async function listRaw(connection: ClusterConnection, path: string, timeoutMs: number): Promise<{ items: Array<Record<string, unknown>>; date?: string }> {
+  const answer = await kubeGet(connection.kubeConfig, path, timeoutMs)
+  if (answer.status !== 200) return { items: [] }
+  try {
+    const items = (JSON.parse(answer.body ?? '') as { items?: unknown }).items
+    return { items: Array.isArray(items) ? (items as Array<Record<string, unknown>>) : [], date: answer.date }
+  } catch {
+    return { items: [] }
+  }
+}
+
 async function readRegion(options: HealthOptions, region: Region): Promise<RegionRead> {
-  const empty = { region, deployments: new Map<string, V1Deployment>(), pods: [] as V1Pod[], services: [] as V1Service[] }
+  const empty = { region, deployments: new Map<string, V1Deployment>(), pods: [] as V1Pod[], services: [] as V1Service[], hpas: [], scaledObjects: [], serverNow: Date.now() }
   let connection: ClusterConnection | undefined
   try {
     connection = await connectRegion(options.platform, options.environment, region)
     const k8s = await loadKubeClient()
     const apps = connection.kubeConfig.makeApiClient(k8s.AppsV1Api)
     const core = connection.kubeConfig.makeApiClient(k8s.CoreV1Api)
-    const [deployments, pods, services] = await Promise.all([
+    const ns = encodeURIComponent(region.namespace)
+    const [deployments, pods, services, hpas, scaledObjects] = await Promise.all([
       withTimeout(apps.listNamespacedDeployment({ namespace: region.namespace }), options.timeoutMs * 2, `listing deployments in region ${region.name}`),
       withTimeout(core.listNamespacedPod({ namespace: region.namespace }), options.timeoutMs * 2, `listing pods in region ${region.name}`),
       withTimeout(core.listNamespacedService({ namespace: region.namespace }), options.timeoutMs * 2, `listing services in region ${region.name}`),
+      listRaw(connection, `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers`, options.timeoutMs * 2),
+      listRaw(connection, `/apis/keda.sh/v1alpha1/namespaces/${ns}/scaledobjects`, options.timeoutMs * 2),
     ])
-    return { region, connection, deployments: new Map(deployments.items.map((d) => [d.metadata?.name ?? '', d])), pods: pods.items, services: services.items }
+    return {
+      region,
+      connection,
+      deployments: new Map(deployments.items.map((d) => [d.metadata?.name ?? '', d])),
+      pods: pods.items,
+      services: services.items,
+      hpas: hpas.items,
+      scaledObjects: scaledObjects.items,
+      serverNow: Date.parse(hpas.date ?? scaledObjects.date ?? '') || Date.now(),
+    }
   } catch (error) {
     const failure = error instanceof MktError ? error : toKubeError(error, { region: region.name, server: connection?.server, action: 'read deployments and pods' })
     return { ...empty, error: failure }
@@ -115,17 +145,50 @@ async function directProbe(url: string, timeoutMs: number): Promise<ProbeAnswer>
 }
 
 /** Backlog per component, when the environment has a Service Bus namespace and the component consumes from it. */
-async function readBacklogs(options: HealthOptions): Promise<Map<string, BacklogResult[]>> {
+async function readBacklogs(options: HealthOptions): Promise<{ at: number; backlogs: Map<string, BacklogResult[]> }> {
   const consumers = options.components.filter((c) => consumedEntities(c).length > 0)
-  if (!options.environment.serviceBus || consumers.length === 0) return new Map()
+  if (!options.environment.serviceBus || consumers.length === 0) return { at: Date.now(), backlogs: new Map() }
   try {
     const { client } = await serviceBusFor(options.platform, options.environment)
     const results = await Promise.all(consumers.map(async (c) => [c.name, await readBacklog(client, options.platform, c, options.timeoutMs)] as const))
-    return new Map(results)
+    return { at: Date.now(), backlogs: new Map(results) }
   } catch (error) {
     const why = (error as Error).message.split('\n')[0]
-    return new Map(consumers.map((c) => [c.name, [{ entity: consumedEntities(c).join(', '), active: null, deadLetter: null, health: 'Degraded' as const, summary: `backlog unknown: ${why}` }]]))
+    return { at: Date.now(), backlogs: new Map(consumers.map((c) => [c.name, [{ entity: consumedEntities(c).join(', '), active: null, deadLetter: null, health: 'Degraded' as const, summary: `backlog unknown: ${why}` }]])) }
   }
+}
+
+/** The HPA or ScaledObject targeting the component's Deployment, judged (scaling.ts). */
+function scalingOf(component: Component, read: RegionRead, deployment: V1Deployment, trends: Map<string, ReturnType<typeof backlogTrend>>): ScalingView | null {
+  const hpa = scalerFor(component.name, read.hpas)
+  if (hpa) return hpaView(hpa, read.serverNow)
+  const scaledObject = scalerFor(component.name, read.scaledObjects)
+  return scaledObject ? scaledObjectView(scaledObject, deployment.spec?.replicas ?? 1, trends.get(component.name) ?? null) : null
+}
+
+/**
+ * For workers KEDA scales: the backlog of the ScaledObject's queue, sampled twice (the first read, and again
+ * once the probes are done), as a trend next to KEDA's target.
+ */
+async function backlogTrends(options: HealthOptions, plan: Array<{ component: Component; read: RegionRead }>, first: Promise<{ at: number; backlogs: Map<string, BacklogResult[]> }>): Promise<Map<string, ReturnType<typeof backlogTrend>>> {
+  const targets = new Map<string, { entity: string; messagesPerReplica: number }>()
+  for (const { component, read } of plan) {
+    const scaledObject = scalerFor(component.name, read.scaledObjects)
+    const target = scaledObject ? kedaTarget(scaledObject) : undefined
+    if (target) targets.set(component.name, target)
+  }
+  const earlier = await first
+  const trends = new Map<string, ReturnType<typeof backlogTrend>>()
+  const sampled = options.components.filter((c) => targets.has(c.name) && earlier.backlogs.has(c.name))
+  if (sampled.length === 0) return trends
+  const later = await readBacklogs({ ...options, components: sampled })
+  const overSeconds = (later.at - earlier.at) / 1000
+  for (const component of sampled) {
+    const target = targets.get(component.name)!
+    const pick = (results: BacklogResult[] | undefined) => (results?.find((b) => b.entity === target.entity) ?? results?.[0])?.active ?? null
+    trends.set(component.name, backlogTrend(target.entity, target.messagesPerReplica, pick(earlier.backlogs.get(component.name)), pick(later.backlogs.get(component.name)), overSeconds))
+  }
+  return trends
 }
 
 export async function checkHealth(options: HealthOptions): Promise<HealthModel> {
@@ -147,11 +210,13 @@ export async function checkHealth(options: HealthOptions): Promise<HealthModel> 
   }
   const answers = await withPool(tasks, options.concurrency)
   await Promise.all(reads.map((r) => (r.connection ? closeKubeConnections(r.connection.kubeConfig) : undefined)))
+  const trends = await backlogTrends(options, plan, backlogs)
 
   const byComponent = new Map<string, ComponentRegionHealth[]>()
   for (const item of plan) {
     const health = componentRegionHealth(item.read.region.name, item.deployment, item.pods, answers.slice(item.first, item.first + item.count))
-    byComponent.set(item.component.name, [...(byComponent.get(item.component.name) ?? []), health])
+    const scaling = item.deployment ? scalingOf(item.component, item.read, item.deployment, trends) : null
+    byComponent.set(item.component.name, [...(byComponent.get(item.component.name) ?? []), withScaling(health, scaling)])
   }
   for (const read of reads.filter((r) => r.error)) {
     for (const component of options.components) {
@@ -166,11 +231,12 @@ export async function checkHealth(options: HealthOptions): Promise<HealthModel> 
           conditions: [],
           pods: [],
           probes: [],
+          scaling: null,
         },
       ])
     }
   }
-  const backlog = await backlogs
+  const backlog = (await backlogs).backlogs
   const components: ComponentHealth[] = options.components.map((component) => {
     const regions = options.regions.map((r) => byComponent.get(component.name)!.find((cr) => cr.region === r.name)!)
     const own = backlog.get(component.name) ?? []

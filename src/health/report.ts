@@ -6,6 +6,7 @@ import { describeHealthReport, parseHealthReport, type HealthReport } from '../r
 import { isPodReady, isTerminating } from '../rollout/objects.js'
 import { summarizePods } from '../rollout/signals.js'
 import { deploymentRolloutStatus } from '../rollout/status.js'
+import type { ScalingView } from './scaling.js'
 
 export type Health = 'Healthy' | 'Degraded' | 'Unhealthy'
 const RANK: Record<Health, number> = { Healthy: 0, Degraded: 1, Unhealthy: 2 }
@@ -53,6 +54,8 @@ export interface ComponentRegionHealth {
   conditions: Array<{ type: string; status: string; reason: string | null }>
   pods: PodSummary[]
   probes: ProbeResult[]
+  /** The HPA's or KEDA's view (scaling.ts), null when no autoscaler targets the Deployment. */
+  scaling: ScalingView | null
 }
 
 /** Reads one probe answer as ASP.NET Core HealthChecks: 200 Healthy/Degraded, 503 Unhealthy, anything else explained. */
@@ -131,6 +134,7 @@ export function componentRegionHealth(region: string, deployment: V1Deployment |
       conditions: [],
       pods: [],
       probes: [],
+      scaling: null,
     }
   }
   const status = deployment.status ?? {}
@@ -181,7 +185,15 @@ export function componentRegionHealth(region: string, deployment: V1Deployment |
         : badPods[0] === worstProbe
           ? `${worstProbe.target}: ${worstProbe.summary}${badPods.length > 1 ? ` (and ${badPods.length - 1} more pod${badPods.length > 2 ? 's' : ''})` : ''}`
           : worstProbe.summary
-  return { region, health, explanation, replicas, rolloutInProgress: rollout.state === 'waiting', conditions, pods: podSummaries(livePods), probes }
+  return { region, health, explanation, replicas, rolloutInProgress: rollout.state === 'waiting', conditions, pods: podSummaries(livePods), probes, scaling: null }
+}
+
+/** Adds the autoscaler's view: its health counts in the roll-up; it explains when nothing worse does. */
+export function withScaling(regionHealth: ComponentRegionHealth, scaling: ScalingView | null): ComponentRegionHealth {
+  if (!scaling) return regionHealth
+  const health = worst(regionHealth.health, scaling.health)
+  const explanation = RANK[scaling.health] > RANK[regionHealth.health] ? scaling.summary : regionHealth.explanation
+  return { ...regionHealth, health, explanation, scaling }
 }
 
 export interface ComponentHealth {

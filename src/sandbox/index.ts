@@ -118,7 +118,8 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
   const kubeconfigPath = await writeKubeconfig(dataDir, endpoint, credentials)
 
   let controllers: ControllersHandle | undefined
-  let serviceBus: ServiceBusHandle | undefined
+  // Assigned once Service Bus listens (below); KEDA reads nothing until then.
+  let serviceBus: ServiceBusHandle | undefined = undefined
   if (options.controllers !== false) {
     // The controller manager (controllers/index.ts) also registers the simulated application,
     // the API fault hook and the /_sandbox/faults routes on `api`.
@@ -144,13 +145,14 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
   const keyVault = await startKeyVault({ dataDir, credentials, clock, api: server, faultHook, log })
 
   // The Service Bus administration API (ATOM/XML); see servicebus/.
-  serviceBus = await startServiceBus({ dataDir, tls, token: credentials.token, api: server, faultHook, now: () => clock.now(), log })
+  const startedServiceBus = await startServiceBus({ dataDir, tls, token: credentials.token, api: server, faultHook, now: () => clock.now(), log })
+  serviceBus = startedServiceBus
 
   // Azure Resource Manager (AKS managedClusters: get, list credentials); see arm/.
   const arm = await startArm({ dataDir, credentials, kubernetesEndpoint: endpoint, api: server, faultHook, log })
 
   if (fresh) {
-    const seeded = await keyVault.seed(localSecretValues(options.seed ?? [], { database: postgres.port, serviceBus: serviceBus.connectionString }))
+    const seeded = await keyVault.seed(localSecretValues(options.seed ?? [], { database: postgres.port, serviceBus: startedServiceBus.connectionString }))
     log(`key vault: seeded ${seeded} secrets with local values`)
   }
   if (warming) {
@@ -164,7 +166,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
     instance: randomUUID(),
     startedAt: new Date().toISOString(),
     dataDir,
-    endpoints: { kubernetes: endpoint, postgres: postgres.url, keyVault: keyVault.url, serviceBus: serviceBus.endpoint, arm: arm.url },
+    endpoints: { kubernetes: endpoint, postgres: postgres.url, keyVault: keyVault.url, serviceBus: startedServiceBus.endpoint, arm: arm.url },
     kubeconfigPath,
   }
   await writePrivateFile(join(dataDir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`)
