@@ -77,6 +77,15 @@ export function scalerFor(deployment: string, scalers: readonly Json[]): Json | 
   })
 }
 
+/** `HorizontalPodAutoscaler x (2-10 replicas)` or `ScaledObject x (KEDA, 2-10 replicas)`. */
+export function describeScaler(scaler: Json): string {
+  const spec = obj(scaler.spec)
+  const name = String(obj(scaler.metadata).name ?? '')
+  return scaler.kind === 'ScaledObject'
+    ? `ScaledObject ${name} (KEDA, ${int(spec.minReplicaCount) ?? 0}-${int(spec.maxReplicaCount) ?? 100} replicas)`
+    : `HorizontalPodAutoscaler ${name} (${int(spec.minReplicas) ?? 1}-${int(spec.maxReplicas) ?? '?'} replicas)`
+}
+
 export function hpaView(hpa: Json, now: number): ScalingView {
   const spec = obj(hpa.spec)
   const status = obj(hpa.status)
