@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { repoRoot, runMkt } from '../helpers/cli.js'
+import { sandboxRequest } from '../helpers/sandbox.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mkt-db-start-e2e-'))
 const env = { MKT_SANDBOX_DIR: dataDir }
@@ -33,6 +34,17 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await mkt('sandbox', 'stop')
+})
+
+describe('mkt sandbox start on a fresh data dir', () => {
+  it('returns once every seeded Deployment is Available with all its pods ready', async () => {
+    const list = (await sandboxRequest(dataDir, 'GET', '/apis/apps/v1/namespaces/marketplace/deployments')).json as {
+      items: Array<{ metadata: { name: string }; spec: { replicas: number }; status: { readyReplicas?: number; conditions?: Array<{ type: string; status: string }> } }>
+    }
+    expect(list.items).toHaveLength(16)
+    const notReady = list.items.filter((d) => d.status.readyReplicas !== d.spec.replicas || !d.status.conditions?.some((c) => c.type === 'Available' && c.status === 'True'))
+    expect(notReady.map((d) => d.metadata.name)).toEqual([])
+  })
 })
 
 describe('the sandbox database starts off the API event loop', () => {
