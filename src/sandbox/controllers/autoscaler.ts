@@ -183,7 +183,10 @@ export function decideScaledObject(scaledObject: KubeObject, targetExists: boole
       scaleTargetGVKR: { group: 'apps', kind: 'Deployment', resource: 'deployments', version: 'v1' },
       originalReplicaCount: previous.originalReplicaCount ?? current,
       ...(active ? { lastActiveTime: formatTime(now) } : previous.lastActiveTime ? { lastActiveTime: previous.lastActiveTime } : {}),
-      ...(trigger ? { externalMetricNames: [trigger.metricName], health: { [trigger.metricName]: { numberOfFailures: failures, status: failures > 0 ? 'Failing' : 'Happy' } } } : {}),
+      ...(trigger ? { externalMetricNames: [trigger.metricName] } : {}),
+      // KEDA keeps the per-trigger failure count only for a ScaledObject with a fallback (it drives the fallback);
+      // without one an unreadable queue changes nothing in the status, so nothing is written every poll.
+      ...(trigger && fallback ? { health: { [trigger.metricName]: { numberOfFailures: failures, status: failures > 0 ? 'Failing' : 'Happy' } } } : {}),
       hpaName: `keda-hpa-${scaledObject.metadata.name}`,
       ...(paused && pausedReplicas !== undefined ? { pausedReplicaCount: num(pausedReplicas, current) } : {}),
       conditions,
