@@ -1,10 +1,11 @@
 // Rollback benchmark (bench/rollback.sh, after npm run build): on the same sandbox, in the same run,
 //   mkt rollback <c> --to-revision N --yes          vs   kubectl rollout undo --to-revision=N; kubectl rollout status
 // measuring, from the moment the command starts, (1) the first API write (seen by a watch as the
-// Deployment's generation changing) and (2) all pods ready (the command returns). Goal: mkt's first write
-// within 1.5x of kubectl's.
+// Deployment's generation changing), (2) all pods ready (the command returns) and (3) the peak RSS of the
+// commands (GNU time, around both tools alike). Goal: mkt's first write within 1.5x of kubectl's.
+// mkt runs on NODE (default: the Node running this script).
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs'
+import { mkdtempSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as k8s from '@kubernetes/client-node'
@@ -21,7 +22,10 @@ const kc = new k8s.KubeConfig()
 kc.loadFromFile(state.kubeconfig)
 const apps = kc.makeApiClient(k8s.AppsV1Api)
 
-/** Runs a command; resolves with ms to the first generation change of the Deployment and ms to exit. */
+const mktNode = process.env.NODE ?? process.execPath
+const rssFile = join(dir, 'rss')
+
+/** Runs commands one after another; resolves with ms to the first generation change of the Deployment, ms to exit and peak RSS (MB). */
 async function measure(commands) {
   const before = (await apps.readNamespacedDeployment({ name, namespace: 'marketplace' })).metadata.generation
   let firstWrite
@@ -34,19 +38,21 @@ async function measure(commands) {
     },
     () => undefined,
   )
+  let rssMb = 0
   for (const [bin, args, extraEnv] of commands) {
     await new Promise((resolve, reject) => {
-      const child = spawn(bin, args, { env: { ...env, ...extraEnv }, stdio: 'ignore' })
+      const child = spawn('/usr/bin/time', ['-f', '%M', '-o', rssFile, bin, ...args], { env: { ...env, ...extraEnv }, stdio: 'ignore' })
       child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${bin} ${args.join(' ')} exited ${code}`))))
     })
+    rssMb = Math.max(rssMb, Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024)
   }
   const done = performance.now() - start
   watch.abort()
-  return { firstWrite, done }
+  return { firstWrite, done, rssMb }
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const results = { mkt: { firstWrite: [], done: [] }, kubectl: { firstWrite: [], done: [] } }
+const results = { mkt: { firstWrite: [], done: [], rssMb: [] }, kubectl: { firstWrite: [], done: [], rssMb: [] } }
 let tag = 0
 for (let i = 0; i < runs; i++) {
   for (const tool of ['kubectl', 'mkt']) {
@@ -59,18 +65,21 @@ for (let i = 0; i < runs; i++) {
     const kubectlArgs = (...a) => ['--kubeconfig', state.kubeconfig, '--cache-dir', join(dir, 'kc'), '-n', 'marketplace', ...a]
     const m =
       tool === 'mkt'
-        ? await measure([[process.execPath, ['bin/run.js', 'rollback', 'pricing', '--to-revision', String(revision), '--yes', '-q'], {}]])
+        ? await measure([[mktNode, ['bin/run.js', 'rollback', 'pricing', '--to-revision', String(revision), '--yes', '-q'], {}]])
         : await measure([
             [kubectlBin, kubectlArgs('rollout', 'undo', `deployment/${name}`, `--to-revision=${revision}`)],
             [kubectlBin, kubectlArgs('rollout', 'status', `deployment/${name}`, '--timeout=120s')],
           ])
     results[tool].firstWrite.push(m.firstWrite)
     results[tool].done.push(m.done)
+    results[tool].rssMb.push(m.rssMb)
   }
 }
 execFileSync(process.execPath, ['bin/run.js', 'sandbox', 'stop'], { env })
 
 const summary = {
+  node: execFileSync(mktNode, ['--version'], { encoding: 'utf8' }).trim(),
+  loadAverage: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
   runs,
   kubectlFirstWriteMs: Math.round(median(results.kubectl.firstWrite)),
   mktFirstWriteMs: Math.round(median(results.mkt.firstWrite)),
@@ -78,9 +87,13 @@ const summary = {
   kubectlAllReadyMs: Math.round(median(results.kubectl.done)),
   mktAllReadyMs: Math.round(median(results.mkt.done)),
   allReadyRatio: Number((median(results.mkt.done) / median(results.kubectl.done)).toFixed(2)),
+  kubectlPeakRssMb: Math.round(median(results.kubectl.rssMb)),
+  mktPeakRssMb: Math.round(median(results.mkt.rssMb)),
 }
 mkdirSync('bench/results', { recursive: true })
 writeFileSync('bench/results/rollback.json', `${JSON.stringify(summary, null, 2)}\n`)
+console.log(`mkt on ${summary.node}, load average ${summary.loadAverage}, ${runs} runs`)
 console.log(`                 kubectl undo+status   mkt rollback   ratio (goal: first write <= 1.5x)`)
 console.log(`first API write  ${String(summary.kubectlFirstWriteMs).padStart(8)} ms        ${String(summary.mktFirstWriteMs).padStart(6)} ms      ${summary.firstWriteRatio}x`)
 console.log(`all pods ready   ${String(summary.kubectlAllReadyMs).padStart(8)} ms        ${String(summary.mktAllReadyMs).padStart(6)} ms      ${summary.allReadyRatio}x`)
+console.log(`peak RSS         ${String(summary.kubectlPeakRssMb).padStart(8)} MB        ${String(summary.mktPeakRssMb).padStart(6)} MB`)

@@ -1,6 +1,6 @@
 // Reading a YAML input file against a zod schema, with errors that name the file, line, column and field
 // (exit 65). mkt.yaml, topology.yaml and the config files all go through here.
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml'
+import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml'
 import type { z } from 'zod'
 import { invalidInputError } from './errors.js'
 
@@ -10,6 +10,8 @@ export interface YamlInput<T> {
   locate(path: PropertyKey[]): { line: number; col: number } | undefined
   /** An exit-65 error at a path, naming file, line, column and field. */
   errorAt(path: PropertyKey[], message: string, hints?: string[]): ReturnType<typeof invalidInputError>
+  /** The same for a character offset in the text (line and column of the offset, field of the node there). */
+  errorAtOffset(offset: number, message: string, hints?: string[]): ReturnType<typeof invalidInputError>
 }
 
 export function parseYamlInput<S extends z.ZodType>(text: string, label: string, schema: S, hint: string): YamlInput<z.output<S>> {
@@ -28,12 +30,55 @@ export function parseYamlInput<S extends z.ZodType>(text: string, label: string,
     const where = locate(path)
     return invalidInputError(`${where ? `${label}:${where.line}:${where.col}` : label}: ${field ? `${field}: ` : ''}${message}`, { hints })
   }
+  const errorAtOffset = (offset: number, message: string, hints = [hint]) => {
+    const { line, col } = lineCounter.linePos(offset)
+    const field = formatPath(pathAt(doc.contents, offset))
+    return invalidInputError(`${label}:${line}:${col}: ${field ? `${field}: ` : ''}${message}`, { hints })
+  }
+  // Before toJS(): `__proto__` would vanish into the prototype, and `constructor: { prototype: … }` reaches
+  // Object.prototype through any code that walks keys into an object.
+  const polluting = prototypeKeyIn(doc.contents)
+  if (polluting) throw errorAtOffset(polluting.offset, `"${polluting.key}" cannot be a key: it names a JavaScript object prototype`, ['Rename the key; __proto__, constructor and prototype are refused in every mkt input file.'])
   const parsed = schema.safeParse(doc.toJS())
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
     throw errorAt(issue.path, describeIssue(issue))
   }
-  return { value: parsed.data, locate, errorAt }
+  return { value: parsed.data, locate, errorAt, errorAtOffset }
+}
+
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+
+/** The first mapping key named __proto__, constructor or prototype (any case), and where it starts. */
+function prototypeKeyIn(node: unknown): { key: string; offset: number } | undefined {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key)
+      if (PROTOTYPE_KEYS.has(key.toLowerCase())) return { key, offset: isNode(pair.key) && pair.key.range ? pair.key.range[0] : 0 }
+      const found = prototypeKeyIn(pair.value)
+      if (found) return found
+    }
+  } else if (isSeq(node)) {
+    for (const item of node.items) {
+      const found = prototypeKeyIn(item)
+      if (found) return found
+    }
+  }
+  return undefined
+}
+
+/** The path of the deepest mapping value or sequence item whose text holds `offset` (a key's line counts as its value's). */
+function pathAt(node: unknown, offset: number, path: Array<string | number> = []): Array<string | number> {
+  const within = (n: unknown) => isNode(n) && n.range !== undefined && n.range !== null && offset >= n.range[0] && offset < n.range[2]
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key)
+      if (within(pair.key) || within(pair.value)) return pathAt(pair.value, offset, [...path, key])
+    }
+  } else if (isSeq(node)) {
+    for (const [i, item] of node.items.entries()) if (within(item)) return pathAt(item, offset, [...path, i])
+  }
+  return path
 }
 
 export function describeIssue(issue: z.core.$ZodIssue): string {

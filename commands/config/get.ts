@@ -16,7 +16,7 @@ export default class ConfigGet extends MktCommand<typeof ConfigGet> {
     const { platform, source } = await this.platform()
     const environment = await this.environment(this.flags.env)
     const component = resolveComponent(platform, this.args.component)
-    const effective = effectiveConfig({ platform, environment, root: configRoot(source, this.flags['config-dir']) }, component)
+    const effective = await effectiveConfig({ platform, environment, root: configRoot(source, this.flags['config-dir']) }, component)
     this.out.result(
       effective.entries.length === 0
         ? `No configuration for ${component.name} in ${environment.name}.`

@@ -16,15 +16,17 @@ import { resolveComponents } from '../../src/platform/components.js'
 export default class ConfigPush extends MktCommand<typeof ConfigPush> {
   static override summary = 'Write ConfigMaps (server-side apply), wire them into Deployments, and set Key Vault secrets.'
   static override description = `Secret values come from --from-env NAME=VAR, --from-file NAME=PATH or --stdin NAME, never from a flag value.
-An unchanged secret creates no new version; a soft-deleted one is recovered. --restart rolls each changed component
-through the deploy gates (automatic rollback included) by stamping a configuration checksum on its pod template.`
+An unchanged secret creates no new version; a soft-deleted one is recovered. Without --restart no pod template changes:
+running pods keep their configuration and mkt says which components wait for a restart. --restart rolls each of them
+through the deploy gates (automatic rollback included), wiring the ConfigMap (envFrom) on the first push and stamping
+a configuration checksum on the pod template.`
   static override flags = {
     env: envFlag,
     component: componentsFlag,
     regions: regionsFlag,
     'config-dir': configDirFlag,
     ...secretValueFlags,
-    restart: Flags.boolean({ summary: 'Roll the components whose configuration changed, gated, with automatic rollback.', default: false, env: 'MKT_RESTART' }),
+    restart: Flags.boolean({ summary: 'Roll the components whose pods lack this configuration (first push included), gated, with automatic rollback.', default: false, env: 'MKT_RESTART' }),
     bake: durationFlag({ summary: 'With --restart: how long the gates must hold.', default: parseDuration('10s'), env: 'MKT_BAKE' }),
     timeout: durationFlag({ summary: 'With --restart: budget of each rollout.', env: 'MKT_TIMEOUT' }),
     'rollback-timeout': durationFlag({ summary: 'With --restart: budget of an automatic rollback.', env: 'MKT_ROLLBACK_TIMEOUT' }),
@@ -62,6 +64,14 @@ through the deploy gates (automatic rollback included) by stamping a configurati
       },
     )
     const changed = result.configMaps.filter((c) => c.changed || c.envFromAdded).length
+    const waiting = result.configMaps.filter((c) => c.waitingForRestart)
+    if (waiting.length > 0) {
+      const names = [...new Set(waiting.map((c) => c.component))]
+      this.out.warn(
+        `${names.length} component${names.length === 1 ? '' : 's'} (${names.join(', ')}) keep${names.length === 1 ? 's' : ''} running with ${names.length === 1 ? 'its' : 'their'} previous configuration: no pod template was changed. ` +
+          `Apply it with a gated rollout: mkt config push --env ${environment.name}${flags.component ? flags.component.map((c) => ` -c ${c}`).join('') : ''} --restart`,
+      )
+    }
     this.out.result(`Pushed ${environment.name}: ${changed} ConfigMap${changed === 1 ? '' : 's'} changed, ${result.secrets.filter((s) => s.outcome !== 'unchanged').length} secret${result.secrets.length === 1 ? '' : 's'} written, ${result.restarts.length} restart${result.restarts.length === 1 ? '' : 's'}.`)
     const json = { environment: environment.name, ...result, restarts: result.restarts.map((r) => ({ region: r.region, component: r.component, outcome: r.outcome, reason: r.reason, fromRevision: r.fromRevision, toRevision: r.toRevision })) }
     const failed = result.restarts.find((r) => r.outcome !== 'deployed')

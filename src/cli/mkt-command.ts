@@ -10,7 +10,7 @@ import type { Environment } from '../platform/schema.js'
 import { redactor } from '../redact.js'
 import { confirmProtectedChange } from './confirm.js'
 import { Output } from './output.js'
-import { installRedactingStreams } from './streams.js'
+import { exitWhenFlushed, installRedactingStreams } from './streams.js'
 import { canPrompt, useColor } from './term.js'
 
 export type MktFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof MktCommand)['baseFlags'] & T['flags']>
@@ -168,7 +168,7 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
       }
     }
     this.report(new MktError('INTERRUPTED', ExitCode.INTERRUPTED, `interrupted by ${signal}; cleaned up`, { result: partial }))
-    process.exit(ExitCode.INTERRUPTED)
+    await exitWhenFlushed(ExitCode.INTERRUPTED)
   }
 
   override toSuccessJson(result: unknown): JsonSuccess<unknown> {

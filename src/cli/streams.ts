@@ -1,5 +1,6 @@
 // Routes every write to stdout and stderr through the redactor: whatever a bug or a library prints,
-// a registered secret value never leaves the process.
+// a registered secret value never leaves the process. And exits only once both streams have handed every
+// byte to the OS: a pipe takes 64 KiB at a time, and process.exit() drops whatever is still queued.
 import { redactor } from '../redact.js'
 
 let installed = false
@@ -15,4 +16,26 @@ export function installRedactingStreams(): void {
       return write(redactor.redact(text), ...rest)
     }) as typeof stream.write
   }
+}
+
+/** Resolves once everything written to `stream` so far is flushed (or the reader went away). */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.destroyed || stream.writableLength === 0) return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('error', done)
+      stream.off('close', done)
+      resolve()
+    }
+    stream.once('error', done)
+    stream.once('close', done)
+    // Writes complete in order: the callback of an empty write runs after every earlier chunk is out.
+    stream.write('', () => done())
+  })
+}
+
+/** process.exit() after stdout and stderr are flushed, so a pipe reader gets the whole output. */
+export async function exitWhenFlushed(code: number): Promise<never> {
+  await Promise.all([drained(process.stdout), drained(process.stderr)])
+  process.exit(code)
 }

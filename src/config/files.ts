@@ -10,6 +10,7 @@ import { templatesDir } from '../paths.js'
 import type { Component, Platform } from '../platform/schema.js'
 import { parseYamlInput, type YamlInput } from '../yaml-input.js'
 import { flattenConfig, mergeConfig, type RenderedEntry } from './render.js'
+import { scanForSecrets } from './secret-scan.js'
 
 export const SHARED_FILE = '_shared.yaml'
 
@@ -27,23 +28,23 @@ export interface ComponentConfig {
 
 const anyMapping = z.record(z.string(), z.unknown()).nullable()
 
-function readFile(path: string): { input: YamlInput<Record<string, unknown> | null>; raw: unknown } {
-  const input = parseYamlInput(readFileSync(path, 'utf8'), path, anyMapping, 'See "Configuration files" in the README.')
-  return { input, raw: input.value }
-}
+const SECRET_HINT = 'Fix the key or value at that line. Secret values belong in Key Vault: `mkt config push --from-env NAME=VAR`.'
 
-function rendered(path: string, source: RenderedEntry['source']): RenderedEntry[] {
-  const { input, raw } = readFile(path)
-  const { entries, problems } = flattenConfig(raw ?? {}, source)
+async function rendered(path: string, source: RenderedEntry['source']): Promise<RenderedEntry[]> {
+  const text = readFileSync(path, 'utf8')
+  const input: YamlInput<Record<string, unknown> | null> = parseYamlInput(text, path, anyMapping, 'See "Configuration files" in the README.')
+  const { entries, problems } = flattenConfig(input.value ?? {}, source)
   if (problems.length > 0) {
     const first = problems[0]!
-    throw input.errorAt(first.yamlPath, first.message, ['Fix the key or value at that line. Secret values belong in Key Vault: `mkt config push --from-env NAME=VAR`.'])
+    throw input.errorAt(first.yamlPath, first.message, [SECRET_HINT])
   }
+  const [finding] = await scanForSecrets(text, path)
+  if (finding) throw input.errorAtOffset(finding.offset, `looks like a secret given as a literal value (secretlint ${finding.rule}): put it in Key Vault and reference it with { secret: <name> }`, [SECRET_HINT])
   return entries
 }
 
 /** The rendered configuration of every component of the environment (or the selected ones). */
-export function readEnvironmentConfig(root: string, environment: string, platform: Platform, selected: Component[]): ComponentConfig[] {
+export async function readEnvironmentConfig(root: string, environment: string, platform: Platform, selected: Component[]): Promise<ComponentConfig[]> {
   const dir = join(root, environment)
   if (!existsSync(dir)) return selected.map((c) => ({ component: c.name, files: [], entries: [] }))
   const known = new Set(platform.components.map((c) => c.name))
@@ -56,14 +57,16 @@ export function readEnvironmentConfig(root: string, environment: string, platfor
     }
   }
   const sharedPath = join(dir, SHARED_FILE)
-  const shared = existsSync(sharedPath) ? rendered(sharedPath, 'shared') : []
-  return selected.map((component) => {
+  const shared = existsSync(sharedPath) ? await rendered(sharedPath, 'shared') : []
+  const configs: ComponentConfig[] = []
+  for (const component of selected) {
     const path = [join(dir, `${component.name}.yaml`), join(dir, `${component.name}.yml`)].find(existsSync)
-    const own = path ? rendered(path, 'component') : []
+    const own = path ? await rendered(path, 'component') : []
     const entries = mergeConfig(shared, own)
     validateAgainstSchema(root, component.name, entries, path ?? sharedPath)
-    return { component: component.name, files: [...(existsSync(sharedPath) ? [sharedPath] : []), ...(path ? [path] : [])], entries }
-  })
+    configs.push({ component: component.name, files: [...(existsSync(sharedPath) ? [sharedPath] : []), ...(path ? [path] : [])], entries })
+  }
+  return configs
 }
 
 /** Back to a nested object (secrets as "secret:<name>") for the component's JSON Schema. */
@@ -72,7 +75,8 @@ export function nestedOf(entries: RenderedEntry[]): Record<string, unknown> {
   for (const entry of entries) {
     const parts = entry.path.split(':')
     let node = root
-    for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>
+    // Own properties only: a key like toString must not walk into Object.prototype.
+    for (const part of parts.slice(0, -1)) node = (Object.hasOwn(node, part) ? node[part] : (node[part] = {})) as Record<string, unknown>
     node[parts.at(-1)!] = entry.secret !== undefined ? `secret:${entry.secret}` : coerce(entry.value!)
   }
   return root

@@ -30,10 +30,35 @@ export interface RenderProblem {
 export const SECRET_NAME = /^[0-9A-Za-z-]{1,127}$/
 /** One Options key segment: .NET binds letters, digits and underscores (no `__`, which is the separator). */
 const KEY_SEGMENT = /^[A-Za-z_][A-Za-z0-9_]*$/
-/** Keys whose literal values are secrets by another name. */
-const SECRETISH_KEY = /(password|passwd|pwd|secret|apikey|api_key|accesskey|access_key|token|connectionstring|sharedaccesskey|privatekey|clientsecret)/i
-/** Values that carry credentials whatever their key. */
-const SECRETISH_VALUE = /(password|pwd|sharedaccesskey|accountkey)\s*=|-----BEGIN [A-Z ]*PRIVATE KEY-----|\bsig=[A-Za-z0-9%]+/i
+/**
+ * Keys whose literal values are secrets by another name (.NET Options names: what a provider-token pattern set
+ * cannot know). A list's items are judged by the key that holds the list (`Tokens: [a, b]`).
+ */
+const SECRETISH_KEY = /(password|passwd|passphrase|pwd|secret|apikey|api_key|accesskey|access_key|token|connectionstring|sharedaccesskey|privatekey|clientsecret|signingkey|signing_key|credential|^pass$|^pw$)/i
+/**
+ * Values that carry credentials whatever their key: `Password=x`/`Password: x` (also URL-encoded), a URL with
+ * a password of any scheme, an Authorization header value, a JWT, a PEM private key, a SAS signature. Provider
+ * token formats (AWS, GitHub, Slack, …) come from secretlint (secret-scan.ts).
+ */
+const SECRETISH_VALUES = [
+  /\b(password|passwd|pwd|passphrase|sharedaccesskey|accountkey|clientsecret|client_secret)\s*[=:]\s*[^\s;]/i,
+  /\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:[^\s/@]+@/i,
+  /\b(bearer|basic|digest)\s+[A-Za-z0-9._~+/-]{8,}=*/i,
+  /\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}/,
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
+  /\bsig=[A-Za-z0-9%]+/i,
+]
+
+/** The value with %-escapes undone (`Password%3Dx`), as far as they decode. */
+const percentDecoded = (value: string) => value.replace(/%[0-9a-f]{2}/gi, (escape) => String.fromCharCode(Number.parseInt(escape.slice(1), 16)))
+
+/** Whether a literal value at `path` looks like a secret (by its key or its shape). */
+export function looksLikeSecret(path: string[], value: string): boolean {
+  const key = path.findLast((segment) => !/^\d+$/.test(segment)) ?? ''
+  if (SECRETISH_KEY.test(key) && value !== '') return true
+  const decoded = percentDecoded(value)
+  return SECRETISH_VALUES.some((pattern) => pattern.test(value) || pattern.test(decoded))
+}
 
 const isSecretRef = (value: unknown): value is SecretRef =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && 'secret' in (value as Record<string, unknown>)
@@ -74,8 +99,7 @@ export function flattenConfig(content: unknown, source: RenderedEntry['source'])
       return
     }
     const value = String(node as ConfigValue)
-    const last = path.at(-1)!
-    if ((SECRETISH_KEY.test(last) && value !== '') || SECRETISH_VALUE.test(value)) {
+    if (looksLikeSecret(path, value)) {
       problems.push({ yamlPath: path, message: 'looks like a secret given as a literal value: put it in Key Vault and reference it with { secret: <name> }' })
       return
     }

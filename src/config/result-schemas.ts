@@ -27,7 +27,17 @@ export const configResultSchemas: Record<string, z.ZodType> = {
   }),
   'config push': z.object({
     environment: z.string(),
-    configMaps: z.array(z.object({ component: z.string(), region: z.string(), configMap: z.string(), changed: z.boolean(), envFromAdded: z.boolean(), checksum: z.string() })),
+    configMaps: z.array(
+      z.object({
+        component: z.string(),
+        region: z.string(),
+        configMap: z.string(),
+        changed: z.boolean(),
+        envFromAdded: z.boolean().describe('The Deployment was wired to the ConfigMap (envFrom), by a --restart rollout'),
+        waitingForRestart: z.boolean().describe('Its running pods do not have this configuration and no rollout was run (push again with --restart)'),
+        checksum: z.string(),
+      }),
+    ),
     secrets: z.array(z.object({ name: z.string(), outcome: z.enum(['unchanged', 'created', 'updated', 'recovered']) })),
     restarts: z.array(z.object({ region: z.string(), component: z.string(), outcome: z.string(), reason: z.string(), fromRevision: z.number().int().nullable(), toRevision: z.number().int().nullable() })),
   }),

@@ -3,7 +3,8 @@
 // An unchanged value creates no new version; a soft-deleted secret is recovered instead of failing with 409.
 import type { SecretClient } from '@azure/keyvault-secrets'
 import { readFileSync } from 'node:fs'
-import { configError, usageError } from '../errors.js'
+import { keyVaultError } from '../azure/keyvault.js'
+import { configError, invalidInputError, usageError } from '../errors.js'
 import { redactor } from '../redact.js'
 import { SECRET_NAME } from './render.js'
 
@@ -13,6 +14,21 @@ export interface SecretSources {
   fromEnv: string[]
   fromFile: string[]
   stdin?: string
+}
+
+/** Key Vault's limit on a secret value (25 KB); checked before anything is written. */
+export const MAX_SECRET_BYTES = 25 * 1024
+
+/** Registers the value at once, then refuses one Key Vault would refuse half-way through a push. */
+function accepted(name: string, value: string, from: string): string {
+  redactor.register(value)
+  const bytes = Buffer.byteLength(value, 'utf8')
+  if (bytes > MAX_SECRET_BYTES) {
+    throw invalidInputError(`secret ${name} (from ${from}) is ${bytes} bytes: Key Vault holds at most ${MAX_SECRET_BYTES} bytes per secret; nothing was written`, {
+      hints: ['Split the value over several secrets, or keep large material (certificates, files) in a storage account and reference it.'],
+    })
+  }
+  return value
 }
 
 /** Resolves `NAME=VAR`, `NAME=path` and `--stdin NAME` to values, registering every value with the redactor. */
@@ -30,8 +46,7 @@ export function readSecretValues(sources: SecretSources, readStdin: () => string
     const { name, ref } = pair(spec, '--from-env')
     const value = process.env[ref]
     if (value === undefined) throw configError(`environment variable ${ref} (for secret ${name}) is not set`, { hints: [`Export ${ref} before running mkt, e.g. from your pipeline's secret store.`] })
-    redactor.register(value)
-    values.set(name, value)
+    values.set(name, accepted(name, value, `environment variable ${ref}`))
   }
   for (const spec of sources.fromFile) {
     const { name, ref } = pair(spec, '--from-file')
@@ -41,20 +56,19 @@ export function readSecretValues(sources: SecretSources, readStdin: () => string
     } catch (error) {
       throw configError(`cannot read ${ref} (for secret ${name}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
     }
-    redactor.register(value)
-    values.set(name, value)
+    values.set(name, accepted(name, value, ref))
   }
   if (sources.stdin !== undefined) {
     if (!SECRET_NAME.test(sources.stdin)) throw usageError(`--stdin takes a Key Vault secret name, got "${sources.stdin}"`)
     if (values.has(sources.stdin)) throw usageError(`secret ${sources.stdin} is given twice`)
     const value = readStdin().replace(/\r?\n$/, '')
-    redactor.register(value)
-    values.set(sources.stdin, value)
+    values.set(sources.stdin, accepted(sources.stdin, value, 'stdin'))
   }
   return values
 }
 
 const codeOf = (error: unknown) => (error as { code?: string; statusCode?: number }).code ?? String((error as { statusCode?: number }).statusCode ?? '')
+const isNotFound = (error: unknown) => codeOf(error) === 'SecretNotFound' || codeOf(error) === '404' || (error as { statusCode?: number }).statusCode === 404
 
 /** What Key Vault has for `name` (compared with `wanted` when given) and its current version. The value read is redacted at once. */
 export async function secretInfo(client: SecretClient, name: string, wanted?: string): Promise<{ state: SecretState; version: string | null }> {
@@ -65,13 +79,14 @@ export async function secretInfo(client: SecretClient, name: string, wanted?: st
     if (wanted === undefined) return { state: 'present', version }
     return { state: secret.value === wanted ? 'unchanged' : 'changed', version }
   } catch (error) {
-    if (codeOf(error) !== 'SecretNotFound' && codeOf(error) !== '404') throw error
+    if (!isNotFound(error)) throw keyVaultError(error, client.vaultUrl, `read secret ${name}`)
   }
   try {
     await client.getDeletedSecret(name)
     return { state: 'deleted', version: null }
-  } catch {
-    return { state: 'missing', version: null }
+  } catch (error) {
+    if (isNotFound(error)) return { state: 'missing', version: null }
+    throw keyVaultError(error, client.vaultUrl, `read deleted secret ${name}`)
   }
 }
 
@@ -84,12 +99,20 @@ export async function pushSecret(client: SecretClient, name: string, value: stri
   let state = await secretState(client, name, value)
   let recovered = false
   if (state === 'deleted') {
-    const poller = await client.beginRecoverDeletedSecret(name, { updateIntervalInMs: 200 } as never)
-    await poller.pollUntilDone()
+    try {
+      const poller = await client.beginRecoverDeletedSecret(name, { updateIntervalInMs: 200 } as never)
+      await poller.pollUntilDone()
+    } catch (error) {
+      throw keyVaultError(error, client.vaultUrl, `recover secret ${name}`)
+    }
     recovered = true
     state = await secretState(client, name, value)
   }
   if (state === 'unchanged') return recovered ? 'recovered' : 'unchanged'
-  await client.setSecret(name, value)
+  try {
+    await client.setSecret(name, value)
+  } catch (error) {
+    throw keyVaultError(error, client.vaultUrl, `write secret ${name}`)
+  }
   return state === 'missing' ? 'created' : recovered ? 'recovered' : 'updated'
 }

@@ -47,7 +47,7 @@ interface Loaded {
 
 async function load(context: ConfigContext): Promise<Loaded> {
   // Files first: a bad file exits 65 before anything is read or written.
-  const configs = readEnvironmentConfig(context.root, context.environment.name, context.platform, context.components)
+  const configs = await readEnvironmentConfig(context.root, context.environment.name, context.platform, context.components)
   const needsVault = configs.some((c) => c.entries.some((e) => e.secret !== undefined)) || context.values.size > 0
   const k8s = await loadKubeClient()
   const clusters = await Promise.all(
@@ -120,7 +120,11 @@ export const planHasChanges = (plans: ComponentPlan[]) =>
   plans.some((p) => !dataDiffIsEmpty(p.data) || !p.envFromWired || p.secrets.some((s) => s.state === 'missing' || s.state === 'changed' || s.state === 'deleted'))
 
 export interface PushResult {
-  configMaps: Array<{ component: string; region: string; configMap: string; changed: boolean; envFromAdded: boolean; checksum: string }>
+  /**
+   * envFromAdded: the Deployment was wired to the ConfigMap (by a --restart rollout). waitingForRestart: its
+   * running pods do not have this configuration (not wired, or another checksum) and no rollout was run.
+   */
+  configMaps: Array<{ component: string; region: string; configMap: string; changed: boolean; envFromAdded: boolean; waitingForRestart: boolean; checksum: string }>
   secrets: Array<{ name: string; outcome: 'unchanged' | 'created' | 'updated' | 'recovered' }>
   restarts: ItemResult[]
 }
@@ -129,6 +133,16 @@ export interface PushOptions {
   restart: boolean
   rollout: { bakeMs: number; timeoutMs: number; rollbackTimeoutMs: number; autoRollback: boolean; signal: AbortSignal; onEvent: EventSink; probeIntervalMs?: number }
   onStep: (message: string) => void
+}
+
+/** The pod-template change of a configuration rollout: the checksum stamp, and envFrom when not yet wired. */
+function templatePatch(deployment: V1Deployment, component: Component, checksum: string, wired: boolean): Record<string, unknown> {
+  const template: Record<string, unknown> = { metadata: { annotations: { [CHECKSUM_ANNOTATION]: checksum } } }
+  if (!wired) {
+    const container = deployment.spec!.template.spec!.containers.find((c) => c.name === containerOf(component))
+    template.spec = { containers: [{ name: containerOf(component), envFrom: [...(container?.envFrom ?? []), { configMapRef: { name: configMapName(component.name) } }] }] }
+  }
+  return { spec: { template } }
 }
 
 export async function pushConfig(context: ConfigContext, options: PushOptions): Promise<PushResult> {
@@ -175,29 +189,24 @@ export async function pushConfig(context: ConfigContext, options: PushOptions): 
         options.onStep(`${region.name}: configmap ${name} applied (${Object.keys(data).length} keys)`)
       }
       const deployment = await cluster.readDeployment(component.name)
-      let envFromAdded = false
-      if (deployment && !envFromWired(deployment, component)) {
-        const container = deployment.spec!.template.spec!.containers.find((c) => c.name === containerOf(component))
-        const envFrom = [...(container?.envFrom ?? []), { configMapRef: { name } }]
-        await cluster.patchDeployment(component.name, {
-          contentType: STRATEGIC_MERGE_PATCH,
-          body: { spec: { template: { spec: { containers: [{ name: containerOf(component), envFrom }] } } } },
-        })
-        envFromAdded = true
-        options.onStep(`${region.name}: ${component.name} now reads ${name} (envFrom)`)
-      }
-      result.configMaps.push({ component: component.name, region: region.name, configMap: name, changed, envFromAdded, checksum })
+      const wired = envFromWired(deployment, component)
       const stamped = deployment?.spec?.template?.metadata?.annotations?.[CHECKSUM_ANNOTATION]
-      if (options.restart && deployment && stamped !== checksum) {
-        const restart = await rollTemplateChange(
-          { environment: context.environment.name, ...options.rollout },
-          cluster,
-          component,
-          { contentType: STRATEGIC_MERGE_PATCH, body: { spec: { template: { metadata: { annotations: { [CHECKSUM_ANNOTATION]: checksum } } } } } },
-          `restart for configuration ${checksum}`,
-        )
-        result.restarts.push(restart)
-      }
+      // Wiring envFrom or stamping the checksum changes the pod template: a rollout. It runs only under
+      // --restart, through the deploy engine's gates; without it no pod template is touched.
+      const needsRollout = deployment !== undefined && (!wired || stamped !== checksum)
+      const entry = { component: component.name, region: region.name, configMap: name, changed, envFromAdded: false, waitingForRestart: needsRollout && !options.restart, checksum }
+      result.configMaps.push(entry)
+      if (!needsRollout || !options.restart) continue
+      const restart = await rollTemplateChange(
+        { environment: context.environment.name, ...options.rollout },
+        cluster,
+        component,
+        { contentType: STRATEGIC_MERGE_PATCH, body: templatePatch(deployment, component, checksum, wired) },
+        wired ? `restart for configuration ${checksum}` : `read ${name} (envFrom) at configuration ${checksum}`,
+      )
+      entry.envFromAdded = !wired && restart.outcome === 'deployed'
+      if (!wired) options.onStep(`${region.name}: ${component.name} ${entry.envFromAdded ? 'now reads' : 'was not wired to'} ${name} (envFrom)`)
+      result.restarts.push(restart)
     }
   }
   return result
@@ -210,8 +219,8 @@ export interface EffectiveEntry {
 }
 
 /** The effective configuration of one component: values with their file, secrets masked with their reference. */
-export function effectiveConfig(context: Pick<ConfigContext, 'platform' | 'environment' | 'root'>, component: Component): { files: string[]; entries: EffectiveEntry[] } {
-  const [config] = readEnvironmentConfig(context.root, context.environment.name, context.platform, [component])
+export async function effectiveConfig(context: Pick<ConfigContext, 'platform' | 'environment' | 'root'>, component: Component): Promise<{ files: string[]; entries: EffectiveEntry[] }> {
+  const [config] = await readEnvironmentConfig(context.root, context.environment.name, context.platform, [component])
   return {
     files: config!.files,
     entries: config!.entries.map((e) => ({

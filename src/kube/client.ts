@@ -4,6 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node'
 import { configError, usageError } from '../errors.js'
 import { clusterTarget, describeClusterTarget, regionsInRolloutOrder } from '../platform/environments.js'
 import type { Environment, Platform, Region } from '../platform/schema.js'
+import { shareConnections } from './http.js'
 import { ensureSandbox } from './sandbox.js'
 
 export interface ClusterConnection {
@@ -46,7 +47,7 @@ export async function connectRegion(platform: Platform, environment: Environment
     }
   }
   return {
-    kubeConfig,
+    kubeConfig: shareConnections(kubeConfig),
     environment: environment.name,
     region: region.name,
     namespace: region.namespace,

@@ -1,24 +1,48 @@
-// Raw GETs to the API server with the kubeconfig's credentials, for what the typed client does not do
-// well: proxied health probes (any status, any body, a hard timeout). One keep-alive agent per
-// KubeConfig, so forty probes share a handful of TLS connections instead of forty handshakes.
+// The connections of a run to one API server, and raw GETs over them for what the typed client does not do
+// well: proxied health probes (any status, any body, a hard timeout).
+// client-node 1.4 makes a new https.Agent for every API call (KubeConfig.applySecurityAuthentication), so each
+// call paid a TCP and TLS handshake. shareConnections() gives a KubeConfig one keep-alive agent that its API
+// clients and kubeGet() both use: list calls, probes and writes reuse sockets, and new sockets resume the
+// TLS session the first one negotiated instead of a full handshake.
 import type { KubeConfig } from '@kubernetes/client-node'
 import { Agent, request, type RequestOptions } from 'node:https'
 
-const agents = new WeakMap<KubeConfig, Promise<{ agent: Agent; headers: Record<string, string> }>>()
+interface Connection {
+  agent: Agent
+  headers: Record<string, string>
+}
 
-async function connectionFor(kubeConfig: KubeConfig) {
-  let entry = agents.get(kubeConfig)
+const connections = new WeakMap<KubeConfig, Promise<Connection>>()
+
+function connectionFor(kubeConfig: KubeConfig): Promise<Connection> {
+  let entry = connections.get(kubeConfig)
   if (!entry) {
     entry = (async () => {
       const options: RequestOptions = { headers: {} }
       await kubeConfig.applyToHTTPSOptions(options)
-      const { ca, cert, key, rejectUnauthorized, servername } = options
-      const agent = new Agent({ keepAlive: true, maxSockets: 64, ca, cert, key, rejectUnauthorized, servername })
+      const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = options
+      // A proxied cluster (proxy-url in the kubeconfig) keeps the proxy agent client-node made for it.
+      const made = options.agent
+      const agent =
+        made instanceof Agent && made.constructor !== Agent
+          ? made
+          : new Agent({ keepAlive: true, maxSockets: 64, ca, cert, key, pfx, passphrase, rejectUnauthorized, servername })
       return { agent, headers: (options.headers ?? {}) as Record<string, string> }
     })()
-    agents.set(kubeConfig, entry)
+    connections.set(kubeConfig, entry)
   }
   return entry
+}
+
+/** Makes every API client of this KubeConfig (makeApiClient) send its calls through the run's one agent. */
+export function shareConnections(kubeConfig: KubeConfig): KubeConfig {
+  const authenticate = kubeConfig.applySecurityAuthentication.bind(kubeConfig)
+  kubeConfig.applySecurityAuthentication = async (context) => {
+    // client-node still sets the credentials (headers, exec tokens); only its throw-away agent is replaced.
+    await authenticate(context)
+    context.setAgent((await connectionFor(kubeConfig)).agent)
+  }
+  return kubeConfig
 }
 
 export interface RawResponse {
@@ -55,6 +79,6 @@ export async function kubeGet(kubeConfig: KubeConfig, path: string, timeoutMs: n
 
 /** Closes the keep-alive connections of a KubeConfig (so a finished command exits promptly). */
 export async function closeKubeConnections(kubeConfig: KubeConfig): Promise<void> {
-  const entry = agents.get(kubeConfig)
+  const entry = connections.get(kubeConfig)
   if (entry) (await entry).agent.destroy()
 }

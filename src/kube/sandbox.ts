@@ -20,7 +20,7 @@ export async function seedFromPlatform(platform: Platform): Promise<SeedComponen
   const configs = new Map<string, { config: Record<string, string>; secrets: string[] }>()
   try {
     const [{ readEnvironmentConfig }, { configMapData }, { templatesDir }] = await Promise.all([import('../config/files.js'), import('../config/render.js'), import('../paths.js')])
-    for (const c of readEnvironmentConfig(join(templatesDir(), 'config'), 'local', platform, platform.components)) {
+    for (const c of await readEnvironmentConfig(join(templatesDir(), 'config'), 'local', platform, platform.components)) {
       configs.set(c.component, { config: configMapData(c.entries), secrets: [...new Set(c.entries.filter((e) => e.secret !== undefined).map((e) => e.secret!))] })
     }
   } catch {

@@ -135,22 +135,65 @@ function fromKeywords(text: string): PgConfig {
   return config
 }
 
-/** Parses either format. Registers the password with the redactor before anything can print it. */
-export function parseConnectionString(text: string): PgConfig {
-  const trimmed = text.trim()
-  // Register the raw secret first: if parsing fails half-way, nothing it contains may reach an error message.
-  const urlPassword = /^postgres(?:ql)?:\/\/[^:@/]*:([^@/]*)@/.exec(trimmed)?.[1]
-  if (urlPassword) {
-    redactor.register(urlPassword)
-    try {
-      redactor.register(decodeURIComponent(urlPassword))
-    } catch {
-      // Not valid percent-encoding: the raw form is registered.
+/**
+ * Every value that follows a `Password=`/`Pwd=` anywhere in the text, even inside another keyword's value when a
+ * `;` is missing (`Host=db Password=S3cret;…`), quoted or not, and its first word: registered before parsing.
+ */
+function keywordPasswordsIn(text: string): string[] {
+  const found: string[] = []
+  for (const match of text.matchAll(/(?:^|[\s;,])(?:password|pwd)\s*=\s*("(?:[^"]|"")*"?|'(?:[^']|'')*'?|[^;]*)/gi)) {
+    const raw = match[1]!.trim()
+    const unquoted = /^["']/.test(raw) ? raw.slice(1, raw.at(-1) === raw[0] && raw.length > 1 ? -1 : undefined).replace(/""|''/g, (q) => q[0]!) : raw
+    found.push(raw, unquoted, unquoted.split(/\s/)[0]!)
+  }
+  return found
+}
+
+/** The URL password (raw and decoded), found before the URL is parsed. */
+function urlPasswordsIn(text: string): string[] {
+  const raw = /^[a-z][a-z0-9+.-]*:\/\/[^:@/]*:([^@/]*)@/i.exec(text)?.[1]
+  if (!raw) return []
+  try {
+    return [raw, decodeURIComponent(raw)]
+  } catch {
+    return [raw]
+  }
+}
+
+/** A printable part (host, database, user) swallowed another keyword: a `;` is missing before it. */
+const SWALLOWED_KEYWORD = /[\s;]*[A-Za-z][A-Za-z ]*\s*=/
+
+function refuseUnclean(config: PgConfig): void {
+  const parts: Array<[string, string | undefined]> = [
+    ['Host', config.host],
+    ['Database', config.database],
+    ['Username', config.user],
+  ]
+  for (const [name, value] of parts) {
+    if (value === undefined) continue
+    // Never echo the value: it may hold the password.
+    if (SWALLOWED_KEYWORD.test(value)) {
+      throw usageError(`the database connection string's ${name} holds a "Key=" part: is a ";" missing before it?`, {
+        hints: ['Separate every Key=Value pair with ";" (Host=…;Port=5432;Database=…;Username=…;Password=…), or use a postgresql:// URL.'],
+      })
     }
   }
+  if (!/^[A-Za-z0-9._\-:[\],%/]+$/.test(config.host)) {
+    throw usageError("the database connection string's Host is not a host name, an IP address or a list of them", {
+      hints: ['Check Host= (or the URL host); a value with spaces usually means a missing ";".'],
+    })
+  }
+}
+
+/** Parses either format. Registers every password-bearing part with the redactor before anything can print it. */
+export function parseConnectionString(text: string): PgConfig {
+  const trimmed = text.trim()
+  // Register the raw secrets first: if parsing fails half-way, nothing they contain may reach an error message.
+  for (const secret of [...urlPasswordsIn(trimmed), ...keywordPasswordsIn(trimmed)]) redactor.register(secret)
   const config = /^postgres(?:ql)?:\/\//i.test(trimmed) ? fromUrl(trimmed) : fromKeywords(trimmed)
-  if (!Number.isInteger(config.port) || config.port < 1 || config.port > 65535) throw usageError('the database connection string has an invalid port')
   redactor.register(config.password)
+  if (!Number.isInteger(config.port) || config.port < 1 || config.port > 65535) throw usageError('the database connection string has an invalid port')
+  refuseUnclean(config)
   return config
 }
 

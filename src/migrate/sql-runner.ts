@@ -53,7 +53,7 @@ export async function connectionStringFor(
 
 /** The connection string kept in the environment's Key Vault (the secret the services read too). */
 export async function connectionStringFromKeyVault(platform: Platform, environment: Environment, name: string): Promise<string> {
-  const { keyVaultFor } = await import('../azure/keyvault.js')
+  const { keyVaultError, keyVaultFor } = await import('../azure/keyvault.js')
   const { client, url } = await keyVaultFor(platform, environment)
   try {
     const secret = await client.getSecret(name)
@@ -67,7 +67,7 @@ export async function connectionStringFromKeyVault(platform: Platform, environme
         hints: [`Set it with \`mkt config push --env ${environment.name} --from-env ${name}=VAR\`, or set MKT_DATABASE_URL.`],
       })
     }
-    throw error
+    throw keyVaultError(error, url, `read secret ${name}`)
   }
 }
 

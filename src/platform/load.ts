@@ -1,8 +1,8 @@
 // Finding, parsing and validating mkt.yaml. Errors name the file, line and column, and the field.
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { homedir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
+import { cacheDir, writeCacheEntry } from '../cache.js'
 import { usageError } from '../errors.js'
 import { packageRoot, templatesDir } from '../paths.js'
 import type { Platform } from './schema.js'
@@ -59,19 +59,11 @@ export async function parsePlatformCached(text: string, label: string): Promise<
   const { parsePlatform } = await import('./parse.js')
   const platform = parsePlatform(text, label)
   try {
-    mkdirSync(cacheDir(), { recursive: true })
-    const tmp = `${cacheFile}.${process.pid}.tmp`
-    writeFileSync(tmp, JSON.stringify(platform))
-    renameSync(tmp, cacheFile)
+    writeCacheEntry(basename(cacheFile), JSON.stringify(platform))
   } catch {
     // A read-only home is fine: we just parse every time.
   }
   return platform
-}
-
-export function cacheDir(): string {
-  if (process.env.MKT_CACHE_DIR) return process.env.MKT_CACHE_DIR
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'mkt')
 }
 
 let version: string | undefined

@@ -21,6 +21,11 @@ export type PodFaultKind = (typeof PodFaultKinds)[number]
 export const HealthEntries = ['database', 'servicebus', 'redis'] as const
 export type HealthEntry = (typeof HealthEntries)[number]
 
+/** Request paths are short; a longer pattern is a mistake, and a huge one would break every request. */
+export const MAX_PATH_PATTERN_LENGTH = 1024
+/** Rules at once: each request is matched against all of them. */
+export const MAX_FAULTS = 100
+
 const idSchema = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'an id is lowercase letters, digits and dashes')
 
 const podFaultSchema = z.strictObject({
@@ -41,7 +46,7 @@ const apiFaultSchema = z
   .strictObject({
     type: z.literal('api').optional(),
     id: idSchema.optional(),
-    pathPattern: z.string().min(1),
+    pathPattern: z.string().min(1).max(MAX_PATH_PATTERN_LENGTH, `pathPattern is at most ${MAX_PATH_PATTERN_LENGTH} characters`),
     latencyMs: z.number().int().nonnegative().optional(),
     errorRate: z.number().min(0).max(1).optional(),
     status: z.union([z.literal(500), z.literal(503), z.literal(429)]).optional(),
@@ -127,6 +132,15 @@ export function parseFault(input: unknown): FaultInput {
 
 const compiledPatterns = new Map<string, RegExp>()
 
+/** Whether a rule's pattern matches; a pattern that cannot run (faults.json edited by hand) matches nothing. */
+function matchesPath(pattern: string, path: string): boolean {
+  try {
+    return pathPatternRegExp(pattern).test(path)
+  } catch {
+    return false
+  }
+}
+
 /** compilePathPattern, memoized (the API asks on every request). */
 function pathPatternRegExp(pattern: string): RegExp {
   let re = compiledPatterns.get(pattern)
@@ -138,15 +152,22 @@ function pathPatternRegExp(pattern: string): RegExp {
   return re
 }
 
-/** A glob (`*`, `**`, `?`) or a `^regex` as an anchored RegExp over the path. */
+/**
+ * A glob (`*`, `**`, `?`) or a `^regex` as an anchored RegExp over the path. V8 compiles a RegExp on its first
+ * use, so the pattern is run once here: one that is too large fails now, not on every request.
+ */
 export function compilePathPattern(pattern: string): RegExp {
-  if (pattern.startsWith('^')) {
-    try {
-      return new RegExp(pattern)
-    } catch (error) {
-      throw new FaultValidationError(`invalid pathPattern ${JSON.stringify(pattern)}: ${(error as Error).message}`)
-    }
+  if (pattern.length > MAX_PATH_PATTERN_LENGTH) throw new FaultValidationError(`pathPattern is ${pattern.length} characters; at most ${MAX_PATH_PATTERN_LENGTH}`)
+  try {
+    const re = pattern.startsWith('^') ? new RegExp(pattern) : globRegExp(pattern)
+    re.test('/')
+    return re
+  } catch (error) {
+    throw new FaultValidationError(`invalid pathPattern: ${(error as Error).message.slice(0, 200)}`)
   }
+}
+
+function globRegExp(pattern: string): RegExp {
   let source = ''
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i]
@@ -199,7 +220,7 @@ export function decideApiFault(faults: readonly ApiFault[], request: ApiFaultReq
   if (request.path.startsWith('/_sandbox/')) return undefined
   let decision: ApiFaultDecision | undefined
   for (const fault of faults) {
-    if (!pathPatternRegExp(fault.pathPattern).test(request.path)) continue
+    if (!matchesPath(fault.pathPattern, request.path)) continue
     decision ??= {}
     if (fault.latencyMs !== undefined) decision.latencyMs = Math.max(decision.latencyMs ?? 0, fault.latencyMs)
     const failing = fault.status !== undefined || fault.drop === true
@@ -293,6 +314,7 @@ export class FaultRegistry implements ApiFaultHook {
     if (fault.type === 'pod' && fault.newPodsOnly && fault.createdAfter === undefined) fault.createdAfter = formatTime(Date.now())
     const index = this.faults.findIndex((f) => f.id === fault.id)
     if (index >= 0) this.faults[index] = fault
+    else if (this.faults.length >= MAX_FAULTS) throw new FaultValidationError(`at most ${MAX_FAULTS} fault rules at once; clear some first (mkt sandbox fault clear)`)
     else this.faults.push(fault)
     this.changed()
     return { ...fault }

@@ -19,7 +19,7 @@ export interface SandboxState {
   dataDir: string
   endpoints: {
     kubernetes: string
-    /** The embedded PostgreSQL (PGlite), `postgresql://postgres@127.0.0.1:PORT/postgres`; it starts on first use. */
+    /** The embedded PostgreSQL (PGlite), `postgresql://postgres:PASSWORD@127.0.0.1:PORT/postgres`; it starts on first use. */
     postgres?: string
     /** The Key Vault (secrets API), `https://127.0.0.1:PORT`, for `new SecretClient(url, …)` (keyvault/). */
     keyVault?: string

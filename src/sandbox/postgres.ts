@@ -17,6 +17,7 @@ import { readFile } from 'node:fs/promises'
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { writePrivateFile } from './files.js'
+import { admitClient, errorResponse, POSTGRES_PASSWORD_FILE, POSTGRES_USER, sandboxPostgresPassword } from './postgres-auth.js'
 import type { SandboxApi } from './types.js'
 
 export const PGDATA_DIR = 'pgdata'
@@ -51,8 +52,10 @@ export interface SandboxPostgresOptions {
   port?: number
 }
 
-/** `postgresql://postgres@127.0.0.1:<port>/postgres`: PGlite has one database and no password. */
-export const postgresUrl = (port: number): string => `postgresql://postgres@127.0.0.1:${port}/postgres`
+export { errorResponse }
+
+/** `postgresql://postgres:<password>@127.0.0.1:<port>/postgres`: PGlite has one database; the front checks the password. */
+export const postgresUrl = (port: number, password: string): string => `postgresql://${POSTGRES_USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`
 
 interface Engine {
   innerPort: number
@@ -125,19 +128,6 @@ async function startEngine(pgdata: string): Promise<Engine> {
   }
 }
 
-/**
- * A PostgreSQL ErrorResponse (severity FATAL, SQLSTATE 57P03 cannot_connect_now): what a server sends when it
- * cannot take a connection, so clients print the reason instead of "connection terminated unexpectedly".
- */
-export function errorResponse(message: string, sqlState = '57P03'): Buffer {
-  const field = (code: string, value: string) => Buffer.concat([Buffer.from(code, 'ascii'), Buffer.from(value, 'utf8'), Buffer.from([0])])
-  const body = Buffer.concat([field('S', 'FATAL'), field('V', 'FATAL'), field('C', sqlState), field('M', message), Buffer.from([0])])
-  const header = Buffer.alloc(5)
-  header.write('E', 0, 'ascii')
-  header.writeInt32BE(body.length + 4, 1)
-  return Buffer.concat([header, body])
-}
-
 async function listenFront(server: Server, explicit: number | undefined, previous: number | undefined): Promise<number> {
   const listen = (port: number) =>
     new Promise<number>((resolve, reject) => {
@@ -198,33 +188,39 @@ export async function startSandboxPostgres(options: SandboxPostgresOptions): Pro
     return engine
   }
 
-  // The front: accepts at once, holds the client until PGlite is ready, then pipes it to pglite-socket.
+  // The front: accepts at once, lets the client in only with the password (postgres-auth.ts), holds it until
+  // PGlite is ready, then replays its StartupMessage to pglite-socket and pipes the rest through.
+  const password = await sandboxPostgresPassword(dataDir)
   const front = createServer((client) => {
     clients.add(client)
     client.on('close', () => clients.delete(client))
     client.on('error', () => client.destroy())
-    client.pause()
-    start().then(
-      ({ innerPort }) => {
-        if (client.destroyed || stopping) return client.destroy()
-        const upstream = connect(innerPort, '127.0.0.1')
-        upstream.setNoDelay(true)
-        client.setNoDelay(true)
-        upstream.on('error', () => client.destroy())
-        upstream.on('close', () => client.destroy())
-        client.on('close', () => upstream.destroy())
-        client.pipe(upstream)
-        upstream.pipe(client)
-        client.resume()
-      },
-      (error: unknown) => {
-        client.end(errorResponse(`the sandbox database could not start: ${error instanceof Error ? error.message : String(error)}`))
-      },
-    )
+    client.setNoDelay(true)
+    void admitClient(client, password).then((admitted) => {
+      if (!admitted || client.destroyed) return
+      start().then(
+        ({ innerPort }) => {
+          if (client.destroyed || stopping) return client.destroy()
+          const upstream = connect(innerPort, '127.0.0.1')
+          upstream.setNoDelay(true)
+          upstream.on('error', () => client.destroy())
+          upstream.on('close', () => client.destroy())
+          client.on('close', () => upstream.destroy())
+          upstream.write(admitted.startup)
+          if (admitted.rest.length > 0) upstream.write(admitted.rest)
+          client.pipe(upstream)
+          upstream.pipe(client)
+          client.resume()
+        },
+        (error: unknown) => {
+          client.end(errorResponse(`the sandbox database could not start: ${error instanceof Error ? error.message : String(error)}`))
+        },
+      )
+    })
   })
   const port = await listenFront(front, options.port, await readPreviousPort(dataDir))
   await writePrivateFile(join(dataDir, POSTGRES_PORT_FILE), `${port}\n`)
-  const url = postgresUrl(port)
+  const url = postgresUrl(port, password)
 
   const status = (): PostgresStatus => ({ state, url, dataDir: pgdata, ...(failure === undefined ? {} : { error: failure }) })
   options.api.registerSandboxRoute('GET', '/_sandbox/postgres', () => ({ body: status() }))
@@ -233,7 +229,7 @@ export async function startSandboxPostgres(options: SandboxPostgresOptions): Pro
     start().catch(() => undefined)
     return { status: 202, body: status() }
   })
-  log(`postgres: listening on ${url} (PGlite starts on first use)`)
+  log(`postgres: listening on 127.0.0.1:${port}, password in ${POSTGRES_PASSWORD_FILE} (PGlite starts on first use)`)
 
   return {
     url,

@@ -73,14 +73,32 @@ describe('mkt config', () => {
     expect(plan!.secrets).toEqual([{ name: SECRET, key: 'ConnectionStrings__Database', state: 'missing' }])
   })
 
-  it('push writes the ConfigMap, wires envFrom and sets the secret; then plan has no changes', async () => {
+  it('the first push writes the ConfigMap and the secret, changes no pod template, and says what to run', async () => {
+    const template = () => kc('get', 'deployments', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.metadata.generation} {.spec.template}{"\\n"}{end}')
+    const before = template()
     const push = keep(await mkt('config', 'push', '-c', 'catalog', '--from-env', `${SECRET}=CATALOG_DB`, '--json', '--verbose'))
     expect(push.exitCode, push.stderr).toBe(0)
     const result = parseEnvelope(push)
     expect(validateEnvelope('config push', result)).toEqual([])
     expect((result.result as { secrets: unknown[] }).secrets).toEqual([{ name: SECRET, outcome: 'created' }])
+    expect((result.result as { configMaps: unknown[] }).configMaps).toMatchObject([{ component: 'marketplace-catalog-service', changed: true, envFromAdded: false, waitingForRestart: true }])
+    expect(result.warnings.join('\n')).toContain('mkt config push --env local -c catalog --restart')
     const data = JSON.parse(kc('get', 'configmap', 'marketplace-catalog-service-config', '-o', 'jsonpath={.data}'))
     expect(data).toMatchObject({ MarketplaceCatalog__PageSize: '50', Logging__LogLevel__Default: 'Information' })
+    expect(template()).toBe(before)
+
+    const text = keep(await mkt('config', 'push', '-c', 'catalog'))
+    expect(text.exitCode).toBe(0)
+    expect(text.stderr).toMatch(/marketplace-catalog-service\) keeps running with its previous configuration: no pod template was changed/)
+    expect(template()).toBe(before)
+  })
+
+  it('push --restart wires envFrom through a gated rollout; then plan has no changes', async () => {
+    const push = keep(await mkt('config', 'push', '-c', 'catalog', '--restart', '--json'))
+    expect(push.exitCode, push.stderr).toBe(0)
+    const result = parseEnvelope(push).result as { configMaps: unknown[]; restarts: unknown[] }
+    expect(result.configMaps).toMatchObject([{ envFromAdded: true, waitingForRestart: false }])
+    expect(result.restarts).toMatchObject([{ component: 'marketplace-catalog-service', outcome: 'deployed' }])
     expect(kc('get', 'deployment/marketplace-catalog-service', '-o', 'jsonpath={.spec.template.spec.containers[0].envFrom[0].configMapRef.name}')).toBe('marketplace-catalog-service-config')
 
     const plan = keep(await mkt('config', 'plan', '-c', 'catalog', '--exit-code', '--from-env', `${SECRET}=CATALOG_DB`, '--json'))

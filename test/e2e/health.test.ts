@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseEnvelope, runMkt, validateEnvelope } from '../helpers/cli.js'
+import { parseEnvelope, runMkt, runMktRecordingImports, validateEnvelope } from '../helpers/cli.js'
 import { kubectlPath } from '../helpers/kubectl.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mkt-health-e2e-'))
@@ -125,6 +125,24 @@ describe('mkt health', () => {
     expect(model.components.find((c) => c.name === 'asset-indexing-worker')!.backlog[0]!.summary).toMatch(/2 dead-lettered \(over 0\)/)
     expect((await mkt('health', '--fail-on', 'degraded')).exitCode).toBe(82)
     await mkt('sandbox', 'fault', 'servicebus', '--backlog', 'installation-worker=0', '--dead-letter', 'asset-indexing-worker=0')
+  })
+
+  it('without Service Bus in the environment, health loads no Service Bus code; with it, the backlog reader loads the SDK', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mkt-no-backlog-'))
+    const template = readFileSync(join(__dirname, '..', '..', 'templates', 'mkt.yaml'), 'utf8')
+    const withoutServiceBus = template.replace('    serviceBus: { sandbox: true }\n', '')
+    expect(withoutServiceBus).not.toBe(template)
+    writeFileSync(join(dir, 'mkt.yaml'), withoutServiceBus)
+    const without = await runMktRecordingImports(['health', '--json'], { env, cwd: dir })
+    expect(without.exitCode).toBe(0)
+    const model = parseEnvelope(without).result as Model
+    expect(model.counts.Healthy).toBe(16)
+    expect(model.components.flatMap((c) => c.backlog)).toEqual([])
+    expect(without.packages).toContain('@kubernetes/client-node') // the recorder sees bundled packages
+    expect(without.packages.filter((p) => p.startsWith('@azure/') || ['rhea', 'fast-xml-parser'].includes(p))).toEqual([])
+    const withBacklog = await runMktRecordingImports(['health', '--json'], { env })
+    expect(withBacklog.exitCode).toBe(0)
+    expect(withBacklog.packages).toContain('@azure/service-bus')
   })
 
   it('an unreachable cluster exits 69 naming the region; bad filters exit 64', async () => {

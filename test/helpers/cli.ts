@@ -78,3 +78,29 @@ export function validateEnvelope(commandId: string, envelope: unknown): string[]
   }
   return validate(envelope) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`)
 }
+
+export interface RecordedRun extends RunResult {
+  /** Every module URL the run resolved and every require() it made, one a line. */
+  loaded: string
+  /** npm packages the run loaded: from node_modules, or bundled into the dist/cli chunks it loaded (dist/cli/packages.json). */
+  packages: string[]
+  /** The dist/cli files it loaded. */
+  chunks: string[]
+}
+
+/** Runs the built CLI with test/fixtures/record-imports.mjs, to check what a code path loads. */
+export async function runMktRecordingImports(args: string[], options: RunOptions = {}): Promise<RecordedRun> {
+  const { pathToFileURL } = await import('node:url')
+  const { writeFileSync } = await import('node:fs')
+  const log = join(mkdtempSync(join(tmpdir(), 'mkt-imports-')), 'imports.log')
+  writeFileSync(log, '')
+  const run = await runMkt(args, {
+    ...options,
+    env: { ...options.env, NODE_OPTIONS: `--import=${pathToFileURL(join(repoRoot, 'test', 'fixtures', 'record-imports.mjs')).href}`, MKT_TEST_IMPORT_LOG: log },
+  })
+  const loaded = readFileSync(log, 'utf8')
+  const bundled = JSON.parse(readFileSync(join(repoRoot, 'dist', 'cli', 'packages.json'), 'utf8')) as Record<string, string[]>
+  const chunks = Object.keys(bundled).filter((file) => loaded.includes(file))
+  const fromNodeModules = [...loaded.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)/g)].map((m) => m[1]!)
+  return { ...run, loaded, chunks, packages: [...new Set([...fromNodeModules, ...chunks.flatMap((file) => bundled[file]!)])].sort() }
+}

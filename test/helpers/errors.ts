@@ -9,3 +9,13 @@ export function errorOf(fn: () => unknown): MktError {
   }
   throw new Error('expected an error')
 }
+
+/** The MktError an async function rejects with (fails the test when it resolves). */
+export async function rejectionOf(fn: () => Promise<unknown>): Promise<MktError> {
+  try {
+    await fn()
+  } catch (error) {
+    return error as MktError
+  }
+  throw new Error('expected a rejection')
+}

@@ -1,11 +1,14 @@
 // The sandbox's PostgreSQL (PGlite behind pglite-socket, postgres.ts) with the real `pg` client: it listens at once
 // but starts only on first use, persists in pgdata/ across restarts, keeps its port, and reports its state on
 // /_sandbox/postgres. Also: a followed Job pod log streams the outcome as the container finishes.
+import { readFileSync, statSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { Log } from '@kubernetes/client-node'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
+import { POSTGRES_PASSWORD_FILE } from '../../src/sandbox/postgres-auth.js'
 import { errorResponse, startSandboxPostgres, type SandboxPostgres } from '../../src/sandbox/postgres.js'
 import type { SandboxRouteHandler } from '../../src/sandbox/types.js'
 import { makeTempDir, startTestSandbox } from './sandbox-helpers.js'
@@ -38,10 +41,10 @@ describe('sandbox postgres', () => {
     const { routes, api } = fakeApi()
     const first = await startSandboxPostgres({ dataDir, api, log: () => undefined })
     started.push(first)
-    expect(first.url).toMatch(/^postgresql:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/)
+    expect(first.url).toMatch(/^postgresql:\/\/postgres:[\w-]{32}@127\.0\.0\.1:\d+\/postgres$/)
     expect((await call(routes, 'GET /_sandbox/postgres')).body.state).toBe('idle')
 
-    const client = new pg.Client({ connectionString: first.url })
+    const client = new pg.Client({ connectionString: first.url }) // with the generated password
     await client.connect() // waits while PGlite starts
     expect((await call(routes, 'GET /_sandbox/postgres')).body.state).toBe('ready')
     await client.query('CREATE TABLE kept (id int primary key)')
@@ -53,11 +56,37 @@ describe('sandbox postgres', () => {
     const second = await startSandboxPostgres({ dataDir, api: fakeApi().api, log: () => undefined })
     started.push(second)
     expect(second.port).toBe(first.port)
+    expect(second.url).toBe(first.url) // the same password too
     await second.start()
     const again = new pg.Client({ connectionString: second.url })
     await again.connect()
     expect((await again.query('SELECT id FROM kept')).rows).toEqual([{ id: 42 }])
     await again.end()
+  }, 60_000)
+
+  it('requires the generated password (kept 0600 in the data dir); a wrong one, none or another role is refused', async () => {
+    const dataDir = await tempDir()
+    const postgres = await startSandboxPostgres({ dataDir, api: fakeApi().api, log: () => undefined })
+    started.push(postgres)
+    const password = readFileSync(join(dataDir, POSTGRES_PASSWORD_FILE), 'utf8').trim()
+    expect(statSync(join(dataDir, POSTGRES_PASSWORD_FILE)).mode & 0o777).toBe(0o600)
+    expect(new URL(postgres.url).password).toBe(password)
+    const attempt = async (url: string) => {
+      const client = new pg.Client({ connectionString: url })
+      try {
+        await client.connect()
+        return (await client.query('SELECT 1 AS one')).rows[0]
+      } catch (error) {
+        return { code: (error as { code?: string }).code, message: (error as Error).message }
+      } finally {
+        await client.end().catch(() => undefined)
+      }
+    }
+    const port = postgres.port
+    expect(await attempt(`postgresql://postgres:wrong-password@127.0.0.1:${port}/postgres`)).toEqual({ code: '28P01', message: 'password authentication failed for user "postgres"' })
+    expect(await attempt(`postgresql://postgres@127.0.0.1:${port}/postgres`)).toMatchObject({ message: expect.stringMatching(/password/) })
+    expect(await attempt(`postgresql://admin:${password}@127.0.0.1:${port}/postgres`)).toMatchObject({ code: '28000' })
+    expect(postgres.status().state).toBe('idle') // refused clients never start the engine (the right password: the test above)
   }, 60_000)
 
   it('POST /_sandbox/postgres/start starts it without waiting', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { armEndpointOf, armError } from '../../src/azure/aks.js'
 import { CLOUDS } from '../../src/azure/clouds.js'
+import { keyVaultError } from '../../src/azure/keyvault.js'
 import { authKindOf } from '../../src/azure/credentials.js'
 import { loginExitCode, type LoginCheck } from '../../src/azure/login.js'
 import type { Environment } from '../../src/platform/schema.js'
@@ -39,5 +40,24 @@ describe('Azure access', () => {
     expect(loginExitCode([check('ok', null), check('skipped', null)])).toBe(0)
     expect(loginExitCode([check('failed', 69), check('failed', 77)])).toBe(77)
     expect(loginExitCode([check('failed', 78), check('failed', 69)])).toBe(69)
+  })
+})
+
+describe('Key Vault errors', () => {
+  const vault = 'https://kv.vault.azure.net'
+  it.each([
+    [{ statusCode: 503, message: 'Service Unavailable' }, 69],
+    [{ statusCode: 500, message: 'Internal' }, 69],
+    [{ statusCode: 429, message: 'Too many requests' }, 69],
+    [{ code: 'ECONNRESET', message: 'socket hang up' }, 69],
+    [{ name: 'RestError', code: 'REQUEST_SEND_ERROR', message: 'other side closed' }, 69],
+    [{ statusCode: 401, message: 'Unauthorized' }, 77],
+    [{ statusCode: 403, code: 'Forbidden', message: 'no access policy' }, 77],
+    [{ name: 'CredentialUnavailableError', message: 'az login' }, 77],
+    [{ statusCode: 400, code: 'BadParameter', message: 'bad' }, 1],
+  ])('%o exits %i, never 70', (error, exitCode) => {
+    const mapped = keyVaultError(Object.assign(new Error(error.message), error), vault, 'read secret x')
+    expect(mapped.exitCode).toBe(exitCode)
+    expect(mapped.message).toContain(vault)
   })
 })

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { confirmProtectedChange } from '../../src/cli/confirm.js'
 import { renderTable } from '../../src/cli/output.js'
@@ -84,6 +85,29 @@ describe('redactor', () => {
     r.register('token-1234')
     r.register('token-1234-extended')
     expect(r.redact('abc token-1234-extended')).toBe('abc ***')
+  })
+
+  it('scales to many large values: 20 secrets of 30,000 characters, none left in the text', () => {
+    const r = new Redactor()
+    const secrets = Array.from({ length: 20 }, (_, i) => `s${i}-${randomBytes(22_500).toString('base64')}`)
+    for (const secret of secrets) r.register(secret)
+    const text = secrets.map((s, i) => `line ${i}: ${s} / ${JSON.stringify({ s })} / ${Buffer.from(s).toString('base64')}`).join('\n')
+    const out = r.redact(text)
+    for (const secret of secrets) {
+      expect(out).not.toContain(secret.slice(0, 200))
+      expect(out).not.toContain(Buffer.from(secret).toString('base64').slice(0, 200))
+    }
+    expect(out.split('\n')[3]).toBe('line 3: *** / {"s":"***"} / ***')
+  })
+
+  it('masks adjacent and repeated values, keeps text around them, and leaves unrelated text untouched', () => {
+    const r = new Redactor()
+    r.register('aaaa-secret')
+    r.register('aaaa-other')
+    expect(r.redact('xaaaa-secretaaaa-otheraaaa-secret.')).toBe('x*********.')
+    const plain = 'nothing here aaaa aaa-secret'
+    expect(r.redact(plain)).toBe(plain)
+    expect(r.size).toBe(4)
   })
 })
 

@@ -8,7 +8,7 @@ import { checksumOf, configMapData, diffData, flattenConfig, mergeConfig } from 
 import { readSecretValues } from '../../src/config/secrets.js'
 import { parsePlatform } from '../../src/platform/parse.js'
 import { redactor } from '../../src/redact.js'
-import { errorOf } from '../helpers/errors.js'
+import { errorOf, rejectionOf } from '../helpers/errors.js'
 
 const platform = parsePlatform(readFileSync(join(__dirname, '..', '..', 'templates', 'mkt.yaml'), 'utf8'), 'mkt.yaml')
 
@@ -57,30 +57,30 @@ describe('configuration files', () => {
     return dir
   }
 
-  it('the templates render for every component and satisfy the catalog schema', () => {
-    const configs = readEnvironmentConfig(join(__dirname, '..', '..', 'templates', 'config'), 'prod', platform, platform.components)
+  it('the templates render for every component and satisfy the catalog schema', async () => {
+    const configs = await readEnvironmentConfig(join(__dirname, '..', '..', 'templates', 'config'), 'prod', platform, platform.components)
     expect(configs).toHaveLength(16)
     expect(configs.every((c) => c.entries.some((e) => e.secret?.endsWith('--ConnectionStrings--Database')))).toBe(true)
   })
 
-  it('errors exit 65 naming the file, line and key', () => {
+  it('errors exit 65 naming the file, line and key', async () => {
     const dir = root()
     writeFileSync(join(dir, 'dev', 'pricing-service.yaml'), 'Pricing:\n  Currency: EUR\n  ApiKey: sk_live_123\n')
-    const literal = errorOf(() => readEnvironmentConfig(dir, 'dev', platform, platform.components))
+    const literal = await rejectionOf(() => readEnvironmentConfig(dir, 'dev', platform, platform.components))
     expect(literal.exitCode).toBe(65)
     expect(literal.message).toMatch(/dev\/pricing-service\.yaml:3:11: Pricing\.ApiKey: looks like a secret/)
 
     const other = root()
     writeFileSync(join(other, 'dev', 'pricing.yaml'), 'A: 1\n')
-    expect(errorOf(() => readEnvironmentConfig(other, 'dev', platform, platform.components)).message).toMatch(/"pricing" is not a component/)
+    expect((await rejectionOf(() => readEnvironmentConfig(other, 'dev', platform, platform.components))).message).toMatch(/"pricing" is not a component/)
   })
 
-  it('a component schema in config/schemas/ is enforced', () => {
+  it('a component schema in config/schemas/ is enforced', async () => {
     const dir = root()
     mkdirSync(join(dir, 'schemas'))
     writeFileSync(join(dir, 'schemas', 'pricing-service.schema.json'), JSON.stringify({ type: 'object', properties: { Pricing: { type: 'object', properties: { PageSize: { type: 'integer', maximum: 100 } } } } }))
     writeFileSync(join(dir, 'dev', 'pricing-service.yaml'), 'Pricing:\n  PageSize: 500\n')
-    const error = errorOf(() => readEnvironmentConfig(dir, 'dev', platform, platform.components))
+    const error = await rejectionOf(() => readEnvironmentConfig(dir, 'dev', platform, platform.components))
     expect(error.exitCode).toBe(65)
     expect(error.message).toMatch(/pricing-service\.yaml: Pricing:PageSize: must be <= 100 \(config\/schemas\/pricing-service\.schema\.json\)/)
   })

@@ -1,6 +1,6 @@
 // Database connections: both connection-string formats, where they come from, redaction, and error mapping.
 import { afterEach, describe, expect, it } from 'vitest'
-import { connectionStringOf, databaseSource, parseConnectionString, parseKeywordString, sslFor, targetOf } from '../../src/migrate/connection.js'
+import { connectionStringOf, databaseSource, describeTarget, parseConnectionString, parseKeywordString, sslFor, targetOf } from '../../src/migrate/connection.js'
 import { connectError, describePgError, networkCodeOf } from '../../src/migrate/pg-errors.js'
 import type { Environment } from '../../src/platform/schema.js'
 import { redactor } from '../../src/redact.js'
@@ -38,6 +38,33 @@ describe('connection strings', () => {
     const error = errorOf(() => parseConnectionString('Port=5432;Password=Canary-1234'))
     expect(error.message).not.toContain('Canary')
     expect(error.message).toContain('no Host')
+  })
+
+  it('leaks no password of an Npgsql string missing a ";", and prints no host that was not parsed cleanly', () => {
+    const variants = [
+      'Host=db.invalid Password=S3cret-Canary;Port=5432;Database=app;Username=app',
+      'Host=db.invalid;Port=5432 Password=S3cret-Canary;Database=app',
+      'Host=db.invalid;Username=app Password=S3cret-Canary;Database=app',
+      'Host=db.invalid;Database=app Pwd=S3cret-Canary',
+      'Host=db.invalid;Password=S3cret-Canary Port=5432;Database=app',
+      'Host=db.invalid;Password="S3cret-Canary;x" Port=5432',
+      'Host=db.invalid  password = S3cret-Canary',
+      'Server=db.invalid,Password=S3cret-Canary',
+    ]
+    for (const variant of variants) {
+      redactor.clear()
+      let message: string
+      try {
+        const config = parseConnectionString(variant)
+        message = describeTarget(targetOf(config))
+      } catch (error) {
+        message = (error as Error).message + (error as { hints?: string[] }).hints?.join(' ')
+      }
+      expect(redactor.redact(message), variant).not.toContain('S3cret')
+      expect(redactor.redact(`at ${variant}`), variant).not.toContain('S3cret-Canary')
+      expect(message, variant).not.toContain('S3cret')
+    }
+    expect(errorOf(() => parseConnectionString('Host=db.invalid Password=S3cret;Port=5432')).exitCode).toBe(64)
   })
 
   it('follows libpq sslmode', () => {

@@ -76,6 +76,22 @@ describe('fault rules', () => {
   })
 })
 
+describe('fault patterns are bounded', () => {
+  it('refuses a pattern over 1024 characters and one V8 cannot run, when added', () => {
+    const registry = FaultRegistry.inMemory()
+    expect(() => registry.add({ pathPattern: `/api/${'x'.repeat(40_000)}`, status: 500 })).toThrow(/pathPattern is at most 1024 characters/)
+    expect(() => compilePathPattern(`^${'(a'.repeat(300)}`)).toThrow(FaultValidationError)
+    expect(registry.list()).toEqual([])
+    expect(decideApiFault(registry.apiFaults(), { path: '/api/v1/pods' })).toBeUndefined()
+  })
+
+  it('holds at most 100 rules', () => {
+    const registry = FaultRegistry.inMemory()
+    for (let i = 0; i < 100; i++) registry.add({ pathPattern: `/p${i}`, latencyMs: 1 })
+    expect(() => registry.add({ pathPattern: '/one-more', latencyMs: 1 })).toThrow(/at most 100 fault rules/)
+  })
+})
+
 describe('the simulated application', () => {
   const context = { startedAt: 0, now: 1000, random: () => 0.5 }
 

@@ -2,6 +2,7 @@
 import type { Hook } from '@oclif/core'
 import { ExitCode } from '../../errors.js'
 import { closestNames } from '../../platform/components.js'
+import { exitWhenFlushed } from '../streams.js'
 
 const hook: Hook.CommandNotFound = async function (options) {
   const typed = options.id.replace(/:/g, ' ')
@@ -14,7 +15,7 @@ const hook: Hook.CommandNotFound = async function (options) {
   } else {
     process.stderr.write(`Error: ${message}\n${hints.map((h) => `Hint: ${h}\n`).join('')}`)
   }
-  process.exit(ExitCode.USAGE)
+  await exitWhenFlushed(ExitCode.USAGE)
 }
 
 export default hook
