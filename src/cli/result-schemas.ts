@@ -136,6 +136,33 @@ const healthModel = z.object({
             }),
           ),
           observedAt: z.string().describe('When the Kubernetes state behind this line was read (ISO 8601)'),
+          // The autoscaler's view (HPA or KEDA ScaledObject targeting the Deployment), null when none does.
+          scaling: z
+            .object({
+              kind: z.enum(['HorizontalPodAutoscaler', 'ScaledObject']),
+              name: z.string(),
+              minReplicas: z.number().int(),
+              maxReplicas: z.number().int(),
+              currentReplicas: z.number().int().nullable(),
+              desiredReplicas: z.number().int().nullable(),
+              metric: z.string().nullable(),
+              atMaxSince: z.string().nullable(),
+              conditions: z.array(z.object({ type: z.string(), status: z.string(), reason: z.string().nullable(), message: z.string().nullable(), lastTransitionTime: z.string().nullable() })),
+              backlog: z
+                .object({
+                  entity: z.string(),
+                  active: z.number().int().nullable(),
+                  change: z.number().int().nullable(),
+                  overSeconds: z.number().nullable(),
+                  trend: z.enum(['growing', 'shrinking', 'steady', 'unknown']),
+                  messagesPerReplica: z.number(),
+                  wantsReplicas: z.number().int().nullable(),
+                })
+                .nullable(),
+              health,
+              summary: z.string(),
+            })
+            .nullable(),
         }),
       ),
       backlog: z.array(

@@ -1,8 +1,9 @@
-// `mkt health`: reads every region's Deployments and pods (two list calls per region), then probes every
-// service's /health/ready and /health/live through the API server's service proxy and every worker's through
-// its pods, all at once with a bounded pool and a per-probe timeout, so the wall time is about the slowest
-// probe rather than the sum.
-import type { KubeConfig, V1Deployment, V1Pod } from '@kubernetes/client-node'
+// `mkt health`: reads every region's Deployments, pods and Services (three list calls per region), then probes
+// every service's /health/ready and /health/live through the API server's service proxy (on the Service port
+// that targets the container's port, as Kubernetes routes it) and /health/ready of each of its ready pods (so one
+// bad pod among N is seen and named, not sampled at random), and every worker's through its pods, all at once
+// with a bounded pool and a per-probe timeout, so the wall time is about the slowest probe rather than the sum.
+import type { KubeConfig, V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node'
 import { withPool, withTimeout } from '../pool.js'
 import { serviceBusFor } from '../azure/servicebus.js'
 import { consumedEntities, readBacklog, type BacklogResult } from './backlog.js'
@@ -13,8 +14,11 @@ import { resolveComponents } from '../platform/components.js'
 import { toKubeError } from '../kube/errors.js'
 import { closeKubeConnections, kubeGet } from '../kube/http.js'
 import type { Component, Environment, Platform, Region } from '../platform/schema.js'
+import { containerOf } from '../rollout/deploy.js'
 import { isPodReady, isTerminating } from '../rollout/objects.js'
-import { componentRegionHealth, healthExitCode, rollUp, unknownComponentRegion, worst, type ComponentHealth, type ComponentRegionHealth, type HealthModel, type ProbeAnswer, type RegionHealth } from './report.js'
+import { podsOf, serviceFor, servicePortFor } from './targets.js'
+import { backlogTrend, hpaView, kedaTarget, scaledObjectView, scalerFor, type ScalingView } from './scaling.js'
+import { componentRegionHealth, healthExitCode, rollUp, unknownComponentRegion, withScaling, worst, type ComponentHealth, type ComponentRegionHealth, type HealthModel, type ProbeAnswer, type RegionHealth } from './report.js'
 
 export interface HealthOptions {
   platform: Platform
@@ -41,66 +45,113 @@ export function healthOptions(
   }
 }
 
-/** The pods a Deployment selects (its matchLabels). */
-export function podsOf(deployment: V1Deployment, pods: readonly V1Pod[]): V1Pod[] {
-  const wanted = Object.entries(deployment.spec?.selector?.matchLabels ?? {})
-  if (wanted.length === 0) return []
-  return pods.filter((pod) => {
-    const labels = pod.metadata?.labels ?? {}
-    return wanted.every(([k, v]) => labels[k] === v)
-  })
-}
+/** Pods probed one by one per component and region: enough to name the bad one, bounded for big Deployments. */
+export const MAX_PODS_PROBED = 20
 
 interface RegionRead {
   region: Region
   connection?: ClusterConnection
   deployments: Map<string, V1Deployment>
   pods: V1Pod[]
+  services: V1Service[]
+  /** HorizontalPodAutoscalers and KEDA ScaledObjects of the namespace (empty when the API does not serve them). */
+  hpas: Array<Record<string, unknown>>
+  scaledObjects: Array<Record<string, unknown>>
+  /** The API server's clock (its Date header), for how long an HPA has been at its maximum. */
+  serverNow: number
   error?: MktError
+  /** When the lists were read (ISO 8601). */
   at: string
 }
 
+/** The items of a raw list; none when the API is not served (404: no KEDA installed) or cannot be read. */
+async function listRaw(connection: ClusterConnection, path: string, timeoutMs: number): Promise<{ items: Array<Record<string, unknown>>; date?: string }> {
+  const answer = await kubeGet(connection.kubeConfig, path, timeoutMs)
+  if (answer.status !== 200) return { items: [] }
+  try {
+    const items = (JSON.parse(answer.body ?? '') as { items?: unknown }).items
+    return { items: Array.isArray(items) ? (items as Array<Record<string, unknown>>) : [], date: answer.date }
+  } catch {
+    return { items: [] }
+  }
+}
+
 async function readRegion(options: HealthOptions, region: Region): Promise<RegionRead> {
-  const empty = { region, deployments: new Map<string, V1Deployment>(), pods: [] as V1Pod[] }
+  const empty = { region, deployments: new Map<string, V1Deployment>(), pods: [] as V1Pod[], services: [] as V1Service[], hpas: [], scaledObjects: [], serverNow: Date.now() }
   let connection: ClusterConnection | undefined
   try {
     connection = await connectRegion(options.platform, options.environment, region)
     const k8s = await loadKubeClient()
     const apps = connection.kubeConfig.makeApiClient(k8s.AppsV1Api)
     const core = connection.kubeConfig.makeApiClient(k8s.CoreV1Api)
-    const [deployments, pods] = await Promise.all([
+    const ns = encodeURIComponent(region.namespace)
+    const [deployments, pods, services, hpas, scaledObjects] = await Promise.all([
       withTimeout(apps.listNamespacedDeployment({ namespace: region.namespace }), options.timeoutMs * 2, `listing deployments in region ${region.name}`),
       withTimeout(core.listNamespacedPod({ namespace: region.namespace }), options.timeoutMs * 2, `listing pods in region ${region.name}`),
+      withTimeout(core.listNamespacedService({ namespace: region.namespace }), options.timeoutMs * 2, `listing services in region ${region.name}`),
+      listRaw(connection, `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers`, options.timeoutMs * 2),
+      listRaw(connection, `/apis/keda.sh/v1alpha1/namespaces/${ns}/scaledobjects`, options.timeoutMs * 2),
     ])
-    return { region, connection, deployments: new Map(deployments.items.map((d) => [d.metadata?.name ?? '', d])), pods: pods.items, at: new Date().toISOString() }
+    return {
+      region,
+      connection,
+      deployments: new Map(deployments.items.map((d) => [d.metadata?.name ?? '', d])),
+      pods: pods.items,
+      services: services.items,
+      hpas: hpas.items,
+      scaledObjects: scaledObjects.items,
+      serverNow: Date.parse(hpas.date ?? scaledObjects.date ?? '') || Date.now(),
+      at: new Date().toISOString(),
+    }
   } catch (error) {
     const failure = error instanceof MktError ? error : toKubeError(error, { region: region.name, server: connection?.server, action: 'read deployments and pods' })
     return { ...empty, error: failure, at: new Date().toISOString() }
   }
 }
 
+/** Where a component's probes go: the region's API server, and the Services of its namespace. */
+export interface ProbeTarget {
+  region: Region
+  kubeConfig: KubeConfig
+  services: readonly V1Service[]
+}
+
 /** The probes of one component in one region (not yet run): each resolves, never rejects. */
-export function probesFor(component: Component, region: Region, kubeConfig: KubeConfig, pods: readonly V1Pod[], timeoutMs: number): Array<() => Promise<ProbeAnswer>> {
-  const ns = encodeURIComponent(region.namespace)
+export function probesFor(component: Component, where: ProbeTarget, deployment: V1Deployment, pods: readonly V1Pod[], timeoutMs: number): Array<() => Promise<ProbeAnswer>> {
+  const ns = encodeURIComponent(where.region.namespace)
   const get = (kind: ProbeAnswer['kind'], target: string, path: string, explainOnly = false) => async (): Promise<ProbeAnswer> => ({
     kind,
     target,
-    ...(await kubeGet(kubeConfig, path, timeoutMs)),
+    ...(await kubeGet(where.kubeConfig, path, timeoutMs)),
     ...(explainOnly ? { explainOnly } : {}),
     at: new Date().toISOString(),
   })
   const podBase = (pod: V1Pod) => `/api/v1/namespaces/${ns}/pods/${encodeURIComponent(pod.metadata?.name ?? '')}:${component.port}/proxy`
   const tasks: Array<() => Promise<ProbeAnswer>> = []
   if (component.kind === 'service') {
-    const base = `/api/v1/namespaces/${ns}/services/${encodeURIComponent(component.name)}:${component.port}/proxy`
-    tasks.push(get('ready', `service ${component.name}`, `${base}${component.health.ready}`), get('live', `service ${component.name}`, `${base}${component.health.live}`))
+    const service = serviceFor(component.name, deployment, [...where.services])
+    const container = deployment.spec?.template?.spec?.containers?.find((c) => c.name === containerOf(component))
+    const resolved = service ? servicePortFor(service, container, component.port) : undefined
+    if (resolved && !resolved.ok) {
+      // A Service that cannot reach the container is down for its clients, whatever the pods say.
+      const reason = resolved.reason
+      tasks.push(async () => ({ kind: 'ready', target: `service ${service!.metadata?.name}`, status: 'error', error: reason, durationMs: 0, at: new Date().toISOString() }))
+    } else {
+      // No Service at all: probe the conventional name and port, so the answer (404) says so.
+      const base = `/api/v1/namespaces/${ns}/services/${encodeURIComponent(service?.metadata?.name ?? component.name)}:${resolved?.proxyPort ?? component.port}/proxy`
+      const name = `service ${service?.metadata?.name ?? component.name}`
+      tasks.push(get('ready', name, `${base}${component.health.ready}`), get('live', name, `${base}${component.health.live}`))
+    }
+    // Each ready pod (each ready endpoint) on its own, so one bad pod among N is named.
+    const ready = pods.filter((p) => !isTerminating(p) && p.status?.podIP && isPodReady(p)).slice(0, MAX_PODS_PROBED)
+    for (const pod of ready) tasks.push(get('ready', `pod ${pod.metadata?.name}`, `${podBase(pod)}${component.health.ready}`))
     // The Service only reaches ready pods; ask one running pod that is not ready why (its own report).
     const notReady = pods.find((p) => !isTerminating(p) && p.status?.phase === 'Running' && p.status?.podIP && !isPodReady(p))
     if (notReady) tasks.push(get('ready', `pod ${notReady.metadata?.name}`, `${podBase(notReady)}${component.health.ready}`, true))
   } else {
     // Workers serve no Service: ask each running pod.
     // A pod Kubernetes holds back as not ready explains, but only the ready ones speak for the worker.
-    for (const pod of pods.filter((p) => !isTerminating(p) && p.status?.podIP)) {
+    for (const pod of pods.filter((p) => !isTerminating(p) && p.status?.podIP).slice(0, MAX_PODS_PROBED)) {
       const explainOnly = !isPodReady(pod)
       tasks.push(get('ready', `pod ${pod.metadata?.name}`, `${podBase(pod)}${component.health.ready}`, explainOnly), get('live', `pod ${pod.metadata?.name}`, `${podBase(pod)}${component.health.live}`, explainOnly))
     }
@@ -133,6 +184,45 @@ export async function readBacklogs(options: Pick<HealthOptions, 'platform' | 'en
     const at = new Date().toISOString()
     return new Map(consumers.map((c) => [c.name, [{ entity: consumedEntities(c).join(', '), active: null, deadLetter: null, health: 'Degraded' as const, summary: `backlog unknown: ${why}`, at }]]))
   }
+}
+
+/** Backlogs with the time they were read, for a trend between two reads. */
+async function timedBacklogs(options: HealthOptions): Promise<{ at: number; backlogs: Map<string, BacklogResult[]> }> {
+  const backlogs = await readBacklogs(options)
+  return { at: Date.now(), backlogs }
+}
+
+/** The HPA or ScaledObject targeting the component's Deployment, judged (scaling.ts). */
+function scalingOf(component: Component, read: RegionRead, deployment: V1Deployment, trends: Map<string, ReturnType<typeof backlogTrend>>): ScalingView | null {
+  const hpa = scalerFor(component.name, read.hpas)
+  if (hpa) return hpaView(hpa, read.serverNow)
+  const scaledObject = scalerFor(component.name, read.scaledObjects)
+  return scaledObject ? scaledObjectView(scaledObject, deployment.spec?.replicas ?? 1, trends.get(component.name) ?? null) : null
+}
+
+/**
+ * For workers KEDA scales: the backlog of the ScaledObject's queue, sampled twice (the first read, and again
+ * once the probes are done), as a trend next to KEDA's target.
+ */
+async function backlogTrends(options: HealthOptions, plan: Array<{ component: Component; read: RegionRead }>, first: Promise<{ at: number; backlogs: Map<string, BacklogResult[]> }>): Promise<Map<string, ReturnType<typeof backlogTrend>>> {
+  const targets = new Map<string, { entity: string; messagesPerReplica: number }>()
+  for (const { component, read } of plan) {
+    const scaledObject = scalerFor(component.name, read.scaledObjects)
+    const target = scaledObject ? kedaTarget(scaledObject) : undefined
+    if (target) targets.set(component.name, target)
+  }
+  const earlier = await first
+  const trends = new Map<string, ReturnType<typeof backlogTrend>>()
+  const sampled = options.components.filter((c) => targets.has(c.name) && earlier.backlogs.has(c.name))
+  if (sampled.length === 0) return trends
+  const later = await timedBacklogs({ ...options, components: sampled })
+  const overSeconds = (later.at - earlier.at) / 1000
+  for (const component of sampled) {
+    const target = targets.get(component.name)!
+    const pick = (results: BacklogResult[] | undefined) => (results?.find((b) => b.entity === target.entity) ?? results?.[0])?.active ?? null
+    trends.set(component.name, backlogTrend(target.entity, target.messagesPerReplica, pick(earlier.backlogs.get(component.name)), pick(later.backlogs.get(component.name)), overSeconds))
+  }
+  return trends
 }
 
 /** What is known of a region: reachable, or the error that says why not (and since when). */
@@ -174,29 +264,32 @@ export function composeModel(
 
 export async function checkHealth(options: HealthOptions): Promise<HealthModel> {
   const started = Date.now()
-  const backlogs = readBacklogs(options)
+  const backlogs = timedBacklogs(options)
   const reads = await Promise.all(options.regions.map((region) => readRegion(options, region)))
   // Every probe of every component in every region goes into one pool.
-  const plan = new Map<string, { deployment: V1Deployment | undefined; pods: V1Pod[]; first: number; count: number; at: string }>()
+  const plan = new Map<string, { component: Component; read: RegionRead; pods: V1Pod[]; deployment: V1Deployment | undefined; first: number; count: number }>()
   const tasks: Array<() => Promise<ProbeAnswer>> = []
   for (const read of reads) {
     if (read.error) continue
+    const target = { region: read.region, kubeConfig: read.connection!.kubeConfig, services: read.services }
     for (const component of options.components) {
       const deployment = read.deployments.get(component.name)
       const pods = deployment ? podsOf(deployment, read.pods) : []
-      const probes = deployment ? probesFor(component, read.region, read.connection!.kubeConfig, pods, options.timeoutMs) : []
-      plan.set(`${read.region.name}/${component.name}`, { deployment, pods, first: tasks.length, count: probes.length, at: read.at })
+      const probes = deployment ? probesFor(component, target, deployment, pods, options.timeoutMs) : []
+      plan.set(`${read.region.name}/${component.name}`, { component, read, pods, deployment, first: tasks.length, count: probes.length })
       tasks.push(...probes)
     }
   }
   const answers = await withPool(tasks, options.concurrency)
   await Promise.all(reads.map((r) => (r.connection ? closeKubeConnections(r.connection.kubeConfig) : undefined)))
+  const trends = await backlogTrends(options, [...plan.values()], backlogs)
   const lineOf = (component: Component, region: Region) => {
     const item = plan.get(`${region.name}/${component.name}`)!
-    return componentRegionHealth(region.name, item.deployment, item.pods, answers.slice(item.first, item.first + item.count), item.at)
+    const health = componentRegionHealth(region.name, item.deployment, item.pods, answers.slice(item.first, item.first + item.count), item.read.at)
+    return withScaling(health, item.deployment ? scalingOf(component, item.read, item.deployment, trends) : null)
   }
   const states = reads.map((r) => ({ region: r.region, error: r.error?.message, exitCode: r.error?.exitCode, at: r.at }))
-  return composeModel(options, states, lineOf, await backlogs, Date.now() - started)
+  return composeModel(options, states, lineOf, (await backlogs).backlogs, Date.now() - started)
 }
 
 /** The first unreachable region's error and its exit code (69 unreachable, 77 no credential…), if any. */

@@ -6,6 +6,7 @@ import { judgeHealthAnswer, type Health, type HealthReport } from './healthcheck
 import { isPodReady, isTerminating } from '../rollout/objects.js'
 import { summarizePods } from '../rollout/signals.js'
 import { deploymentRolloutStatus } from '../rollout/status.js'
+import type { ScalingView } from './scaling.js'
 
 export type { Health } from './healthchecks.js'
 const RANK: Record<Health, number> = { Healthy: 0, Degraded: 1, Unhealthy: 2 }
@@ -58,6 +59,8 @@ export interface ComponentRegionHealth {
   probes: ProbeResult[]
   /** When the Kubernetes state behind this line was read (the list, or the latest watch event). */
   observedAt: string
+  /** The HPA's or KEDA's view (scaling.ts), null when no autoscaler targets the Deployment. */
+  scaling: ScalingView | null
 }
 
 /** Reads one probe answer with the HealthChecks judge the deploy gates use too (healthchecks.ts). */
@@ -148,15 +151,28 @@ export function componentRegionHealth(region: string, deployment: V1Deployment |
   const health = worst(kube, app)
   // Explain with the worst signal: the Kubernetes state when it is as bad as the app's, else the worst probe.
   // A not-ready pod's own health report says why Kubernetes holds it back: add it.
-  const worstProbe = counted.find((p) => p.health === app && app !== 'Healthy')
+  // A pod's own answer names the pod: prefer it to the Service's (which reached one pod at random).
+  const worstProbes = counted.filter((p) => p.health === app && app !== 'Healthy')
+  const badPods = worstProbes.filter((p) => p.target.startsWith('pod '))
+  const worstProbe = badPods[0] ?? worstProbes[0]
   const podReport = probes.find((p) => p.explainOnly && p.health !== 'Healthy' && p.report !== null)
   const explanation =
     health === 'Healthy'
       ? `${kubeWhy}${counted.some((p) => p.kind === 'ready') ? ', ready: Healthy' : ''}`
       : RANK[kube] >= RANK[app] || !worstProbe
         ? `${kubeWhy}${podReport ? `; ${podReport.summary}` : ''}`
-        : worstProbe.summary
-  return { region, health, explanation, replicas, rolloutInProgress: rollout.state === 'waiting', conditions, pods: podSummaries(livePods), probes, observedAt }
+        : badPods[0] === worstProbe
+          ? `${worstProbe.target}: ${worstProbe.summary}${badPods.length > 1 ? ` (and ${badPods.length - 1} more pod${badPods.length > 2 ? 's' : ''})` : ''}`
+          : worstProbe.summary
+  return { region, health, explanation, replicas, rolloutInProgress: rollout.state === 'waiting', conditions, pods: podSummaries(livePods), probes, observedAt, scaling: null }
+}
+
+/** Adds the autoscaler's view: its health counts in the roll-up; it explains when nothing worse does. */
+export function withScaling(regionHealth: ComponentRegionHealth, scaling: ScalingView | null): ComponentRegionHealth {
+  if (!scaling) return regionHealth
+  const health = worst(regionHealth.health, scaling.health)
+  const explanation = RANK[scaling.health] > RANK[regionHealth.health] ? scaling.summary : regionHealth.explanation
+  return { ...regionHealth, health, explanation, scaling }
 }
 
 /** A component in a region with nothing to judge: no Deployment, or the region could not be read. */
@@ -171,6 +187,7 @@ export function unknownComponentRegion(region: string, explanation: string, obse
     pods: [],
     probes: [],
     observedAt,
+    scaling: null,
   }
 }
 

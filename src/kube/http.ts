@@ -52,6 +52,8 @@ export interface RawResponse {
   durationMs: number
   /** Response headers (lower-case names), when an answer came. */
   headers?: Record<string, string | string[] | undefined>
+  /** The server's Date header: its clock, for ages of the timestamps it wrote. */
+  date?: string
 }
 
 /** GET `path` (starting with /api) on the current cluster. Never throws: failures come back as status 'error'. */
@@ -65,7 +67,7 @@ export async function kubeGet(kubeConfig: KubeConfig, path: string, timeoutMs: n
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (chunk) => (body += chunk))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, durationMs: Date.now() - started, ...(options.withHeaders ? { headers: res.headers } : {}) }))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, durationMs: Date.now() - started, ...(options.withHeaders ? { headers: res.headers } : {}), ...(res.headers.date ? { date: res.headers.date } : {}) }))
       res.on('error', (error) => resolve({ status: 'error', error: error.message, durationMs: Date.now() - started }))
     })
     // A hard deadline for the whole exchange, not just socket inactivity.

@@ -11,9 +11,23 @@ import type { SeedComponent } from '../sandbox/types.js'
 export const sandboxEntry = () => join(packageRoot(), 'dist', 'src', 'sandbox', 'main.js')
 export const SANDBOX_IMAGE_VERSION = '1.0.0'
 
-/** What the sandbox creates on first start: a Deployment per component (and a Service per service). */
-export function seedFromPlatform(platform: Platform): SeedComponent[] {
-  return platform.components.map((c) => ({ name: c.name, kind: c.kind, port: c.port, image: `${c.name}:${SANDBOX_IMAGE_VERSION}` }))
+/**
+ * What the sandbox creates on first start: a Deployment per component (and a Service per service), with the
+ * `local` configuration of the built-in templates (what `mkt init` copies) as its ConfigMap and the Key Vault
+ * secrets it references, so a fresh sandbox matches `mkt config plan --env local`. A configuration that does not
+ * render (a platform the templates do not describe) is left out: the components are seeded without it.
+ */
+export async function seedFromPlatform(platform: Platform): Promise<SeedComponent[]> {
+  const configs = new Map<string, { config: Record<string, string>; secrets: string[] }>()
+  try {
+    const [{ readEnvironmentConfig }, { configMapData }, { templatesDir }] = await Promise.all([import('../config/files.js'), import('../config/render.js'), import('../paths.js')])
+    for (const c of await readEnvironmentConfig(join(templatesDir(), 'config'), 'local', platform, platform.components)) {
+      configs.set(c.component, { config: configMapData(c.entries), secrets: [...new Set(c.entries.filter((e) => e.secret !== undefined).map((e) => e.secret!))] })
+    }
+  } catch {
+    configs.clear()
+  }
+  return platform.components.map((c) => ({ name: c.name, kind: c.kind, port: c.port, image: `${c.name}:${SANDBOX_IMAGE_VERSION}`, ...configs.get(c.name) }))
 }
 
 export function podStartDelayFromEnv(): number | undefined {
@@ -41,7 +55,7 @@ async function startOrReuse(platform: Platform, dataDir: string): Promise<Sandbo
   // Said every time: a mistyped MKT_SANDBOX_DIR must not silently become a second, unintended sandbox.
   notice(`starting the sandbox in ${dataDir} (the local environment; \`mkt sandbox stop\` stops it)…`, 'info')
   try {
-    return await startDetached({ dataDir, seed: seedFromPlatform(platform), podStartDelayMs: podStartDelayFromEnv(), entry: sandboxEntry() })
+    return await startDetached({ dataDir, seed: await seedFromPlatform(platform), podStartDelayMs: podStartDelayFromEnv(), entry: sandboxEntry() })
   } catch (error) {
     throw unavailableError(`could not start the sandbox in ${dataDir}: ${(error as Error).message.split('\n')[0]}`, {
       hints: [`See ${join(dataDir, 'sandbox.log')}, or run \`mkt sandbox reset\` to start from a clean state.`],

@@ -2,7 +2,7 @@
 // the one place that knows what it means: start the sandbox if needed, ask its database to start (it starts lazily,
 // a first start takes seconds), wait until it is ready, and hand back an ordinary connection string.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { unavailableError } from '../errors.js'
+import { timeoutError, unavailableError } from '../errors.js'
 import { ensureSandbox, sandboxControl } from '../kube/sandbox.js'
 import type { Platform } from '../platform/schema.js'
 
@@ -20,7 +20,9 @@ export async function ensureSandboxDatabase(platform: Platform, options: { timeo
   if (!state.endpoints.postgres) {
     throw unavailableError('the running sandbox has no database (it was started by an older mkt)', { hints: ['Restart it: mkt sandbox stop && mkt sandbox start (objects are kept).'] })
   }
-  const timeoutMs = options.timeoutMs ?? 60_000
+  // A first start is initdb in WebAssembly: about 6 s idle, 16 s and more on a busy machine. Wait that out
+  // (the sandbox runs it off its API's event loop, so polling keeps answering), but not forever.
+  const timeoutMs = options.timeoutMs ?? 180_000
   const deadline = Date.now() + timeoutMs
   let status = (await sandboxControl<PostgresStatus>(state, 'POST', '/_sandbox/postgres/start')).body
   let told = false
@@ -28,8 +30,12 @@ export async function ensureSandboxDatabase(platform: Platform, options: { timeo
     if (status.state === 'failed') {
       throw unavailableError(`the sandbox database could not start: ${status.error ?? 'unknown error'}`, { hints: [`See ${state.dataDir}/sandbox.log; \`mkt sandbox stop\` and start again, or remove ${state.dataDir}/pgdata to start from an empty database.`] })
     }
-    if (Date.now() > deadline) throw unavailableError(`the sandbox database did not become ready within ${Math.round(timeoutMs / 1000)} s`, { hints: [`See ${state.dataDir}/sandbox.log.`] })
-    if (!told) options.onWait?.('starting the sandbox database (PGlite; the first start takes a few seconds)')
+    if (Date.now() > deadline) {
+      throw timeoutError(`the sandbox database (PGlite, ${status.url}) did not become ready within ${Math.round(timeoutMs / 1000)} s`, {
+        hints: [`See ${state.dataDir}/sandbox.log; run the command again to keep waiting (the database goes on starting).`],
+      })
+    }
+    if (!told) options.onWait?.(`starting the sandbox database (PGlite at ${status.url}; the first start takes a few seconds)`)
     told = true
     await sleep(100)
     status = (await sandboxControl<PostgresStatus>(state, 'GET', '/_sandbox/postgres')).body

@@ -5,6 +5,7 @@ import type { AppsV1Api, CoreV1Api, KubeConfig, KubernetesListObject, Kubernetes
 import type { ClusterConnection } from '../kube/client.js'
 import { loadKubeClient } from '../kube/client.js'
 import { kubeStatusOf, toKubeError } from '../kube/errors.js'
+import { describeScaler, scalerFor } from '../health/scaling.js'
 import { kubeGet } from '../kube/http.js'
 import { backoffMs, DEFAULT_RETRY, withRetry } from '../kube/retry.js'
 import type { PatchRequest } from './patches.js'
@@ -124,6 +125,22 @@ export class RegionCluster {
       if (kubeStatusOf(error).code === 404) return // cleaned up by revisionHistoryLimit meanwhile
       this.fail(error, `patch replicaset ${name}`)
     }
+  }
+
+  /** The HPA or KEDA ScaledObject whose scaleTargetRef is this Deployment, described; undefined when none (or unreadable). */
+  async autoscalerOf(name: string): Promise<string | undefined> {
+    const ns = encodeURIComponent(this.namespace)
+    for (const path of [`/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers`, `/apis/keda.sh/v1alpha1/namespaces/${ns}/scaledobjects`]) {
+      const answer = await kubeGet(this.kubeConfig, path, 10_000)
+      if (answer.status !== 200) continue
+      try {
+        const scaler = scalerFor(name, (JSON.parse(answer.body ?? '{}') as { items?: Array<Record<string, unknown>> }).items ?? [])
+        if (scaler) return describeScaler(scaler)
+      } catch {
+        continue
+      }
+    }
+    return undefined
   }
 
   /** GET <path> of a pod through the API server proxy: status and body, or 'error' when nothing answered. */

@@ -82,6 +82,7 @@ export async function prepareDeploy(request: Omit<DeployRequest, 'onEvent' | 'si
           paused: deployment.spec?.paused === true,
           replicas: deployment.spec?.replicas ?? 1,
           strategyType: deployment.spec?.strategy?.type,
+          autoscaler: await cluster.autoscalerOf(component.name),
         }
       }),
     ),

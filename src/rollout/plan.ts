@@ -30,6 +30,8 @@ export interface CurrentDeployment {
   replicas: number
   /** `RollingUpdate` (default) or `Recreate`. */
   strategyType?: string
+  /** The autoscaler that owns spec.replicas (`HorizontalPodAutoscaler x (2-10 replicas)`), if any. */
+  autoscaler?: string
 }
 
 /** What the orchestrator found in one region for one component. */
@@ -197,6 +199,8 @@ function planEntry(input: PlanInput, region: string, component: PlanComponent, w
     ...(current.image === undefined ? {} : { from: current.image }),
   }
   if (current.image === undefined) entry.blockers.push(`container "${component.container}" not found in the pod template`)
+  // Patches never carry spec.replicas (patches.ts); with an autoscaler that is the contract, so say so.
+  if (current.autoscaler) entry.notes.push(`replicas are owned by ${current.autoscaler}: the deploy leaves spec.replicas (${current.replicas}) alone`)
 
   const resolved = resolveImage(input.targetImage, { currentImage: current.image, repository: component.repository })
   if (resolved.ok) entry.to = resolved.image

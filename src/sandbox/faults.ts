@@ -14,7 +14,7 @@ export const FAULTS_FILE = 'faults.json'
 /** The pod label a pod fault's `component` is matched against. */
 export const ComponentLabel = 'app.kubernetes.io/name'
 
-export const PodFaultKinds = ['not-ready', 'slow-ready', 'crashloop', 'image-pull-error', 'degraded', 'unhealthy'] as const
+export const PodFaultKinds = ['not-ready', 'slow-ready', 'crashloop', 'image-pull-error', 'degraded', 'unhealthy', 'load'] as const
 export type PodFaultKind = (typeof PodFaultKinds)[number]
 
 /** The health entries the simulated application reports (see app.ts). */
@@ -40,6 +40,7 @@ const podFaultSchema = z.strictObject({
   entry: z.enum(HealthEntries).optional(),
   durationMs: z.number().int().nonnegative().optional(),
   httpStatus: z.number().int().min(200).max(599).optional(),
+  cpuPercent: z.number().int().positive().max(100_000).optional(),
 })
 
 const apiFaultSchema = z
@@ -81,6 +82,8 @@ export interface PodFault {
    * HealthCheckOptions.ResultStatusCodes map Unhealthy to 200 (so the kubelet's probe passes).
    */
   httpStatus?: number
+  /** load: the CPU demand, as utilization of the pods' request at the HPA's minimum replicas (default 1000). */
+  cpuPercent?: number
 }
 
 export interface ApiFault {

@@ -12,7 +12,8 @@ import { FileStore } from './store.js'
 import { startSandboxPostgres } from './postgres.js'
 import { startKeyVault } from './keyvault/index.js'
 import { startArm } from './arm/index.js'
-import { startServiceBus } from './servicebus/server.js'
+import { startServiceBus, type ServiceBusHandle } from './servicebus/server.js'
+import { localSecretValues, waitForSeededPlatform } from './warm.js'
 import { LOCK_FILE, STATE_FILE, writePrivateFile, type SandboxState } from './files.js'
 import { listenPreferring } from './listener.js'
 import { ensureCredentials, previousPort, writeKubeconfig } from './tls.js'
@@ -100,7 +101,11 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
   const credentials = await ensureCredentials(dataDir)
   const clock = new SandboxClock()
   const store = await FileStore.open({ dataDir, clock, log, eventLogSize: options.eventLogSize })
-  if (store.isEmpty()) {
+  // A fresh (or reset) sandbox is seeded, and comes up like a namespace that has been running: its pods start at
+  // once and the sandbox answers only once every seeded Deployment is Available (see waitForSeededPlatform).
+  const fresh = store.isEmpty()
+  let warming = fresh && options.controllers !== false
+  if (fresh) {
     seedStore(store, options.seed ?? [])
     log(`seeded ${options.seed?.length ?? 0} components`)
   }
@@ -113,10 +118,20 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
   const kubeconfigPath = await writeKubeconfig(dataDir, endpoint, credentials)
 
   let controllers: ControllersHandle | undefined
+  // Assigned once Service Bus listens (below); KEDA reads nothing until then.
+  let serviceBus: ServiceBusHandle | undefined = undefined
   if (options.controllers !== false) {
     // The controller manager (controllers/index.ts) also registers the simulated application,
     // the API fault hook and the /_sandbox/faults routes on `api`.
-    controllers = startControllers(store, clock, { dataDir, podStartDelayMs: options.podStartDelayMs, api: server, log: (message: string, error?: unknown) => log(error === undefined ? message : `${message}: ${error instanceof Error ? error.message : String(error)}`) })
+    controllers = startControllers(store, clock, {
+      dataDir,
+      podStartDelayMs: options.podStartDelayMs,
+      api: server,
+      warmStart: () => warming,
+      // KEDA's trigger reads the sandbox's own Service Bus (started below).
+      queueDepth: (entity) => serviceBus?.queueDepth(entity),
+      log: (message: string, error?: unknown) => log(error === undefined ? message : `${message}: ${error instanceof Error ? error.message : String(error)}`),
+    })
   }
 
   // The database (PGlite) listens now but starts on first use: see postgres.ts.
@@ -130,10 +145,20 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
   const keyVault = await startKeyVault({ dataDir, credentials, clock, api: server, faultHook, log })
 
   // The Service Bus administration API (ATOM/XML); see servicebus/.
-  const serviceBus = await startServiceBus({ dataDir, tls, token: credentials.token, api: server, faultHook, now: () => clock.now(), log })
+  const startedServiceBus = await startServiceBus({ dataDir, tls, token: credentials.token, api: server, faultHook, now: () => clock.now(), log })
+  serviceBus = startedServiceBus
 
   // Azure Resource Manager (AKS managedClusters: get, list credentials); see arm/.
   const arm = await startArm({ dataDir, credentials, kubernetesEndpoint: endpoint, api: server, faultHook, log })
+
+  if (fresh) {
+    const seeded = await keyVault.seed(localSecretValues(options.seed ?? [], { database: postgres.port, serviceBus: startedServiceBus.connectionString }))
+    log(`key vault: seeded ${seeded} secrets with local values`)
+  }
+  if (warming) {
+    await waitForSeededPlatform(store, (options.seed ?? []).map((c) => c.name), log)
+    warming = false
+  }
 
   const state: SandboxState = {
     version: 1,
@@ -141,7 +166,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
     instance: randomUUID(),
     startedAt: new Date().toISOString(),
     dataDir,
-    endpoints: { kubernetes: endpoint, postgres: postgres.url, keyVault: keyVault.url, serviceBus: serviceBus.endpoint, arm: arm.url },
+    endpoints: { kubernetes: endpoint, postgres: postgres.url, keyVault: keyVault.url, serviceBus: startedServiceBus.endpoint, arm: arm.url },
     kubeconfigPath,
   }
   await writePrivateFile(join(dataDir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`)
@@ -153,7 +178,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
       await controllers?.stop()
       await postgres.stop()
       await keyVault.stop()
-      await serviceBus.close()
+      await serviceBus?.close()
       await arm.stop()
       await server.close()
       await store.close()

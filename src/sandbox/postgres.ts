@@ -2,8 +2,9 @@
 // over the PostgreSQL wire protocol by @electric-sql/pglite-socket, so every client (pg, psql, an ASP.NET
 // service's Npgsql) talks to it exactly as to a real server.
 //
-// Start-up is lazy. Opening a new PGlite data dir takes seconds (initdb in WebAssembly) and the loaded engine
-// holds a hundred-odd MB, which `mkt sandbox start` and most tests never need. So the sandbox only listens on
+// Start-up is lazy and off the event loop. Opening a new PGlite data dir takes seconds (initdb in WebAssembly) and
+// the loaded engine holds a hundred-odd MB, which `mkt sandbox start` and most tests never need; when it does start,
+// it runs in a worker thread so the Kubernetes, Key Vault, Service Bus and ARM endpoints keep answering. So the sandbox only listens on
 // its loopback port (a plain TCP front, no PGlite loaded); the first connection, or `POST /_sandbox/postgres/start`,
 // starts PGlite and pglite-socket's server on an internal ephemeral port, and the front pipes every connection
 // through to it. `GET /_sandbox/postgres` tells whether it is idle, starting, ready or failed, so mkt can wait for
@@ -61,23 +62,68 @@ interface Engine {
   stop(): Promise<void>
 }
 
-/** Opens PGlite on the data dir and serves it on an internal loopback port. Loaded only here (it is heavy). */
-async function startEngine(pgdata: string): Promise<Engine> {
-  const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')])
-  const db = await PGlite.create(pgdata)
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: MAX_CONNECTIONS })
+/**
+ * The engine's thread: opens PGlite on the data dir and serves it with pglite-socket on an internal loopback port.
+ * It runs in a worker thread, never on the sandbox's event loop: initdb and WebAssembly compilation take seconds of
+ * CPU, and the Kubernetes API must keep answering meanwhile. The modules are resolved by the parent (so the same
+ * code works from dist/ and from the sources under test) and passed in as file URLs.
+ */
+const ENGINE_THREAD = `
+const { parentPort, workerData } = require('node:worker_threads')
+let stop = async () => {}
+parentPort.on('message', async (message) => {
+  if (message !== 'stop') return
+  try { await stop() } finally { parentPort.postMessage({ type: 'stopped' }) }
+})
+;(async () => {
+  const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import(workerData.pglite), import(workerData.socket)])
+  const db = await PGlite.create(workerData.pgdata)
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: workerData.maxConnections })
   try {
     await server.start()
   } catch (error) {
     await db.close()
     throw error
   }
-  const innerPort = Number(server.getServerConn().split(':').pop())
+  stop = async () => { await server.stop(); await db.close() }
+  parentPort.postMessage({ type: 'ready', port: Number(server.getServerConn().split(':').pop()) })
+})().catch((error) => parentPort.postMessage({ type: 'failed', message: error instanceof Error ? error.message : String(error) }))
+`
+
+/** A package's ESM entry as a file URL, resolved from this module (for the engine thread's import()). */
+function moduleUrl(specifier: string): string {
+  return import.meta.resolve(specifier)
+}
+
+/** Starts the engine thread; resolves once PGlite serves on its internal port. */
+async function startEngine(pgdata: string): Promise<Engine> {
+  const { Worker } = await import('node:worker_threads')
+  const worker = new Worker(ENGINE_THREAD, {
+    eval: true,
+    workerData: { pgdata, pglite: moduleUrl('@electric-sql/pglite'), socket: moduleUrl('@electric-sql/pglite-socket'), maxConnections: MAX_CONNECTIONS },
+  })
+  const innerPort = await new Promise<number>((resolve, reject) => {
+    worker.on('message', (message: { type: string; port?: number; message?: string }) => {
+      if (message.type === 'ready') resolve(message.port!)
+      else if (message.type === 'failed') reject(new Error(message.message))
+    })
+    worker.once('error', reject)
+    worker.once('exit', (code) => reject(new Error(`the database thread exited (code ${code}) before it was ready`)))
+  }).catch(async (error: unknown) => {
+    await worker.terminate()
+    throw error
+  })
   return {
     innerPort,
     stop: async () => {
-      await server.stop()
-      await db.close()
+      // Let PGlite close its data dir cleanly, then end the thread (bounded: a stuck close must not hold the stop).
+      const stopped = new Promise<void>((resolve) => {
+        worker.on('message', (message: { type: string }) => message.type === 'stopped' && resolve())
+        worker.once('exit', () => resolve())
+      })
+      worker.postMessage('stop')
+      await Promise.race([stopped, new Promise<void>((resolve) => setTimeout(resolve, 5000).unref())])
+      await worker.terminate()
     },
   }
 }

@@ -61,6 +61,15 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     namespaced: true, verbs: READ_WRITE,
   },
   {
+    group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler', kind: 'HorizontalPodAutoscaler', listKind: 'HorizontalPodAutoscalerList',
+    namespaced: true, shortNames: ['hpa'], categories: ['all'], verbs: READ_WRITE, subresources: ['status'], hasGeneration: true,
+  },
+  // KEDA's CRD, served as the KEDA operator's CustomResourceDefinition would be.
+  {
+    group: 'keda.sh', version: 'v1alpha1', plural: 'scaledobjects', singular: 'scaledobject', kind: 'ScaledObject', listKind: 'ScaledObjectList',
+    namespaced: true, shortNames: ['so'], categories: ['keda'], verbs: READ_WRITE, subresources: ['status'], hasGeneration: true,
+  },
+  {
     group: 'coordination.k8s.io', version: 'v1', plural: 'leases', singular: 'lease', kind: 'Lease', listKind: 'LeaseList',
     namespaced: true, verbs: READ_WRITE,
   },

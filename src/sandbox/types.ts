@@ -161,9 +161,13 @@ export interface SeedComponent {
   /** Kubernetes name, kebab-case, e.g. `marketplace-catalog-service`. */
   name: string
   kind: 'service' | 'worker'
-  /** Container port (named `http`); a service's Service exposes the same port number. */
+  /** Container port (named `http`); a service's Service listens on 80 and targets it by name. */
   port: number
   image: string
+  /** Its configuration as `<name>-config` ConfigMap data (read by the container through envFrom), when mkt rendered one. */
+  config?: Record<string, string>
+  /** Key Vault secrets its configuration references: the sandbox's vault is seeded with local values for them. */
+  secrets?: string[]
 }
 
 export type HttpHeaders = Record<string, string | string[] | undefined>

@@ -25,6 +25,12 @@ function writeConfig(armUrl: string) {
         aks: { subscription: 11111111-2222-3333-4444-555555555555, resourceGroup: rg-marketplace-test, cluster: aks-marketplace-test }
         namespace: marketplace
     endpoints: { arm: "${armUrl}" }
+  - name: sandbox-typo
+    regions:
+      - name: westeurope
+        aks: { subscription: 11111111-2222-3333-4444-555555555555, resourceGroup: rg-marketplace-test, cluster: aks-marketplace-tset }
+        namespace: marketplace
+    endpoints: { arm: "${armUrl}" }
   - name: azure-unreachable
     regions:
       - name: westeurope
@@ -43,6 +49,8 @@ beforeAll(async () => {
   const state = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')) as { endpoints: { arm: string } }
   expect(start.exitCode).toBe(0)
   writeConfig(state.endpoints.arm)
+  // The sandbox ARM has only its own clusters: create the one this environment names, as on Azure.
+  expect(await control('POST', '/_sandbox/arm/clusters', { cluster: 'aks-marketplace-test', state: 'ok' })).toBe(200)
   // What a pipeline would have: the endpoint's CA trusted by Node, and a token (here the sandbox's).
   azureEnv = { NODE_EXTRA_CA_CERTS: join(dataDir, 'ca.crt'), MKT_AZURE_ACCESS_TOKEN: readFileSync(join(dataDir, 'token'), 'utf8').trim() }
 })
@@ -84,6 +92,14 @@ describe('Azure environments', () => {
     } finally {
       await control('POST', '/_sandbox/arm/clusters', { cluster: 'aks-marketplace-test', state: 'ok' })
     }
+  })
+
+  it('a mistyped cluster is 404 ResourceNotFound from the sandbox ARM, as on Azure: exit 78 naming the cluster', async () => {
+    const run = await mkt('history', 'catalog', '--env', 'sandbox-typo', '--json')
+    expect(run.exitCode, run.stdout).toBe(78)
+    const error = parseEnvelope(run).error!
+    expect(error.message).toContain('aks-marketplace-tset')
+    expect(error.message).toContain('was not found')
   })
 
   it('an unreachable ARM endpoint exits 69, naming it (bounded retries: about a second here)', async () => {

@@ -1,6 +1,7 @@
 // mkt config plan|push|get through the built CLI against the sandbox (Kubernetes and Key Vault), with a
 // canary secret that must never leave Key Vault.
 import { execFileSync } from 'node:child_process'
+import { request as httpsRequest } from 'node:https'
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -31,7 +32,26 @@ beforeAll(async () => {
   expect((await mkt('init', '-q')).exitCode).toBe(0)
   kubeconfig = (parseEnvelope(await mkt('sandbox', 'start', '--json')).result as { kubeconfig: string }).kubeconfig
   kc('wait', '--for=condition=Available', 'deployment', '--all', '--timeout=60s')
+  // A fresh sandbox comes with the local configuration applied (ConfigMap, envFrom, Key Vault secret): undo that
+  // for catalog, so these tests start from a component nothing was pushed for yet.
+  kc('delete', 'configmap', 'marketplace-catalog-service-config')
+  kc('patch', 'deployment', 'marketplace-catalog-service', '--type=json', '-p', '[{"op":"remove","path":"/spec/template/spec/containers/0/envFrom"}]')
+  kc('rollout', 'status', 'deployment/marketplace-catalog-service', '--timeout=60s')
+  for (const [method, path] of [['DELETE', `/secrets/${SECRET}`], ['DELETE', `/deletedsecrets/${SECRET}`]] as const) expect(await keyVaultRequest(method, path)).toBeLessThan(300)
 })
+
+/** A Key Vault REST call to the sandbox's vault with its token (what the SDK sends). */
+function keyVaultRequest(method: string, path: string): Promise<number> {
+  const state = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')) as { endpoints: { keyVault: string } }
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(`${state.endpoints.keyVault}${path}?api-version=7.5`, { method, ca: readFileSync(join(dataDir, 'ca.crt'), 'utf8'), headers: { authorization: `Bearer ${readFileSync(join(dataDir, 'token'), 'utf8').trim()}` } }, (res) => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode ?? 0))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
 
 afterAll(async () => {
   await mkt('sandbox', 'stop')

@@ -51,7 +51,7 @@ describe('mkt health', () => {
     expect(validateEnvelope('health', envelope)).toEqual([])
     const model = envelope.result as Model
     expect(model.counts).toEqual({ Healthy: 16, Degraded: 0, Unhealthy: 0 })
-    expect(component(model, 'marketplace-catalog-service').regions[0]!.probes.map((p) => p.kind).sort()).toEqual(['live', 'ready'])
+    expect(component(model, 'marketplace-catalog-service').regions[0]!.probes.map((p) => p.kind).sort()).toEqual(['live', 'ready', 'ready', 'ready'])
     const table = await mkt('health', '--no-color')
     expect(table.stdout).toMatch(/installation-worker\s+worker\s+✓ healthy\s+2\/2 ready, ready: Healthy/)
   })

@@ -40,7 +40,7 @@ describe('seeding and discovery', () => {
     expect(container.readinessProbe!.httpGet!.path).toBe('/health/ready')
     expect(container.livenessProbe!.httpGet!.path).toBe('/health/live')
     const service = await sb.core.readNamespacedService({ name: 'marketplace-catalog-service', namespace: 'marketplace' })
-    expect(service.spec!.ports![0]).toMatchObject({ port: 8080, targetPort: 'http' })
+    expect(service.spec!.ports![0]).toMatchObject({ port: 80, targetPort: 'http' })
   })
 
   it('serves legacy discovery with short names, categories and subresources', async () => {
@@ -54,7 +54,7 @@ describe('seeding and discovery', () => {
     expect(apps.resources.find((r) => r.name === 'deployments/scale')).toMatchObject({ group: 'autoscaling', kind: 'Scale' })
     const groups = (await raw(sb, 'GET', '/apis', { headers: { Accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json' } }))
     expect(groups.headers['content-type']).toBe('application/json')
-    expect((groups.json() as { groups: { name: string }[] }).groups.map((g) => g.name)).toEqual(['apps', 'batch', 'coordination.k8s.io'])
+    expect((groups.json() as { groups: { name: string }[] }).groups.map((g) => g.name)).toEqual(['apps', 'batch', 'autoscaling', 'keda.sh', 'coordination.k8s.io'])
     expect((await raw(sb, 'GET', '/apis/coordination.k8s.io/v1')).status).toBe(200)
     expect((await raw(sb, 'GET', '/apis/batch')).json()).toMatchObject({ kind: 'APIGroup', name: 'batch' })
     expect((await raw(sb, 'GET', '/version')).json()).toMatchObject({ major: '1', minor: '32' })
@@ -522,7 +522,7 @@ describe('tables', () => {
 
     const single = (await raw(sb, 'GET', '/api/v1/namespaces/marketplace/services/marketplace-catalog-service', { headers: { Accept: TABLE } })).json() as { rows: { cells: unknown[] }[]; columnDefinitions: { name: string }[] }
     expect(single.columnDefinitions.map((c) => c.name)).toEqual(['Name', 'Type', 'Cluster-IP', 'External-IP', 'Port(s)', 'Age', 'Selector'])
-    expect(single.rows[0]!.cells.slice(0, 5)).toEqual(['marketplace-catalog-service', 'ClusterIP', expect.stringMatching(/^10\.96\./), '<none>', '8080/TCP'])
+    expect(single.rows[0]!.cells.slice(0, 5)).toEqual(['marketplace-catalog-service', 'ClusterIP', expect.stringMatching(/^10\.96\./), '<none>', '80/TCP'])
   })
 
   it('has columns for every resource', async () => {

@@ -97,11 +97,11 @@ describe('sandbox ARM endpoint with the real ContainerServiceClient', () => {
     expect(armUrl).not.toBe(sandbox.handle.endpoints.kubernetes)
   })
 
-  it('gets a managed cluster (any subscription, resource group and name), asking for the ARM scope', async () => {
+  it('gets a managed cluster it has (any subscription and resource group), asking for the ARM scope', async () => {
     const { client, credential } = armClient(armUrl, sandbox.handle.token, sandbox.caCert)
-    const cluster = await client.managedClusters.get(RG, 'aks-marketplace-dev-weu')
-    expect(cluster.id).toBe(`/subscriptions/${SUBSCRIPTION}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/aks-marketplace-dev-weu`)
-    expect(cluster.name).toBe('aks-marketplace-dev-weu')
+    const cluster = await client.managedClusters.get(RG, 'aks-marketplace-dev')
+    expect(cluster.id).toBe(`/subscriptions/${SUBSCRIPTION}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/aks-marketplace-dev`)
+    expect(cluster.name).toBe('aks-marketplace-dev')
     expect(cluster.location).toBe('local')
     expect(cluster.type).toBe('Microsoft.ContainerService/managedClusters')
     // The SDK flattens `properties`.
@@ -116,12 +116,26 @@ describe('sandbox ARM endpoint with the real ContainerServiceClient', () => {
     expect(credential.scopes).toContainEqual(['https://management.azure.com/.default'])
 
     const other = armClient(armUrl, sandbox.handle.token, sandbox.caCert, 'another-subscription').client
-    expect((await other.managedClusters.get('another-rg', 'x')).id).toBe('/subscriptions/another-subscription/resourceGroups/another-rg/providers/Microsoft.ContainerService/managedClusters/x')
+    expect((await other.managedClusters.get('another-rg', 'AKS-MARKETPLACE-LOCAL')).id).toBe('/subscriptions/another-subscription/resourceGroups/another-rg/providers/Microsoft.ContainerService/managedClusters/AKS-MARKETPLACE-LOCAL')
+  })
+
+  it('answers 404 ResourceNotFound, like ARM, for a cluster it does not have (a typo in mkt.yaml)', async () => {
+    const { client } = armClient(armUrl, sandbox.handle.token, sandbox.caCert)
+    const missing = await restErrorOf(client.managedClusters.get(RG, 'aks-marketplace-dve'))
+    expect(missing.statusCode).toBe(404)
+    expect(missing.code).toBe('ResourceNotFound')
+    expect(missing.message).toContain(`The Resource 'Microsoft.ContainerService/managedClusters/aks-marketplace-dve' under resource group '${RG}' was not found.`)
+    expect((await restErrorOf(client.managedClusters.listClusterUserCredentials(RG, 'aks-marketplace-dve'))).statusCode).toBe(404)
+    // The control route creates one (`ok`) and removes it again (`missing`).
+    expect((await raw(sandbox, 'POST', '/_sandbox/arm/clusters', { body: { cluster: 'aks-marketplace-dve', state: 'ok' } })).status).toBe(200)
+    expect((await client.managedClusters.get(RG, 'aks-marketplace-dve')).name).toBe('aks-marketplace-dve')
+    expect((await raw(sandbox, 'POST', '/_sandbox/arm/clusters', { body: { cluster: 'aks-marketplace-dve', state: 'missing' } })).status).toBe(200)
+    expect((await restErrorOf(client.managedClusters.get(RG, 'aks-marketplace-dve'))).statusCode).toBe(404)
   })
 
   it('lists user credentials: a kubeconfig that @kubernetes/client-node uses to list the seeded deployments', async () => {
     const { client } = armClient(armUrl, sandbox.handle.token, sandbox.caCert)
-    const result = await client.managedClusters.listClusterUserCredentials(RG, 'aks-marketplace-dev-weu')
+    const result = await client.managedClusters.listClusterUserCredentials(RG, 'aks-marketplace-dev')
     expect(result.kubeconfigs).toHaveLength(1)
     expect(result.kubeconfigs![0]!.name).toBe('clusterUser')
     // The SDK decodes the base64 value into bytes.
@@ -137,19 +151,24 @@ describe('sandbox ARM endpoint with the real ContainerServiceClient', () => {
 
   it('lists admin credentials (clusterAdmin) with the same kubeconfig', async () => {
     const { client } = armClient(armUrl, sandbox.handle.token, sandbox.caCert)
-    const result = await client.managedClusters.listClusterAdminCredentials(RG, 'aks-marketplace-dev-weu')
+    const result = await client.managedClusters.listClusterAdminCredentials(RG, 'aks-marketplace-dev')
     expect(result.kubeconfigs?.[0]?.name).toBe('clusterAdmin')
     expect(Buffer.from(result.kubeconfigs![0]!.value!).toString('utf8')).toBe(await readFile(sandbox.handle.kubeconfigPath, 'utf8'))
   })
 
   it('answers 404 ResourceNotFound for a cluster marked missing and 403 AuthorizationFailed for one marked forbidden', async () => {
     const { client } = armClient(armUrl, sandbox.handle.token, sandbox.caCert)
+    expect((await raw(sandbox, 'POST', '/_sandbox/arm/clusters', { body: { cluster: 'aks-gone', state: 'ok' } })).status).toBe(200)
     expect((await raw(sandbox, 'POST', '/_sandbox/arm/clusters', { body: { cluster: 'aks-gone', state: 'missing' } })).status).toBe(200)
     expect((await raw(sandbox, 'POST', '/_sandbox/arm/clusters', { body: { cluster: 'aks-locked', state: 'forbidden' } })).status).toBe(200)
     expect((await raw(sandbox, 'GET', '/_sandbox/arm/clusters')).json()).toEqual({
       clusters: [
-        { cluster: 'aks-gone', state: 'missing' },
         { cluster: 'aks-locked', state: 'forbidden' },
+        { cluster: 'aks-marketplace-dev', state: 'ok' },
+        { cluster: 'aks-marketplace-local', state: 'ok' },
+        { cluster: 'aks-marketplace-prod-neu', state: 'ok' },
+        { cluster: 'aks-marketplace-prod-weu', state: 'ok' },
+        { cluster: 'aks-marketplace-staging-weu', state: 'ok' },
       ],
     })
 
@@ -166,11 +185,12 @@ describe('sandbox ARM endpoint with the real ContainerServiceClient', () => {
     expect(forbidden.message).toContain(`over scope '/subscriptions/${SUBSCRIPTION}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/aks-locked'`)
     expect((await restErrorOf(client.managedClusters.get(RG, 'aks-locked'))).statusCode).toBe(403)
 
-    // Persisted in the control file; `ok` removes the mark.
-    expect(JSON.parse(await readFile(join(dir, ARM_FILE), 'utf8'))).toEqual({ clusters: { 'aks-gone': 'missing', 'aks-locked': 'forbidden' } })
+    // Persisted in the control file; `ok` creates a cluster again.
+    expect(JSON.parse(await readFile(join(dir, ARM_FILE), 'utf8')).clusters).toMatchObject({ 'aks-locked': 'forbidden' })
+    expect(JSON.parse(await readFile(join(dir, ARM_FILE), 'utf8')).clusters['aks-gone']).toBeUndefined()
     expect((await raw(sandbox, 'POST', '/_sandbox/arm/clusters', { body: { cluster: 'aks-gone', state: 'ok' } })).status).toBe(200)
     expect((await client.managedClusters.get(RG, 'aks-gone')).name).toBe('aks-gone')
-    expect(JSON.parse(await readFile(join(dir, ARM_FILE), 'utf8'))).toEqual({ clusters: { 'aks-locked': 'forbidden' } })
+    expect(JSON.parse(await readFile(join(dir, ARM_FILE), 'utf8')).clusters).toMatchObject({ 'aks-gone': 'ok', 'aks-locked': 'forbidden' })
   })
 
   it('validates control requests (400 Status) and requires the token', async () => {
@@ -181,7 +201,7 @@ describe('sandbox ARM endpoint with the real ContainerServiceClient', () => {
 
   it('answers 401 InvalidAuthenticationToken for a wrong or missing token', async () => {
     const { client } = armClient(armUrl, 'not-the-sandbox-token', sandbox.caCert)
-    const error = await restErrorOf(client.managedClusters.get(RG, 'aks-marketplace-dev-weu'))
+    const error = await restErrorOf(client.managedClusters.get(RG, 'aks-marketplace-dev'))
     expect(error.statusCode).toBe(401)
     expect(error.code).toBe('InvalidAuthenticationToken')
 
@@ -192,7 +212,7 @@ describe('sandbox ARM endpoint with the real ContainerServiceClient', () => {
   })
 
   it('accepts any api-version, refuses a missing one and unknown paths with ARM error JSON', async () => {
-    const base = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/c`
+    const base = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/aks-marketplace-local`
     expect((await armRaw(armUrl, sandbox.caCert, 'GET', `${base}?api-version=2019-08-01`, sandbox.handle.token)).status).toBe(200)
     expect((await armRaw(armUrl, sandbox.caCert, 'POST', `${base}/listClusterUserCredential?api-version=1999-01-01&server-fqdn=public`, sandbox.handle.token)).status).toBe(200)
     const noVersion = await armRaw(armUrl, sandbox.caCert, 'GET', base, sandbox.handle.token)
@@ -206,6 +226,7 @@ describe('sandbox ARM endpoint with the real ContainerServiceClient', () => {
 
   it('applies the API fault rules: latency and an injected 503', async () => {
     const { client } = armClient(armUrl, sandbox.handle.token, sandbox.caCert)
+    for (const cluster of ['slow', 'down']) expect((await raw(sandbox, 'POST', '/_sandbox/arm/clusters', { body: { cluster, state: 'ok' } })).status).toBe(200)
     const add = await raw(sandbox, 'POST', '/_sandbox/faults', { body: { id: 'arm-slow', pathPattern: '/subscriptions/**/managedClusters/slow', latencyMs: 300 } })
     expect(add.status).toBe(201)
     expect((await raw(sandbox, 'POST', '/_sandbox/faults', { body: { id: 'arm-down', pathPattern: '/subscriptions/**/managedClusters/down/**', status: 503, retryAfterSeconds: 1 } })).status).toBe(201)
@@ -230,7 +251,9 @@ describe('sandbox ARM endpoint with the real ContainerServiceClient', () => {
     expect((await stateOf(dir)).endpoints.arm).toBe(armUrl)
     const { client } = armClient(armUrl, sandbox.handle.token, sandbox.caCert)
     expect((await restErrorOf(client.managedClusters.get(RG, 'aks-locked'))).statusCode).toBe(403)
-    expect((await raw(sandbox, 'DELETE', '/_sandbox/arm/clusters')).json()).toEqual({ deleted: 1 })
-    expect((await client.managedClusters.get(RG, 'aks-locked')).name).toBe('aks-locked')
+    // Back to the default clusters: the ones created here (aks-locked, aks-gone, slow, down) are gone.
+    expect((await raw(sandbox, 'DELETE', '/_sandbox/arm/clusters')).json()).toEqual({ deleted: 4 })
+    expect((await restErrorOf(client.managedClusters.get(RG, 'aks-locked'))).statusCode).toBe(404)
+    expect((await client.managedClusters.get(RG, 'aks-marketplace-local')).name).toBe('aks-marketplace-local')
   })
 })

@@ -148,7 +148,7 @@ spec:
   })
 
   it('get --raw through the service proxy returns the HealthChecks JSON of /health/ready', async () => {
-    const raw = await kc('get', '--raw', '/api/v1/namespaces/marketplace/services/marketplace-catalog-service:8080/proxy/health/ready')
+    const raw = await kc('get', '--raw', '/api/v1/namespaces/marketplace/services/marketplace-catalog-service:http/proxy/health/ready')
     expect(raw.code, raw.stderr).toBe(0)
     const report = JSON.parse(raw.stdout)
     expect(report.status).toBe('Healthy')

@@ -93,7 +93,7 @@ describe.runIf(existsSync(KUBECTL))('kubectl 1.32', () => {
     expect(wide[1]!.slice(5)).toEqual(['marketplace-catalog-service', 'acr.example/catalog:1.0.0', 'app.kubernetes.io/name=marketplace-catalog-service'])
     const services = table(await ok('get', 'svc', '-A'))
     expect(services[0]).toEqual(['NAMESPACE', 'NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE'])
-    expect(services[1]!.slice(0, 6)).toEqual(['marketplace', 'marketplace-catalog-service', 'ClusterIP', expect.stringMatching(/^10\.96\./), '<none>', '8080/TCP'])
+    expect(services[1]!.slice(0, 6)).toEqual(['marketplace', 'marketplace-catalog-service', 'ClusterIP', expect.stringMatching(/^10\.96\./), '<none>', '80/TCP'])
     const namespaces = table(await ok('get', 'ns'))
     expect(namespaces[0]).toEqual(['NAME', 'STATUS', 'AGE'])
     expect(table(await ok('get', 'deploy', 'marketplace-catalog-service', '--show-labels'))[0]).toContain('LABELS')

@@ -194,13 +194,13 @@ describe('sandbox controllers through @kubernetes/client-node', () => {
   })
 
   it('the service proxy answers /health/ready with ASP.NET Core HealthChecks JSON', async () => {
-    const answer = await core.connectGetNamespacedServiceProxyWithPath({ name: 'marketplace-catalog-service:8080', namespace: 'marketplace', path: 'health/ready' })
+    const answer = await core.connectGetNamespacedServiceProxyWithPath({ name: 'marketplace-catalog-service:80', namespace: 'marketplace', path: 'health/ready' })
     const report = asJson<{ status: string; totalDuration: string; entries: Record<string, { status: string; tags: string[]; duration: string }> }>(answer)
     expect(report.status).toBe('Healthy')
     expect(report.totalDuration).toMatch(/^\d\d:\d\d:\d\d\.\d{7}$/)
     expect(Object.keys(report.entries)).toEqual(['database', 'servicebus', 'redis'])
     expect(report.entries.database).toMatchObject({ status: 'Healthy', tags: ['ready'] })
-    const missing = await failure(core.connectGetNamespacedServiceProxyWithPath({ name: 'marketplace-catalog-service:8080', namespace: 'marketplace', path: 'nope' }))
+    const missing = await failure(core.connectGetNamespacedServiceProxyWithPath({ name: 'marketplace-catalog-service:80', namespace: 'marketplace', path: 'nope' }))
     expect(missing.code).toBe(404)
   })
 

@@ -24,7 +24,7 @@ describe('sandbox with controllers', () => {
     const pods = await sb.core.listNamespacedPod({ namespace: 'marketplace', labelSelector: `app.kubernetes.io/name=${NAME}` })
     expect(pods.items).toHaveLength(2)
     const ready = await waitFor(async () => {
-      const response = await raw(sb, 'GET', `/api/v1/namespaces/marketplace/services/${NAME}:8080/proxy/health/ready`)
+      const response = await raw(sb, 'GET', `/api/v1/namespaces/marketplace/services/${NAME}:80/proxy/health/ready`)
       return response.status === 200 ? response : undefined
     }, 10_000, 'the service proxy to answer')
     expect(ready.headers['content-type']).toMatch(/json/)

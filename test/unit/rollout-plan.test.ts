@@ -5,7 +5,7 @@ import { canaryStepsFor, hasChanges, normalizeCanarySteps, parseCanarySteps, pla
 
 const catalog = { name: 'marketplace-catalog-service', container: 'marketplace-catalog-service' }
 const search = { name: 'marketplace-search-service', container: 'marketplace-search-service', repository: 'weuacr.azurecr.io/marketplace-search-service' }
-const running = (image: string, extra: Partial<{ revision: number; paused: boolean; replicas: number; strategyType: string }> = {}) => ({
+const running = (image: string, extra: Partial<{ revision: number; paused: boolean; replicas: number; strategyType: string; autoscaler: string }> = {}) => ({
   image,
   revision: 4,
   paused: false,
@@ -127,6 +127,26 @@ describe('planDeploy', () => {
     })
     expect(plan.regions[0]!.components[0]).toMatchObject({ strategy: 'rolling', notes: ['0 replicas: nothing to canary, a rolling update instead'] })
     expect(plan.regions[1]!.components[0]!.blockers).toEqual(['a canary needs the RollingUpdate strategy; the Deployment uses Recreate'])
+  })
+})
+
+describe('autoscaled Deployments', () => {
+  it('says the deploy leaves spec.replicas to the HPA or ScaledObject that owns it, and no patch writes it', async () => {
+    const plan = planDeploy({
+      ...input,
+      components: [catalog],
+      regions: ['westeurope'],
+      current: { westeurope: { [catalog.name]: running('weuacr.azurecr.io/marketplace-catalog-service:1.4.0', { replicas: 10, autoscaler: 'HorizontalPodAutoscaler marketplace-catalog-service (2-10 replicas)' }) } },
+    })
+    expect(plan.regions[0]!.components[0]!.notes).toEqual(['replicas are owned by HorizontalPodAutoscaler marketplace-catalog-service (2-10 replicas): the deploy leaves spec.replicas (10) alone'])
+    expect(planDeploy({ ...input, components: [catalog], regions: ['westeurope'] }).regions[0]!.components[0]!.notes).toEqual([])
+
+    const { canaryStartPatch, canaryStepPatch, pausePatch, promotePatch, rolloutPatch } = await import('../../src/rollout/patches.js')
+    const deployment = { metadata: { name: catalog.name, annotations: {} }, spec: { replicas: 10, selector: {}, template: { spec: { containers: [{ name: catalog.name, image: 'a:1' }] } } } }
+    const audit = { deployedBy: 'u@h', deployedAt: Date.parse('2026-01-01T00:00:00Z'), reason: 'r' }
+    for (const patch of [rolloutPatch(deployment, catalog.name, 'a:2', audit), canaryStartPatch(deployment, catalog.name, 'a:2', audit, 3), canaryStepPatch(5), pausePatch(), promotePatch({ paused: false, rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } })]) {
+      expect(JSON.stringify(patch.body)).not.toMatch(/"replicas"/)
+    }
   })
 })
 

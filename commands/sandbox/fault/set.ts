@@ -5,7 +5,7 @@ import type { ResultOf } from '../../../src/cli/result-schemas.js'
 import { resolveComponent } from '../../../src/platform/components.js'
 import { addFault } from '../../../src/sandbox-cli.js'
 
-const behaviours = ['not-ready', 'slow-ready', 'crashloop', 'image-pull-error', 'degraded', 'unhealthy']
+const behaviours = ['not-ready', 'slow-ready', 'crashloop', 'image-pull-error', 'degraded', 'unhealthy', 'load']
 const entries = ['database', 'servicebus', 'redis']
 
 export default class FaultSet extends MktCommand<typeof FaultSet> {
@@ -30,12 +30,21 @@ export default class FaultSet extends MktCommand<typeof FaultSet> {
       env: 'MKT_HTTP_STATUS',
       helpValue: '<code>',
     }),
+    load: Flags.integer({
+      summary: "Raise the CPU demand to this % of the pods' request at the HPA's minimum replicas (the HPA scales up; 1000 holds it at its max).",
+      min: 1,
+      max: 100_000,
+      env: 'MKT_LOAD',
+      helpValue: '<percent>',
+      exactlyOne: behaviours,
+    }),
   }
   static override examples = [
     '<%= config.bin %> sandbox fault set catalog --image-tag 2.0.0 --not-ready',
     '<%= config.bin %> sandbox fault set search --crashloop',
     '<%= config.bin %> sandbox fault set pricing --unhealthy database',
     '<%= config.bin %> sandbox fault set pricing --image-tag 2.0.0 --unhealthy database --http-status 200',
+    '<%= config.bin %> sandbox fault set catalog --load 1000',
   ]
 
   async run(): Promise<ResultOf<'sandbox fault set'>> {
@@ -52,7 +61,9 @@ export default class FaultSet extends MktCommand<typeof FaultSet> {
             ? ['image-pull-error', {}]
             : f.degraded
               ? ['degraded', { entry: f.degraded }]
-              : ['unhealthy', { entry: f.unhealthy }]
+              : f.load !== undefined
+                ? ['load', { cpuPercent: f.load }]
+                : ['unhealthy', { entry: f.unhealthy }]
     const fault = await addFault(platform, { type: 'pod', component: component.name, kind, ...(f['image-tag'] ? { imageTag: f['image-tag'] } : {}), ...(f['new-pods-only'] ? { newPodsOnly: true } : {}), ...(f['pod-annotation'] ? { podAnnotation: f['pod-annotation'] } : {}), ...(f['http-status'] === undefined ? {} : { httpStatus: f['http-status'] }), ...extra })
     this.out.result(`Fault ${fault.id}: ${component.name}${f['image-tag'] ? `:${f['image-tag']}` : ''} ${kind}. Undo: mkt sandbox fault clear ${fault.id}`)
     return { fault }

@@ -2,15 +2,17 @@
 // jittered interval per component and region (and again soon after Kubernetes changes that component),
 // Service Bus backlog on the same interval. Readers (HTTP, metrics, events) only ever read the last model,
 // so a dashboard hit costs no request to the cluster, and a slow probe holds up nothing but its own line.
-import type { KubeConfig, V1Deployment, V1Pod } from '@kubernetes/client-node'
+import type { KubeConfig, V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node'
 import { connectRegion } from '../../kube/client.js'
 import { closeKubeConnections } from '../../kube/http.js'
 import type { Component, Region } from '../../platform/schema.js'
 import { createLimiter } from '../../pool.js'
 import { redactor } from '../../redact.js'
 import type { BacklogResult } from '../backlog.js'
-import { composeModel, healthFailure, podsOf, probesFor, readBacklogs, type HealthOptions, type RegionState } from '../probe.js'
-import { componentRegionHealth, type Health, type HealthModel, type ProbeAnswer } from '../report.js'
+import { podsOf } from '../targets.js'
+import { composeModel, healthFailure, probesFor, readBacklogs, type HealthOptions, type RegionState } from '../probe.js'
+import { hpaView, scaledObjectView, scalerFor } from '../scaling.js'
+import { componentRegionHealth, withScaling, type Health, type HealthModel, type ProbeAnswer } from '../report.js'
 import { RegionWatch } from './informers.js'
 
 export interface ServeOptions extends HealthOptions {
@@ -198,7 +200,8 @@ export class HealthAggregator {
       if (watch && kubeConfig && this.regionFailure(line.region) === undefined) {
         const deployment = findDeployment(watch, line.component.name)
         const pods = deployment ? podsOf(deployment, watch.objects<V1Pod>('pods')) : []
-        const tasks = deployment ? probesFor(line.component, line.region.region, kubeConfig, pods, this.options.timeoutMs) : []
+        const services = watch.objects<V1Service>('services')
+        const tasks = deployment ? probesFor(line.component, { region: line.region.region, kubeConfig, services }, deployment, pods, this.options.timeoutMs) : []
         // Each probe waits for a slot on its own: a slow component never holds a fast one's slot longer than its timeout.
         line.answers = await Promise.all(tasks.map((task) => this.limit(task)))
         for (const answer of line.answers) for (const listener of this.listeners) listener.probed?.(line.region.region.name, line.component.name, answer)
@@ -247,7 +250,12 @@ export class HealthAggregator {
         line.observedAt = new Date().toISOString()
         if (!first) this.kick(line)
       }
-      return componentRegionHealth(region.name, deployment, pods, line.answers, line.observedAt)
+      const health = componentRegionHealth(region.name, deployment, pods, line.answers, line.observedAt)
+      // The autoscaler's view from the watched HPAs/ScaledObjects (the backlog trend is the one-shot check's).
+      const hpa = deployment ? scalerFor(component.name, watch.objects<Record<string, unknown>>('horizontalpodautoscalers')) : undefined
+      const scaledObject = deployment && !hpa ? scalerFor(component.name, watch.objects<Record<string, unknown>>('scaledobjects')) : undefined
+      const scaling = hpa ? hpaView(hpa, Date.now()) : scaledObject ? scaledObjectView(scaledObject, deployment?.spec?.replicas ?? 1, null) : null
+      return withScaling(health, scaling)
     }
     const model = composeModel(this.options, states, lineOf, this.backlog, Date.now() - started)
     const failure = healthFailure(model, this.options.failOn)

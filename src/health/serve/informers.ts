@@ -20,6 +20,7 @@ export const WATCHED_KINDS = [
   { resource: 'deployments', path: (ns: string) => `/apis/apps/v1/namespaces/${ns}/deployments` },
   { resource: 'replicasets', path: (ns: string) => `/apis/apps/v1/namespaces/${ns}/replicasets` },
   { resource: 'pods', path: (ns: string) => `/api/v1/namespaces/${ns}/pods` },
+  { resource: 'services', path: (ns: string) => `/api/v1/namespaces/${ns}/services` },
   { resource: 'horizontalpodautoscalers', path: (ns: string) => `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers`, optional: true },
   { resource: 'scaledobjects', path: (ns: string) => `/apis/keda.sh/v1alpha1/namespaces/${ns}/scaledobjects`, optional: true },
 ] as const satisfies readonly WatchedKind[]

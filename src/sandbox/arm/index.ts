@@ -1,5 +1,5 @@
-// Starts the sandbox ARM endpoint: loads the control file arm.json (clusters marked missing or
-// forbidden), listens on 127.0.0.1 (the previous run's port when free), and registers the control
+// Starts the sandbox ARM endpoint: loads the control file arm.json (the clusters that exist, and which
+// are forbidden or Entra ID ones), listens on 127.0.0.1 (the previous run's port when free), and registers the control
 // routes `GET|POST|DELETE /_sandbox/arm/clusters` on the Kubernetes listener's authenticated router.
 import { join } from 'node:path'
 import { badRequest } from '../errors.js'
@@ -9,7 +9,7 @@ import { kubeconfigFor } from '../tls.js'
 import { ClusterRegistry, parseArmDocument, parseClusterMark } from './clusters.js'
 import { ArmServer } from './server.js'
 
-/** The control file: clusters marked missing or forbidden (every other name exists). Removed by `mkt sandbox reset`. */
+/** The control file: the clusters that exist and their state (without it, the defaults). Removed by `mkt sandbox reset`. */
 export const ARM_FILE = 'arm.json'
 /** The listener's last port, kept across resets so the endpoint stays put (like the kubeconfig's). */
 export const ARM_PORT_FILE = 'arm.port'
@@ -35,7 +35,7 @@ async function loadRegistry(path: string): Promise<ClusterRegistry> {
   try {
     json = JSON.parse(text)
   } catch {
-    throw new Error(`${path} is not valid JSON; remove it (or run mkt sandbox reset) to let every cluster exist`)
+    throw new Error(`${path} is not valid JSON; remove it (or run mkt sandbox reset) to start from the default clusters`)
   }
   return new ClusterRegistry(parseArmDocument(json, path))
 }
@@ -78,11 +78,11 @@ export async function startArm(options: StartArmOptions): Promise<ArmHandle> {
     return { body: { ...mark, ...describe() } }
   })
   options.api.registerSandboxRoute('DELETE', '/_sandbox/arm/clusters', async () => {
-    const deleted = clusters.clear()
+    const deleted = clusters.restoreDefaults()
     if (deleted > 0) await persist()
     return { body: { deleted } }
   })
-  log(`sandbox ARM endpoint listening on ${server.url} (${clusters.list().length} clusters marked)`)
+  log(`sandbox ARM endpoint listening on ${server.url} (${clusters.list().length} clusters)`)
 
   return {
     url: server.url,

@@ -160,7 +160,7 @@ export class ArmServer {
     return { status: 200, body: { kubeconfigs: [{ name: credentialKind, value: Buffer.from(kubeconfig, 'utf8').toString('base64') }] } }
   }
 
-  /** Throws 404 for a cluster marked missing, 403 for one marked forbidden. */
+  /** Throws 404 for a cluster the sandbox does not have, 403 for one marked forbidden. */
   private check(ref: ClusterRef, action: string): void {
     const state = this.options.clusters.stateOf(ref.name)
     if (state === 'missing') {

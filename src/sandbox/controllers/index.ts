@@ -1,5 +1,5 @@
-// The sandbox's controller manager: the Deployment, ReplicaSet, Endpoints and Job controllers and
-// the pod simulator (scheduler + kubelet), wired to the store's change feed. Each controller has a
+// The sandbox's controller manager: the Deployment, ReplicaSet, Endpoints and Job controllers, the
+// HorizontalPodAutoscaler controller and KEDA's ScaledObject operator, and the pod simulator (scheduler + kubelet), wired to the store's change feed. Each controller has a
 // work queue of object keys; store events and clock timers feed the queues; nothing polls.
 import { SimulatedApp } from '../app.js'
 import type { Clock } from '../clock.js'
@@ -7,6 +7,7 @@ import { FaultRegistry, registerFaultRoutes } from '../faults.js'
 import type { ControllersHandle, KubeObject, SandboxApi, Store, StoreEvent } from '../types.js'
 import type { Pod, ReplicaSet } from './api.js'
 import { keyOf, R, splitKey } from './api.js'
+import { HPA_RESOURCE, SCALED_OBJECT_RESOURCE, syncHpa, syncScaledObject, type AutoscalerDeps } from './autoscaler.js'
 import { DeploymentController, deploymentKeyOfReplicaSet } from './deployment.js'
 import { servicesSelecting, syncEndpoints } from './endpoints.js'
 import { StoreEventRecorder } from './events.js'
@@ -35,6 +36,12 @@ export interface StartControllersOptions {
   /** A fault registry to use instead of loading faults.json from dataDir. */
   faults?: FaultRegistry
   log?: Logger
+  /** KEDA's azure-servicebus trigger: active messages of a queue (or `topic/Subscriptions/sub`); undefined when it does not exist. */
+  queueDepth?: (entity: string) => number | undefined
+  /** How often the HPA and KEDA re-read their metrics (default 1000 ms; the real ones: 15 s and 30 s). */
+  autoscalerPeriodMs?: number
+  /** While true, new pods start at once (a freshly seeded namespace; see Kubelet's warmStart). */
+  warmStart?: () => boolean
 }
 
 export interface Controllers extends ControllersHandle {
@@ -123,8 +130,31 @@ export function startControllers(store: Store, clock: Clock, options: StartContr
     schedulerEvents: recorder.forComponent('default-scheduler'),
     queue: () => pods,
     log,
+    warmStart: options.warmStart,
   })
   const pods = queue('kubelet', (key) => kubelet.sync(key))
+
+  // The autoscalers re-read their metrics every period, and at once when their object or the faults change.
+  const autoscalerPeriodMs = options.autoscalerPeriodMs ?? 1000
+  const autoscalerDeps: AutoscalerDeps = {
+    store,
+    now,
+    podFaults: (component) => faults.podFaults().filter((f) => f.component === component || f.component === '*'),
+    queueDepth: (entity) => options.queueDepth?.(entity),
+    log,
+  }
+  const autoscaler = (resource: string, sync: (deps: AutoscalerDeps, object: KubeObject) => void) => {
+    const q: WorkQueue = queue(resource, (key) => {
+      const { namespace, name } = splitKey(key)
+      const object = store.get(resource, namespace, name)
+      if (!object) return
+      sync(autoscalerDeps, object)
+      q.addAt(key, now() + autoscalerPeriodMs)
+    })
+    return q
+  }
+  const hpas = autoscaler(HPA_RESOURCE, syncHpa)
+  const scaledObjects = autoscaler(SCALED_OBJECT_RESOURCE, syncScaledObject)
 
   const onEvent = (event: StoreEvent): void => {
     const object = event.object
@@ -171,12 +201,19 @@ export function startControllers(store: Store, clock: Clock, options: StartContr
       case R.jobs:
         jobs.add(key)
         break
+      case HPA_RESOURCE:
+        if (event.type !== 'DELETED') hpas.add(key)
+        break
+      case SCALED_OBJECT_RESOURCE:
+        if (event.type !== 'DELETED') scaledObjects.add(key)
+        break
     }
   }
   const unsubscribe = store.subscribe(onEvent)
   const unsubscribeFaults = faults.onChange(() => {
     kubelet.faultsChanged()
     for (const pod of store.list(R.pods, undefined)) pods.add(keyOf(pod))
+    for (const hpa of store.list(HPA_RESOURCE, undefined)) hpas.add(keyOf(hpa))
   })
 
   try {
@@ -189,6 +226,8 @@ export function startControllers(store: Store, clock: Clock, options: StartContr
   for (const pod of store.list(R.pods, undefined)) pods.add(keyOf(pod))
   for (const service of store.list(R.services, undefined)) endpoints.add(keyOf(service))
   for (const job of store.list(R.jobs, undefined)) jobs.add(keyOf(job))
+  for (const hpa of store.list(HPA_RESOURCE, undefined)) hpas.add(keyOf(hpa))
+  for (const so of store.list(SCALED_OBJECT_RESOURCE, undefined)) scaledObjects.add(keyOf(so))
 
   return {
     faults,

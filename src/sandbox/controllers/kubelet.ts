@@ -91,6 +91,11 @@ export interface KubeletDeps {
   schedulerEvents: EventRecorder
   queue: () => WorkQueue
   log: (message: string, error?: unknown) => void
+  /**
+   * True while a freshly seeded namespace comes up: pods bound then start at once (their images are already on
+   * the node, as in a namespace that has been running), so the seeded platform is ready when the sandbox answers.
+   */
+  warmStart?: () => boolean
 }
 
 export class Kubelet {
@@ -129,7 +134,8 @@ export class Kubelet {
     if (!pod.spec.nodeName) {
       pod = store.update(R.pods, { ...pod, spec: { ...pod.spec, nodeName: NodeName } } as KubeObject) as Pod
       this.deps.schedulerEvents.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${NodeName}`)
-      this.sims.set(pod.metadata.uid ?? '', newPodSim(pod, now, this.deps.timing))
+      const scheduledAt = this.deps.warmStart?.() ? now - this.deps.timing.podStartDelayMs : now
+      this.sims.set(pod.metadata.uid ?? '', newPodSim(pod, scheduledAt, this.deps.timing))
     }
     if (pod.spec.nodeName !== NodeName) return
 

@@ -26,6 +26,8 @@ export interface KeyVaultHandle {
   /** `https://127.0.0.1:<port>`: the vault URL for `new SecretClient(url, …)`. */
   url: string
   store: SecretStore
+  /** Sets each secret that does not exist yet (a fresh sandbox's local values); resolves once on disk. */
+  seed(values: Record<string, string>): Promise<number>
   stop(): Promise<void>
 }
 
@@ -99,6 +101,12 @@ export async function startKeyVault(options: StartKeyVaultOptions): Promise<KeyV
   return {
     url: server.url,
     store,
+    async seed(values) {
+      const missing = Object.entries(values).filter(([name]) => store.listVersions(name).length === 0)
+      for (const [name, value] of missing) store.set(name, { value, contentType: 'text/plain', tags: { source: 'mkt-sandbox-seed' } })
+      if (missing.length > 0) await writer.flush()
+      return missing.length
+    },
     async stop() {
       await server.close()
       await writer.settled()

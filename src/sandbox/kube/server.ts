@@ -122,6 +122,9 @@ export class KubeApiServer implements SandboxApi {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // The API server's clock is the sandbox clock (tests move it): its Date header says so, like a real
+    // apiserver's says its own time, and clients measure ages of the timestamps it writes against it.
+    res.setHeader('Date', new Date(this.options.clock.now()).toUTCString())
     try {
       const url = new URL(req.url ?? '/', 'https://127.0.0.1')
       const rawPath = url.pathname

@@ -314,7 +314,48 @@ const eventPrinter: TablePrinter = {
   },
 }
 
+// ---- autoscalers -------------------------------------------------------------------------------
+
+const conditionStatus = (object: KubeObject, type: string): string => str(list(object.status?.conditions).find((c) => c.type === type)?.status) || 'Unknown'
+
+/** `cpu: 20%/70%` (kubectl's describe of autoscaling/v2 Resource metrics), `<unknown>` before the first sync. */
+function hpaTargets(hpa: KubeObject): string {
+  const current = list(hpa.status?.currentMetrics)
+  const targets = list(hpa.spec?.metrics).map((metric) => {
+    const resource = isPlainObject(metric.resource) ? metric.resource : {}
+    const name = str(resource.name)
+    const target = getPath(resource, ['target', 'averageUtilization'])
+    const now = getPath(current.find((c) => getPath(c, ['resource', 'name']) === name), ['resource', 'current', 'averageUtilization'])
+    return `${name}: ${typeof now === 'number' ? `${now}%` : '<unknown>'}/${typeof target === 'number' ? `${target}%` : '<unknown>'}`
+  })
+  return targets.join(', ') || '<none>'
+}
+
+const hpaPrinter: TablePrinter = {
+  columns: [NAME, col('Reference'), col('Targets'), col('MinPods', 'integer'), col('MaxPods', 'integer'), col('Replicas', 'integer'), AGE],
+  row: (hpa, now) => {
+    const ref = isPlainObject(hpa.spec?.scaleTargetRef) ? hpa.spec.scaleTargetRef : {}
+    return [hpa.metadata.name, `${str(ref.kind)}/${str(ref.name)}`, hpaTargets(hpa), num(hpa.spec?.minReplicas) || 1, num(hpa.spec?.maxReplicas), num(hpa.status?.currentReplicas), age(hpa, now)]
+  },
+}
+
+/** KEDA's additionalPrinterColumns for ScaledObject. */
+const scaledObjectPrinter: TablePrinter = {
+  columns: [NAME, col('ScaleTargetKind'), col('ScaleTargetName'), col('Min', 'integer'), col('Max', 'integer'), col('Ready'), col('Active'), col('Fallback'), col('Paused'), col('Triggers'), col('Authentications'), AGE],
+  row: (so, now) => {
+    const ref = isPlainObject(so.spec?.scaleTargetRef) ? so.spec.scaleTargetRef : {}
+    const triggers = list(so.spec?.triggers)
+    return [
+      so.metadata.name, str(so.status?.scaleTargetKind), str(ref.name), num(so.spec?.minReplicaCount), num(so.spec?.maxReplicaCount) || 100,
+      conditionStatus(so, 'Ready'), conditionStatus(so, 'Active'), conditionStatus(so, 'Fallback'), conditionStatus(so, 'Paused'),
+      triggers.map((t) => str(t.type)).join(','), triggers.map((t) => str(getPath(t, ['authenticationRef', 'name']))).filter((n) => n !== '').join(','), age(so, now),
+    ]
+  },
+}
+
 const PRINTERS: Record<ResourceKey, TablePrinter> = {
+  'horizontalpodautoscalers.autoscaling': hpaPrinter,
+  'scaledobjects.keda.sh': scaledObjectPrinter,
   pods: podPrinter,
   services: servicePrinter,
   endpoints: endpointsPrinter,

@@ -67,6 +67,8 @@ export interface ServiceBusHandle {
   /** `Endpoint=sb://127.0.0.1:PORT/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=…` */
   connectionString: string
   namespace: ServiceBusNamespace
+  /** Active messages of a queue or `topic/Subscriptions/subscription` (what KEDA's trigger reads); undefined when it does not exist. */
+  queueDepth(entity: string): number | undefined
   stats(): ServiceBusStats
   close(): Promise<void>
 }
@@ -335,5 +337,10 @@ export async function startServiceBus(options: StartServiceBusOptions): Promise<
   registerServiceBusRoutes(options.api, namespace, stats, () => writer.flush())
   const entities = namespace.counts()
   log(`Service Bus endpoint listening on ${endpoint} (${entities.queues} queues, ${entities.topics} topics)`)
-  return { endpoint, port, connectionString, namespace, stats: () => stats.current(), close: () => server.close() }
+  const queueDepth = (entity: string): number | undefined => {
+    const [topic, subscriptions, subscription] = entity.split('/')
+    if (subscriptions?.toLowerCase() === 'subscriptions' && subscription) return namespace.subscription(topic!, subscription)?.counts.active
+    return namespace.queue(entity)?.counts.active
+  }
+  return { endpoint, port, connectionString, namespace, queueDepth, stats: () => stats.current(), close: () => server.close() }
 }
