@@ -31,14 +31,26 @@ export async function ensureSandboxDatabase(platform: Platform, options: { timeo
       throw unavailableError(`the sandbox database could not start: ${status.error ?? 'unknown error'}`, { hints: [`See ${state.dataDir}/sandbox.log; \`mkt sandbox stop\` and start again, or remove ${state.dataDir}/pgdata to start from an empty database.`] })
     }
     if (Date.now() > deadline) {
-      throw timeoutError(`the sandbox database (PGlite, ${status.url}) did not become ready within ${Math.round(timeoutMs / 1000)} s`, {
+      throw timeoutError(`the sandbox database (PGlite, ${withoutPassword(status.url)}) did not become ready within ${Math.round(timeoutMs / 1000)} s`, {
         hints: [`See ${state.dataDir}/sandbox.log; run the command again to keep waiting (the database goes on starting).`],
       })
     }
-    if (!told) options.onWait?.(`starting the sandbox database (PGlite at ${status.url}; the first start takes a few seconds)`)
+    if (!told) options.onWait?.(`starting the sandbox database (PGlite at ${withoutPassword(status.url)}; the first start takes a few seconds)`)
     told = true
     await sleep(100)
     status = (await sandboxControl<PostgresStatus>(state, 'GET', '/_sandbox/postgres')).body
   }
   return status.url
+}
+
+/** The URL as it may be shown: the sandbox database's password never is. */
+function withoutPassword(url: string | undefined): string {
+  if (!url) return 'unknown address'
+  try {
+    const parsed = new URL(url)
+    parsed.password = ''
+    return parsed.toString()
+  } catch {
+    return 'an unparsable address'
+  }
 }

@@ -165,7 +165,7 @@ describe('mkt health serve', () => {
     expect((await getJson(`${server.url}/health/live`)).status).toBe(200)
     expect((await mkt('sandbox', 'start', '-q')).exitCode).toBe(0)
     const up = await until('a healthy roll-up again', () => getJson(`${server.url}/health`), (r) => r.body.ok === true && (r.body.result as Model).counts.Healthy === 16, 60_000)
-    expect((up.body.result as Model).regions).toEqual([{ region: 'local', reachable: true, health: 'Healthy', error: null }])
+    expect((up.body.result as Model).regions).toEqual([{ region: 'local', reachable: true, health: 'Healthy', error: null, exitCode: null }])
     expect(server.child.exitCode).toBeNull()
   }, 120_000)
 

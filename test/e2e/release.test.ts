@@ -66,7 +66,7 @@ describe('true records', () => {
     expect(crashy).toMatchObject({ verdict: 'external', current: true, deployedBy: null, reason: null, changeCause: null })
     expect(byImage(revisions, 'pricing-service:2.0.0')[0]).toMatchObject({ verdict: 'passed', reason: 'good release' })
     const table = (await mkt('history', 'pricing')).stdout
-    expect(table).toMatch(/crashy\s+\S+\s+-\s+external/)
+    expect(table).toMatch(/crashy\s+\S+\s+-\s+-\s+external/)
 
     const back = await mkt('rollback', 'pricing', '--reason', 'INC-9', '--json')
     expect(back.exitCode, back.stderr).toBe(0)

@@ -54,7 +54,7 @@ describe('seeding and discovery', () => {
     expect(apps.resources.find((r) => r.name === 'deployments/scale')).toMatchObject({ group: 'autoscaling', kind: 'Scale' })
     const groups = (await raw(sb, 'GET', '/apis', { headers: { Accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json' } }))
     expect(groups.headers['content-type']).toBe('application/json')
-    expect((groups.json() as { groups: { name: string }[] }).groups.map((g) => g.name)).toEqual(['apps', 'batch', 'autoscaling', 'keda.sh', 'coordination.k8s.io'])
+    expect((groups.json() as { groups: { name: string }[] }).groups.map((g) => g.name)).toEqual(['apps', 'batch', 'rbac.authorization.k8s.io', 'autoscaling', 'keda.sh', 'coordination.k8s.io'])
     expect((await raw(sb, 'GET', '/apis/coordination.k8s.io/v1')).status).toBe(200)
     expect((await raw(sb, 'GET', '/apis/batch')).json()).toMatchObject({ kind: 'APIGroup', name: 'batch' })
     expect((await raw(sb, 'GET', '/version')).json()).toMatchObject({ major: '1', minor: '32' })

@@ -25,8 +25,8 @@ describe('oclif manifest', () => {
     for (const [id, entry] of Object.entries(manifest.commands)) {
       if (id.startsWith('autocomplete')) continue
       const mod = await import(join(root, 'dist', 'cli', 'commands', ...id.split(':')) + '.js')
-      const cls = mod.default as { flags?: Record<string, unknown>; baseFlags?: Record<string, unknown>; args?: Record<string, unknown> }
-      const flags = Object.keys({ ...cls.baseFlags, ...cls.flags, json: true }).sort()
+      const cls = mod.default as { flags?: Record<string, unknown>; baseFlags?: Record<string, unknown>; args?: Record<string, unknown>; enableJsonFlag?: boolean }
+      const flags = Object.keys({ ...cls.baseFlags, ...cls.flags, ...(cls.enableJsonFlag === false ? {} : { json: true }) }).sort()
       expect(Object.keys(entry.flags).sort(), id).toEqual(flags)
       expect(Object.keys(entry.args).sort(), id).toEqual(Object.keys(cls.args ?? {}).sort())
     }
