@@ -114,8 +114,14 @@ describe('bad input at the edges', () => {
     const runs = [...[[], ['--json'], ['--verbose'], ['-q']].map((mode) => [variants[0]!, mode] as const), ...variants.slice(1).map((url) => [url, []] as const)]
     for (const [url, mode] of runs) {
       const run = keep(await mkt(['migrate', 'plan', '--sql', join(repoRoot, 'templates', 'migrations'), ...mode], { MKT_DATABASE_URL: url }))
-      expect(run.exitCode, `${url} ${mode.join(' ')}`).toBe(64)
       expect(run.stdout + run.stderr).not.toContain('S3cret')
+      if (url.endsWith('S3cret-Canary-41 Port=5432')) {
+        // The host parsed cleanly: the glued "Port=…" belongs to the password (registered, never shown), so
+        // mkt tries the host and reports it unreachable (69), still without the password.
+        expect(run.exitCode, url).toBe(69)
+        continue
+      }
+      expect(run.exitCode, `${url} ${mode.join(' ')}`).toBe(64)
       expect(run.stdout + run.stderr).toMatch(/a \\?";\\?" missing|not a host name/)
     }
   }, 240_000)
