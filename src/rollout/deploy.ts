@@ -10,11 +10,11 @@ import { KubeExecutor, type RegionExecutor } from './executor.js'
 import { revisionOf } from './objects.js'
 import { canaryStartPatch, releaseAnnotations, rolloutPatch, STRATEGIC_MERGE_PATCH, type PatchRequest, type ReleaseAudit } from './patches.js'
 import { hasChanges, planDeploy, type CurrentState, type PlanEntry, type Strategy } from './plan.js'
-import { releaseSpec, runRelease, type EventSink, type ItemResult } from './release.js'
+import { releaseSpec, runRelease, type EventSink, type ItemResult, type RolloutBudgets } from './release.js'
 
 export { exitCodeFor, type EventSink, type ItemOutcome, type ItemResult, type RolloutEvent, type StepKind } from './release.js'
 
-export interface DeployRequest {
+export interface DeployRequest extends RolloutBudgets {
   platform: Platform
   environment: Environment
   components: Component[]
@@ -24,14 +24,6 @@ export interface DeployRequest {
   image: string
   strategy: Strategy
   canarySteps?: number[]
-  bakeMs: number
-  /** Progress deadline of each component rollout: no progress for this long fails it (wait.ts). */
-  timeoutMs: number
-  /** Overall cap of each component rollout, canary steps included. Default: timeoutMs. */
-  maxDurationMs?: number
-  /** How long a never-Ready pod may run past its probe budget (gates.ts). Default 30 s. */
-  readyGraceMs?: number
-  rollbackTimeoutMs: number
   autoRollback: boolean
   onInterrupt: 'rollback' | 'pause'
   audit: ReleaseAudit

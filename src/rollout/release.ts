@@ -76,12 +76,8 @@ export interface ReleaseItem {
   change: ReleaseChange
 }
 
-export interface ReleaseRequest {
-  environment: string
-  identity: string
-  /** Lock operation text (`deploy 2.0.0`). */
-  operation: string
-  reason?: string
+/** The time budgets of a release, shared by deploys, config restarts and the engine. */
+export interface RolloutBudgets {
   bakeMs: number
   /** Progress deadline of each component rollout: no progress for this long fails it (wait.ts). */
   timeoutMs: number
@@ -90,6 +86,14 @@ export interface ReleaseRequest {
   /** How long a never-Ready pod may run past its probe budget (gates.ts). Default 30 s. */
   readyGraceMs?: number
   rollbackTimeoutMs: number
+}
+
+export interface ReleaseRequest extends RolloutBudgets {
+  environment: string
+  identity: string
+  /** Lock operation text (`deploy 2.0.0`). */
+  operation: string
+  reason?: string
   autoRollback: boolean
   onInterrupt: 'rollback' | 'pause'
   signal: AbortSignal
