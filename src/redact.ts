@@ -20,10 +20,17 @@ export class Redactor {
   /** Non-zero where some bucket's pair hashes to: most positions of a text stop at this check. */
   private readonly maybe = new Uint8Array(65_536)
   private count = 0
+  private readonly listeners: Array<(secret: string) => void> = []
+
+  /** Calls `listener` with every secret registered from now on (a CI runner masks each one as it is read). */
+  onRegister(listener: (secret: string) => void): void {
+    this.listeners.push(listener)
+  }
 
   /** Registers a secret and the encoded forms it may appear in (JSON string, URL, base64). */
   register(secret: string | undefined | null): void {
     if (!secret || secret.length < MIN_SECRET_LENGTH) return
+    if (this.listeners.length > 0 && this.valueAt(secret, 0) !== secret) for (const listener of this.listeners) listener(secret)
     const forms = [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret), Buffer.from(secret).toString('base64')]
     for (const form of forms) if (form.length >= MIN_SECRET_LENGTH) this.add(form)
   }

@@ -11,6 +11,7 @@ import { regionsFromFlag } from '../../src/kube/client.js'
 import { dependencyWaves, resolveComponents } from '../../src/platform/components.js'
 import { lockIdentity, provenance, whoAmI } from '../../src/rollout/audit.js'
 import { assertNotLocked, describePlanEntry, executeDeploy, prepareDeploy, type DeployResult } from '../../src/rollout/deploy.js'
+import { assertNoGitopsOwner, gitopsOwners } from '../../src/rollout/gitops.js'
 import { checkImageInput } from '../../src/rollout/image.js'
 import { hasChanges, parseCanarySteps } from '../../src/rollout/plan.js'
 import { summarizeDeploy, summarizePlan } from '../../src/rollout/summary.js'
@@ -58,6 +59,7 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
     'on-interrupt': Flags.string({ summary: 'On Ctrl-C/SIGTERM: roll back, or pause the rollout.', options: ['rollback', 'pause'], default: 'rollback', env: 'MKT_ON_INTERRUPT' }),
     regions: regionsFlag,
     reason: Flags.string({ char: 'r', summary: 'Why: recorded in the release history and change-cause.', env: 'MKT_REASON' }),
+    'allow-gitops-drift': Flags.boolean({ summary: 'Change Deployments a GitOps reconciler (Flux, Argo CD) owns anyway.', env: 'MKT_ALLOW_GITOPS_DRIFT', default: false }),
     ...provenanceFlags,
     yes: yesFlag,
   }
@@ -96,7 +98,11 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
     const { plan } = prepared
     const planSummary = summarizePlan(plan)
     const multiRegion = regions.length > 1
-    const planLines = plan.regions.flatMap((r) => r.components.map((e) => `${multiRegion ? `${r.region}/` : ''}${e.component}: ${describePlanEntry(e)}`))
+    const owners = gitopsOwners(prepared)
+    const ownerOf = (region: string, component: string) => owners.find((o) => o.region === region && o.component === component)
+    const planLines = plan.regions.flatMap((r) =>
+      r.components.map((e) => `${multiRegion ? `${r.region}/` : ''}${e.component}: ${describePlanEntry(e)}${ownerOf(r.region, e.component) ? ` [managed by ${ownerOf(r.region, e.component)!.owner}: a direct change would be reverted by the reconciler]` : ''}`),
+    )
     const timeouts = platform.defaults.timeouts
     const budgets = {
       bake: flags.bake,
@@ -116,6 +122,7 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
       this.out.result('Nothing to deploy: every component already runs this image.')
       return { environment: environment.name, image: flags.image, strategy: base.strategy, planOnly: false, changed: false, plan: planSummary, items: [] }
     }
+    if (!flags['allow-gitops-drift']) assertNoGitopsOwner(owners.filter((o) => plan.waves.flat().some((w) => w.region === o.region && w.component === o.component)), environment.name)
     await this.confirmChange(environment, `deploy ${flags.image}`, flags.yes)
 
     const items = plan.waves.flat().map((item) => ({ region: item.region, component: item.component, title: item.component }))

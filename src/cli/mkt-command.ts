@@ -13,6 +13,7 @@ import { setNoticeSink } from '../notices.js'
 import { redactor } from '../redact.js'
 import { NO_TELEMETRY, startTelemetry, type Telemetry } from '../telemetry/index.js'
 import { confirmProtectedChange } from './confirm.js'
+import { errorAnnotation, maskSecretsForRunner, runnerOf } from './pipeline.js'
 import { Output } from './output.js'
 import { exitWhenFlushed, installRedactingStreams } from './streams.js'
 import { canPrompt, useColor } from './term.js'
@@ -89,6 +90,8 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
   override async init(): Promise<void> {
     await super.init()
     installRedactingStreams()
+    // In GitHub Actions / Azure Pipelines every secret read from here on is masked by the runner first.
+    maskSecretsForRunner()
     this.out = this.outputFor({ quiet: this.argv.includes('-q') || this.argv.includes('--quiet'), verbose: this.argv.includes('--verbose'), noColor: this.argv.includes('--no-color') })
     this.installSignalHandlers()
     setNoticeSink((message, level) => (level === 'warn' ? this.out.warn(message) : this.out.info(message)))
@@ -250,6 +253,9 @@ export abstract class MktCommand<T extends typeof Command> extends Command {
   }
 
   private report(failure: MktError, original?: Error): void {
+    const runner = runnerOf()
+    // The failure as the runner's annotation (on stderr: stdout stays the result or the --json envelope).
+    if (runner) process.stderr.write(`${errorAnnotation(runner, `mkt ${(this.id ?? '').replaceAll(':', ' ')} (exit ${failure.exitCode})`, failure.message)}\n`)
     if (this.jsonEnabled()) {
       const envelope: JsonFailure = {
         ok: false,

@@ -4,6 +4,7 @@
 import { z } from 'zod'
 import { configResultSchemas } from '../config/result-schemas.js'
 import { migrateResultSchemas } from '../migrate/result-schemas.js'
+import { releaseResultSchemas } from '../release/result-schemas.js'
 import { topologyResultSchemas } from '../topology/result-schemas.js'
 
 const clusterTarget = z.discriminatedUnion('type', [
@@ -286,7 +287,7 @@ export const resultSchemas = {
 } as const
 
 /** Every command's result schema: the ones above plus those the topology, config and migrate modules declare. */
-export const allResultSchemas: Record<string, z.ZodType> = { ...resultSchemas, ...topologyResultSchemas, ...configResultSchemas, ...migrateResultSchemas }
+export const allResultSchemas: Record<string, z.ZodType> = { ...resultSchemas, ...topologyResultSchemas, ...configResultSchemas, ...migrateResultSchemas, ...releaseResultSchemas }
 
 export type CommandId = keyof typeof resultSchemas
 export type ResultOf<Id extends CommandId> = z.infer<(typeof resultSchemas)[Id]>

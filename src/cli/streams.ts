@@ -4,12 +4,22 @@
 import { redactor } from '../redact.js'
 
 let installed = false
+const unredacted = new Map<NodeJS.WriteStream, (chunk: string) => boolean>()
+
+/**
+ * Writes around the redactor. Only for what must carry a secret to the CI runner that hides it (`::add-mask::`,
+ * `issecret=true`): those lines are how the runner learns what to mask in its log.
+ */
+export function writeUnredacted(stream: NodeJS.WriteStream, text: string): void {
+  ;(unredacted.get(stream) ?? ((chunk: string) => stream.write(chunk)))(text)
+}
 
 export function installRedactingStreams(): void {
   if (installed) return
   installed = true
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (...args: unknown[]) => boolean
+    unredacted.set(stream, (chunk) => write(chunk))
     stream.write = ((chunk: unknown, ...rest: unknown[]) => {
       if (redactor.size === 0) return write(chunk, ...rest)
       const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) || chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : String(chunk)

@@ -9,7 +9,7 @@ import { kubeStatusOf, toKubeError } from '../kube/errors.js'
 import type { Component, Environment, Platform, Region } from '../platform/schema.js'
 import { RegionCluster } from '../rollout/cluster.js'
 import { containerOf, rollTemplateChange, type EventSink, type ItemResult } from '../rollout/deploy.js'
-import type { ReleaseAudit } from '../rollout/patches.js'
+import { STRATEGIC_MERGE_PATCH, type PatchRequest, type ReleaseAudit } from '../rollout/patches.js'
 import { readEnvironmentConfig, type ComponentConfig } from './files.js'
 import { checksumOf, configMapData, dataDiffIsEmpty, diffData, type DataDiff } from './render.js'
 import { pushSecret, secretInfo, type SecretState } from './secrets.js'
@@ -60,7 +60,7 @@ async function load(context: ConfigContext): Promise<Loaded> {
   return { configs, clusters, vault }
 }
 
-async function readConfigMap(core: CoreV1Api, namespace: string, name: string, region: string): Promise<V1ConfigMap | undefined> {
+export async function readConfigMap(core: CoreV1Api, namespace: string, name: string, region: string): Promise<V1ConfigMap | undefined> {
   try {
     return await core.readNamespacedConfigMap({ name, namespace })
   } catch (error) {
@@ -155,6 +155,27 @@ function templatePatch(deployment: V1Deployment, component: Component, checksum:
     template.spec = { containers: [{ name: containerOf(component), envFrom: [...(container?.envFrom ?? []), { configMapRef: { name: configMapName(component.name) } }] }] }
   }
   return { spec: { template } }
+}
+
+/**
+ * A release's rollout patch (strategic merge, image and audit) with this component's configuration change folded
+ * in: the checksum stamp, and envFrom when not wired yet. One patch, so image and configuration roll together.
+ */
+export function releaseTemplatePatch(patch: PatchRequest, deployment: V1Deployment, component: Component, checksum: string): PatchRequest {
+  if (patch.contentType !== STRATEGIC_MERGE_PATCH) return patch
+  const config = (templatePatch(deployment, component, checksum, envFromWired(deployment, component)).spec as { template: { metadata: { annotations: Record<string, string> }; spec?: { containers: Array<Record<string, unknown>> } } }).template
+  const body = structuredClone(patch.body) as { spec?: { template?: { metadata?: { annotations?: Record<string, unknown> }; spec?: { containers?: Array<Record<string, unknown>> } } } }
+  body.spec ??= {}
+  const template = (body.spec.template ??= {})
+  template.metadata = { ...template.metadata, annotations: { ...template.metadata?.annotations, ...config.metadata.annotations } }
+  for (const extra of config.spec?.containers ?? []) {
+    template.spec ??= {}
+    const containers = (template.spec.containers ??= [])
+    const same = containers.find((c) => c.name === extra.name)
+    if (same) Object.assign(same, { envFrom: extra.envFrom })
+    else containers.push(extra)
+  }
+  return { contentType: STRATEGIC_MERGE_PATCH, body: body as Record<string, unknown> }
 }
 
 export async function pushConfig(context: ConfigContext, options: PushOptions): Promise<PushResult> {

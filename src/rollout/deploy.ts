@@ -45,13 +45,13 @@ export interface DeployResult {
   failure: string
 }
 
-interface Connected {
+export interface Connected {
   region: Region
   cluster: RegionCluster
 }
 
-/** Connects to every region and reads what each component runs now, then plans. Changes nothing. */
-export async function prepareDeploy(request: Omit<DeployRequest, 'onEvent' | 'signal' | 'identity' | 'audit' | 'autoRollback' | 'onInterrupt' | 'rollbackTimeoutMs' | 'timeoutMs'>) {
+/** Connects to every region and reads what each component runs now. Changes nothing. */
+export async function readCurrent(request: { platform: Platform; environment: Environment; regions: Region[]; components: Component[] }) {
   const connected: Connected[] = await Promise.all(
     request.regions.map(async (region) => ({ region, cluster: await RegionCluster.open(await connectRegion(request.platform, request.environment, region)) })),
   )
@@ -79,6 +79,12 @@ export async function prepareDeploy(request: Omit<DeployRequest, 'onEvent' | 'si
       }),
     ),
   )
+  return { connected, current, deployments }
+}
+
+/** Connects to every region and reads what each component runs now, then plans. Changes nothing. */
+export async function prepareDeploy(request: Omit<DeployRequest, 'onEvent' | 'signal' | 'identity' | 'audit' | 'autoRollback' | 'onInterrupt' | 'rollbackTimeoutMs' | 'timeoutMs'>) {
+  const { connected, current, deployments } = await readCurrent(request)
   const plan = planDeploy({
     components: request.components.map((c) => ({ name: c.name, container: containerOf(c), ...(c.image ? { repository: c.image } : {}) })),
     regions: request.regions.map((r) => r.name),
@@ -93,7 +99,9 @@ export async function prepareDeploy(request: Omit<DeployRequest, 'onEvent' | 'si
 }
 
 export const containerOf = (component: Component) => component.container ?? component.name
-const key = (region: string, component: string) => `${region}\u0000${component}`
+/** Key of `deployments` in what readCurrent and prepareDeploy return. */
+export const deploymentKey = (region: string, component: string) => `${region}\u0000${component}`
+const key = deploymentKey
 
 /** Fails with exit 73 when another operation holds the lock of a planned component (even an unchanged one). Read-only. */
 export async function assertNotLocked(prepared: Awaited<ReturnType<typeof prepareDeploy>>, environment: string): Promise<void> {
@@ -139,7 +147,7 @@ export async function executeDeploy(request: DeployRequest, prepared: Awaited<Re
   return { environment: request.environment.name, image: request.image, strategy: request.strategy, changed: hasChanges(plan), ...result }
 }
 
-const releaseOptions = (request: Pick<DeployRequest, 'bakeMs' | 'timeoutMs' | 'maxDurationMs' | 'readyGraceMs' | 'rollbackTimeoutMs' | 'autoRollback' | 'signal' | 'onEvent'>) => ({
+export const releaseOptions = (request: Pick<DeployRequest, 'bakeMs' | 'timeoutMs' | 'maxDurationMs' | 'readyGraceMs' | 'rollbackTimeoutMs' | 'autoRollback' | 'signal' | 'onEvent'>) => ({
   bakeMs: request.bakeMs,
   timeoutMs: request.timeoutMs,
   ...(request.maxDurationMs === undefined ? {} : { maxDurationMs: request.maxDurationMs }),
@@ -150,7 +158,7 @@ const releaseOptions = (request: Pick<DeployRequest, 'bakeMs' | 'timeoutMs' | 'm
   onEvent: request.onEvent,
 })
 
-function executorsOf(connected: Connected[], probeIntervalMs: number | undefined): Map<string, RegionExecutor> {
+export function executorsOf(connected: Connected[], probeIntervalMs: number | undefined): Map<string, RegionExecutor> {
   return new Map(connected.map(({ region, cluster }) => [region.name, new KubeExecutor(cluster, probeIntervalMs)]))
 }
 

@@ -74,6 +74,8 @@ export interface ReleaseItem {
   entry: PlanEntry
   component: Component
   change: ReleaseChange
+  /** This component's bake, when it differs from the release's (a release manifest sets it per component). */
+  bakeMs?: number
 }
 
 /** The time budgets of a release, shared by deploys, config restarts and the engine. */
@@ -98,6 +100,11 @@ export interface ReleaseRequest extends RolloutBudgets {
   onInterrupt: 'rollback' | 'pause'
   signal: AbortSignal
   onEvent: EventSink
+  /**
+   * Undoes what the caller changed besides the Deployments (a release's ConfigMaps), first thing in the one
+   * compensation step, so the pods a rollback starts read what they read before. Never throws: it reports.
+   */
+  beforeCompensate?: () => Promise<void>
 }
 
 /** What the release ran: waves of items (regions in order, dependsOn waves within), and items left unchanged. */
@@ -324,7 +331,7 @@ async function runItem(
     say('patch', item.change.describe)
     if (t.result.undo) say('undo', `undo: ${t.result.undo}`)
     const current = await bind(patched)
-    outcome = await gate(current, { bakeMs: request.bakeMs })
+    outcome = await gate(current, { bakeMs: item.bakeMs ?? request.bakeMs })
   }
   t.result.gates = outcome.gates
 
@@ -386,7 +393,7 @@ async function runCanary(request: ReleaseRequest, t: Tracked, deployment: V1Depl
     if (step.promote) {
       current = await tools.write(() => t.executor.patch(name, promotePatch(original)))
       tools.say('patch', `promote: resume the rollout to every pod`)
-      return tools.gate(current, { bakeMs: request.bakeMs })
+      return tools.gate(current, { bakeMs: t.item.bakeMs ?? request.bakeMs })
     }
     const patch = index === 0 ? t.item.change.canaryStart!(current, step.canaryReplicas) : canaryStepPatch(step.canaryReplicas)
     current = await tools.write(() => t.executor.patch(name, patch))
@@ -398,12 +405,12 @@ async function runCanary(request: ReleaseRequest, t: Tracked, deployment: V1Depl
     await tools.bind(current, step.canaryReplicas)
     current = await tools.write(() => t.executor.patch(name, pausePatch()))
     tools.say('patch', `canary step ${step.weight}%: ${step.canaryReplicas} new pod(s) next to the stable ones (~${step.podShare}% of pods)`)
-    last = await tools.gate(current, { bakeMs: request.bakeMs, expectedNewReplicas: step.canaryReplicas })
+    last = await tools.gate(current, { bakeMs: t.item.bakeMs ?? request.bakeMs, expectedNewReplicas: step.canaryReplicas })
     if (last.outcome !== 'passed') return last
     tools.say('wait', `canary step ${step.weight}% passed: ${last.reason}`)
   }
   // normalizeCanarySteps always ends with a promoting step; reaching here means there was none.
-  return last ?? tools.gate(current, { bakeMs: request.bakeMs })
+  return last ?? tools.gate(current, { bakeMs: t.item.bakeMs ?? request.bakeMs })
 }
 
 /**
@@ -453,6 +460,7 @@ async function recordVerdict(executor: RegionExecutor, deploymentName: string, r
  */
 async function compensate(request: ReleaseRequest, tracked: Tracked[], failure: { where: string; reason: string; error?: unknown } | undefined, say: (t: Tracked, kind: StepKind, message: string) => void): Promise<void> {
   const interrupted = request.signal.aborted
+  await request.beforeCompensate?.().catch(() => undefined)
   const touched = tracked.filter((t) => t.touched)
   const why = interrupted ? 'interrupted' : `${failure?.where} failed: ${failure?.reason}`
   const lockLost = (t: Tracked) => t.lock?.lost.aborted === true
