@@ -52,7 +52,7 @@ const configurationSchema = z
 export const releaseManifestSchema = z
   .object({
     name: z.string().min(1).describe('What is released (shown in the record and the job summary)'),
-    version: z.string().min(1).describe('The release version (a tag, a build number)'),
+    version: z.union([z.string().min(1), z.number()]).describe('The release version (a tag, a build number)'),
     environment: z.string().optional().describe('Default environment (--env wins)'),
     regions: z.array(z.string()).optional().describe('Only these regions, in the environment order (default: all, primary first)'),
     migrations: migrationsSchema.optional().describe('Run first, in the primary region; forward-only: never undone by a rollback'),
@@ -149,7 +149,7 @@ export function parseReleaseManifest(text: string, path: string, platform: Platf
   if (components.length === 0 && !migrations && !configuration) throw invalidInputError(`${path}: the release changes nothing: give components, migrations or configuration`, { hints: [HINT] })
   return {
     name: file.name,
-    version: file.version,
+    version: String(file.version),
     ...(file.environment ? { environment: file.environment } : {}),
     ...(file.regions ? { regions: file.regions } : {}),
     digest: manifestDigest(text),

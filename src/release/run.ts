@@ -166,7 +166,7 @@ export async function executeRelease(context: RunContext): Promise<RunOutcome> {
         finishStep(migrationsStep, 'failed', migrated.error.message)
         for (const step of record.steps) if (step.status === 'pending') step.status = 'skipped'
         const applied = record.migrations?.applied ?? []
-        const message = `migrations failed: ${migrated.error.message}; no component was changed. Migrations are forward-only: ${applied.length === 0 ? 'none was applied by this release' : `${applied.map((a) => `V${String(a.version).padStart(3, '0')}`).join(', ')} applied before the failure stay applied`}`
+        const message = `migrations failed: ${migrated.error.message}; no component was changed. Migrations are forward-only: ${applied.length === 0 ? 'none was applied by this release' : `${applied.map((a) => `V${String(a.version).padStart(3, '0')}`).join(', ')} applied before the failure stay${applied.length === 1 ? 's' : ''} applied`}`
         return await finish(context.signal.aborted ? 'interrupted' : 'failed', migrated.error.exitCode as ExitCodeValue, message)
       }
       finishStep(migrationsStep, 'succeeded', migrated.detail)
@@ -178,6 +178,8 @@ export async function executeRelease(context: RunContext): Promise<RunOutcome> {
     const checksums = new Map<string, string>()
     if (!manifest.configuration) {
       finishStep(configStep, 'skipped', 'no configuration in this release')
+    } else if (configStep.status === 'succeeded') {
+      context.onStep('configuration: pushed by an earlier attempt')
     } else {
       context.onPhase('Configuration')
       startStep(configStep)
@@ -250,7 +252,7 @@ export async function executeRelease(context: RunContext): Promise<RunOutcome> {
 
 function failureLine(exitCode: ExitCodeValue, failure: string, record: ReleaseRecord): string {
   const applied = record.migrations?.applied ?? []
-  const migrations = record.migrations ? ` Migrations are forward-only: ${applied.length > 0 ? `${applied.map((a) => `V${String(a.version).padStart(3, '0')}`).join(', ')} stay applied` : 'the database stays as it is'} (never undone).` : ''
+  const migrations = record.migrations ? ` Migrations are forward-only: ${applied.length > 0 ? `${applied.map((a) => `V${String(a.version).padStart(3, '0')}`).join(', ')} stay${applied.length === 1 ? 's' : ''} applied` : 'the database stays as it is'} (never undone).` : ''
   switch (exitCode) {
     case ExitCode.ROLLED_BACK:
       return `release ${record.id} failed and every component it changed was rolled back: ${failure}.${migrations}`
