@@ -252,7 +252,7 @@ export function describeReleasePlan(plan: ReleasePlan, gates: string): string[] 
     lines.push(`   ${row.wave === null ? '-' : `wave ${row.wave}`} ${row.region}/${row.component}: ${what}${row.gitops ? ` [GitOps: ${row.gitops}]` : ''}`)
     for (const note of row.notes) lines.push(`      note: ${note}`)
   }
-  lines.push(`${step++}. verify: the health roll-up of ${plan.environment} (every component, every region) must not be Unhealthy`)
+  lines.push(`${step}. verify: the health roll-up of ${plan.environment} (every component, every region) must not be Unhealthy`)
   lines.push(gates)
   lines.push('On any failure: every component this release changed is rolled back together (one compensation step), configuration restored; migrations stay applied (forward-only).')
   return lines

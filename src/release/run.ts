@@ -11,12 +11,12 @@ import type { V1Deployment } from '@kubernetes/client-node'
 import { pushConfig, releaseTemplatePatch } from '../config/service.js'
 import { ExitCode, failedError, invalidInputError, lockedError, MktError, usageError, type ExitCodeValue } from '../errors.js'
 import { checkHealth } from '../health/probe.js'
-import { deadOnThisHost, LeaseLock, listLocks } from '../kube/lock.js'
+import { LeaseLock } from '../kube/lock.js'
 import { jobTemplatePath, runMigrationJob } from '../migrate/job-runner.js'
 import { readSqlDir } from '../migrate/sql-files.js'
 import { resolveDatabase, runSqlMigrations } from '../migrate/sql-runner.js'
 import { parseDuration } from '../duration.js'
-import { containerOf, deploymentKey, executorsOf, releaseOptions, type EventSink } from '../rollout/deploy.js'
+import { assertUnlocked, containerOf, deploymentKey, executorsOf, releaseOptions, type EventSink } from '../rollout/deploy.js'
 import { assertNoGitopsOwner } from '../rollout/gitops.js'
 import { canaryStartPatch, rolloutPatch, type PatchRequest, type ReleaseAudit } from '../rollout/patches.js'
 import { runRelease, type ItemResult, type ReleaseItem } from '../rollout/release.js'
@@ -57,21 +57,6 @@ export interface RunOutcome {
 const now = () => new Date().toISOString()
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error))
 
-/** Fails with 73 naming the holder when another operation holds a component this release changes. */
-async function assertComponentsFree(prepared: PreparedRelease, environment: string): Promise<void> {
-  for (const { cluster } of prepared.connected) {
-    const changing = prepared.plan.components.filter((c) => c.region === cluster.region && c.changes.length > 0)
-    for (const entry of changing) {
-      const [held] = (await listLocks(cluster.connection, entry.component)).filter((lock) => !lock.expired && !(lock.holder && deadOnThisHost(lock.holder)))
-      if (held) {
-        throw lockedError(`${entry.component} in ${environment} (${cluster.region}) is locked: held by ${held.holder} since ${held.acquiredAt}${held.operation ? `, running ${held.operation}` : ''}`, {
-          hints: ['Wait for that operation to finish; `mkt lock status` shows it. Nothing was changed.'],
-        })
-      }
-    }
-  }
-}
-
 /** Runs (or resumes) a release. Throws before anything changed (bad input, locks, GitOps, unreachable); otherwise the outcome's exitCode says what happened. */
 export async function executeRelease(context: RunContext): Promise<RunOutcome> {
   const { manifest, environment } = context
@@ -102,7 +87,9 @@ export async function executeRelease(context: RunContext): Promise<RunOutcome> {
       environment.name,
     )
   }
-  await assertComponentsFree(prepared, environment.name)
+  // Every lock it needs is free before anything changes (73 naming the holder); a dead runner's are taken over.
+  const changing = plan.components.filter((c) => c.changes.length > 0).map((c) => ({ region: c.region, component: c.component }))
+  await assertUnlocked(prepared.connected, changing, environment.name, { takeOverDead: true, hint: 'Wait for that operation to finish; `mkt lock status` shows it. Nothing was changed.' })
   await context.beforeChange(plan)
 
   const lock = await LeaseLock.acquire(primary, { environment: environment.name, component: RELEASE_LOCK, identity: context.identity, operation: `release ${manifest.name} ${manifest.version}`, ...(context.audit.reason ? { reason: context.audit.reason } : {}) })
@@ -221,6 +208,13 @@ export async function executeRelease(context: RunContext): Promise<RunOutcome> {
     if (result.exitCode !== ExitCode.OK) {
       finishStep(componentsStep, 'failed', result.failure)
       stepOf(record, 'verify').status = 'skipped'
+      // A resumed release also changed components in its earlier attempt: they go back too.
+      if (previous && record.items.some((i) => i.outcome === 'deployed') && result.exitCode !== ExitCode.INTERRUPTED) {
+        await save()
+        const back = await rollbackRelease({ ...context, record, store, reason: `release ${record.id} failed: ${result.failure}` })
+        const exitCode = back.ok ? result.exitCode : ExitCode.ROLLBACK_FAILED
+        return await finish(back.ok ? 'rolled-back' : 'rollback-failed', exitCode, failureLine(exitCode, result.failure, record))
+      }
       const status: ReleaseStatus = result.exitCode === ExitCode.INTERRUPTED ? 'interrupted' : result.exitCode === ExitCode.ROLLED_BACK ? 'rolled-back' : result.exitCode === ExitCode.ROLLBACK_FAILED ? 'rollback-failed' : 'failed'
       return await finish(status, result.exitCode, failureLine(result.exitCode, result.failure, record))
     }

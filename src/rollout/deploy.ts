@@ -3,7 +3,7 @@
 import type { V1Deployment } from '@kubernetes/client-node'
 import { failedError, lockedError, type ExitCodeValue } from '../errors.js'
 import { connectRegion } from '../kube/client.js'
-import { listLocks } from '../kube/lock.js'
+import { deadOnThisHost, listLocks } from '../kube/lock.js'
 import type { Component, Environment, Platform, Region } from '../platform/schema.js'
 import { RegionCluster } from './cluster.js'
 import { KubeExecutor, type RegionExecutor } from './executor.js'
@@ -105,12 +105,21 @@ const key = deploymentKey
 
 /** Fails with exit 73 when another operation holds the lock of a planned component (even an unchanged one). Read-only. */
 export async function assertNotLocked(prepared: Awaited<ReturnType<typeof prepareDeploy>>, environment: string): Promise<void> {
-  for (const { cluster } of prepared.connected) {
-    for (const entry of prepared.plan.regions.find((r) => r.region === cluster.region)?.components ?? []) {
-      const [held] = (await listLocks(cluster.connection, entry.component)).filter((lock) => !lock.expired)
+  const items = prepared.plan.regions.flatMap((r) => r.components.map((e) => ({ region: r.region, component: e.component })))
+  await assertUnlocked(prepared.connected, items, environment)
+}
+
+/**
+ * Fails with exit 73 naming the holder when another operation holds the lock of one of `items`. Read-only.
+ * With `takeOverDead`, a lock whose holder died on this host counts as free: acquiring it takes it over.
+ */
+export async function assertUnlocked(connected: Connected[], items: Array<{ region: string; component: string }>, environment: string, options: { takeOverDead?: boolean; hint?: string } = {}): Promise<void> {
+  for (const { cluster } of connected) {
+    for (const item of items.filter((i) => i.region === cluster.region)) {
+      const [held] = (await listLocks(cluster.connection, item.component)).filter((lock) => !lock.expired && !(options.takeOverDead && lock.holder && deadOnThisHost(lock.holder)))
       if (held) {
-        throw lockedError(`${entry.component} in ${environment} is locked: held by ${held.holder} since ${held.acquiredAt}${held.operation ? `, running ${held.operation}` : ''}`, {
-          hints: ['Wait for that operation to finish; `mkt lock status` shows it.'],
+        throw lockedError(`${item.component} in ${environment} is locked: held by ${held.holder} since ${held.acquiredAt}${held.operation ? `, running ${held.operation}` : ''}`, {
+          hints: [options.hint ?? 'Wait for that operation to finish; `mkt lock status` shows it.'],
         })
       }
     }

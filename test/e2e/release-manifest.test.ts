@@ -63,6 +63,25 @@ const status = async (id?: string) => {
   return envelope.result as Record
 }
 
+/** Starts `release run -f file` and SIGKILLs it once wave 2 has started (search patched); returns the release id. */
+async function killInWaveTwo(file: string): Promise<string> {
+  const child = spawn(process.execPath, [binPath, 'release', 'run', '-f', file], { cwd: work, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`never reached wave 2:\n${stderr}`)), 240_000)
+    child.stderr.on('data', (d) => {
+      stderr += d
+      if (/marketplace-search-service patch:/.test(stderr) && child.exitCode === null && !child.killed) {
+        child.kill('SIGKILL')
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  })
+  await new Promise((resolve) => child.on('close', resolve))
+  return /release (\d{8}-\d{6}-[0-9a-f]{4}):/.exec(stderr)![1]!
+}
+
 beforeAll(async () => {
   kubectl = await kubectlPath()
   mkdirSync(join(work, 'migrations'))
@@ -195,23 +214,7 @@ describe('mkt release', () => {
 
   it('a release killed with SIGKILL mid-wave is finished by --resume (its locks are taken over)', async () => {
     const file = manifest('release-5.yaml', '5.0.0')
-    const child = spawn(process.execPath, [binPath, 'release', 'run', '-f', file], { cwd: work, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
-    let stderr = ''
-    const killed = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`never reached wave 2:\n${stderr}`)), 240_000)
-      child.stderr.on('data', (d) => {
-        stderr += d
-        // Wave 2 has started: search was patched and is being gated.
-        if (/marketplace-search-service patch:/.test(stderr) && child.exitCode === null && !child.killed) {
-          child.kill('SIGKILL')
-          clearTimeout(timer)
-          resolve()
-        }
-      })
-    })
-    await killed
-    await new Promise((resolve) => child.on('close', resolve))
-    const id = /release (\d{8}-\d{6}-[0-9a-f]{4}):/.exec(stderr)![1]!
+    const id = await killInWaveTwo(file)
     const interrupted = await status(id)
     expect(interrupted.status).toBe('running')
     expect(interrupted.items.find((i) => i.component === 'marketplace-catalog-service')!.outcome).toBe('deployed')
@@ -231,6 +234,23 @@ describe('mkt release', () => {
     for (const name of THREE) expect(kc('get', `deployment/${name}`, '-o', 'jsonpath={.metadata.annotations.mkt\\.dev/verdict}')).toBe('passed')
     // A finished release cannot be resumed again.
     expect((await mkt(['release', 'run', '-f', file, '--resume', id])).exitCode).toBe(64)
+  }, 400_000)
+
+  it('a resumed release that fails rolls back what its earlier attempt released too (80)', async () => {
+    const file = manifest('release-7.yaml', '7.0.0')
+    const id = await killInWaveTwo(file)
+    expect((await status(id)).items.find((i) => i.component === 'marketplace-catalog-service')!.outcome).toBe('deployed')
+    expect((await mkt(['sandbox', 'fault', 'set', 'search', '--image-tag', '7.0.0', '--crashloop'])).exitCode).toBe(0)
+    try {
+      const resumed = await mkt(['release', 'run', '-f', file, '--resume', id])
+      expect(resumed.exitCode, resumed.stderr).toBe(80)
+      expect(imagesOfThree()).toEqual(THREE.map((c) => `${c}:5.0.0`))
+      const record = await status(id)
+      expect(record.status).toBe('rolled-back')
+      expect(record.items.map((i) => i.outcome)).toEqual(['rolled-back', 'rolled-back', 'rolled-back'])
+    } finally {
+      await mkt(['sandbox', 'fault', 'clear'])
+    }
   }, 400_000)
 
   it('with GITHUB_ACTIONS=true: annotations, groups and the job summary; a canary secret appears only as ::add-mask:: input', async () => {
