@@ -37,6 +37,7 @@ const migrationsSchema = z
     to: z.number().int().min(1).optional().describe('With sql: stop at this version'),
     image: z.string().min(1).optional().describe('Migrations image run as a Kubernetes Job in the primary region (mkt migrate run --image)'),
     timeout: duration.optional().describe('With image: how long the Job may run (default 15m)'),
+    jobTemplate: z.string().min(1).optional().describe('With image: the Job manifest, relative to release.yaml (default: migration-job.yaml beside mkt.yaml, else the built-in one)'),
   })
   .strict()
   .refine((m) => (m.sql === undefined) !== (m.image === undefined), { message: 'give exactly one of sql (a directory of SQL files) or image (a migrations Job image)' })
@@ -81,7 +82,7 @@ export interface ReleaseManifest {
   digest: string
   /** Directory of release.yaml: relative paths in it resolve from there. */
   baseDir: string
-  migrations?: { kind: 'sql'; dir: string; to?: number } | { kind: 'job'; image: string; timeoutMs: number }
+  migrations?: { kind: 'sql'; dir: string; to?: number } | { kind: 'job'; image: string; timeoutMs: number; jobTemplate?: string }
   configuration?: { components: Component[]; restart: boolean; dir?: string }
   bakeMs: number
   components: ReleaseComponent[]
@@ -142,7 +143,8 @@ export function parseReleaseManifest(text: string, path: string, platform: Platf
   if (m?.image !== undefined && checkImageInput(m.image)) throw input.errorAt(['migrations', 'image'], `invalid image reference "${m.image}": ${checkImageInput(m.image)}`)
   if (m?.image !== undefined && m.to !== undefined) throw input.errorAt(['migrations', 'to'], 'to works with sql only')
   if (m?.sql !== undefined && m.timeout !== undefined) throw input.errorAt(['migrations', 'timeout'], 'timeout works with image only')
-  const migrations = m === undefined ? undefined : m.sql !== undefined ? { kind: 'sql' as const, dir: within(m.sql), ...(m.to === undefined ? {} : { to: m.to }) } : { kind: 'job' as const, image: m.image!, timeoutMs: durationAt(m.timeout, '15m', ['migrations', 'timeout']) }
+  if (m?.sql !== undefined && m.jobTemplate !== undefined) throw input.errorAt(['migrations', 'jobTemplate'], 'jobTemplate works with image only')
+  const migrations = m === undefined ? undefined : m.sql !== undefined ? { kind: 'sql' as const, dir: within(m.sql), ...(m.to === undefined ? {} : { to: m.to }) } : { kind: 'job' as const, image: m.image!, timeoutMs: durationAt(m.timeout, '15m', ['migrations', 'timeout']), ...(m.jobTemplate ? { jobTemplate: within(m.jobTemplate) } : {}) }
   const c = file.configuration
   const configuration = c === undefined ? undefined : { components: c.components ? c.components.map((name, i) => componentAt(name, ['configuration', 'components', i])) : components.map((rc) => rc.component), restart: c.restart, ...(c.dir ? { dir: within(c.dir) } : {}) }
   if (configuration && configuration.components.length === 0) throw input.errorAt(['configuration'], 'no components to push: name them in configuration.components, or release at least one component')

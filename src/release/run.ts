@@ -308,7 +308,7 @@ async function runMigrations(context: RunContext, record: ReleaseRecord): Promis
     platform: context.platform,
     environment: context.environment,
     image: m.image,
-    templatePath: jobTemplatePath(undefined, context.platformSource),
+    templatePath: jobTemplatePath(m.jobTemplate, context.platformSource),
     timeoutMs: m.timeoutMs,
     reason: `release ${record.id}${context.audit.reason ? `: ${context.audit.reason}` : ''}`,
     audit: { runBy: context.audit.deployedBy, ...(context.audit.gitSha ? { gitSha: context.audit.gitSha } : {}), ...(context.audit.runUrl ? { runUrl: context.audit.runUrl } : {}) },

@@ -5,6 +5,7 @@ import { execFileSync, spawn } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { parse, stringify } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { binPath, cleanEnv, parseEnvelope, repoRoot, runMkt, validateEnvelope } from '../helpers/cli.js'
 import { kubectlPath } from '../helpers/kubectl.js'
@@ -20,7 +21,7 @@ const imageOf = (deployment: string) => kc('get', `deployment/${deployment}`, '-
 const THREE = ['marketplace-catalog-service', 'marketplace-search-service', 'review-rating-service']
 const imagesOfThree = () => THREE.map(imageOf)
 
-interface Record {
+interface RecordJson {
   id: string
   status: string
   exitCode: number | null
@@ -60,7 +61,7 @@ const status = async (id?: string) => {
   expect(run.exitCode, run.stderr).toBe(0)
   const envelope = parseEnvelope(run)
   expect(validateEnvelope('release status', envelope)).toEqual([])
-  return envelope.result as Record
+  return envelope.result as RecordJson
 }
 
 /** Starts `release run -f file` and SIGKILLs it once wave 2 has started (search patched); returns the release id. */
@@ -286,6 +287,44 @@ describe('mkt release', () => {
     }
   }, 300_000)
 
+  it('a failing migration Job stops the release before any component changes (the Job runner)', async () => {
+    const job = parse(readFileSync(join(repoRoot, 'templates', 'migration-job.yaml'), 'utf8')) as { spec: { template: { metadata: { annotations?: { [key: string]: string } } } } }
+    job.spec.template.metadata.annotations = { 'sandbox.mkt/job-behavior': 'fail' }
+    writeFileSync(join(work, 'job-fail.yaml'), stringify(job))
+    const file = join(work, 'release-job.yaml')
+    writeFileSync(file, 'name: marketplace\nversion: 8.0.0\nmigrations:\n  image: 8.0.0\n  jobTemplate: job-fail.yaml\ncomponents:\n  catalog:\n    image: 8.0.0\n')
+    const before = imageOf('marketplace-catalog-service')
+    const run = await mkt(['release', 'run', '-f', file, '--json'])
+    expect(run.exitCode, run.stderr).toBe(1)
+    expect(parseEnvelope(run).error!.message).toMatch(/^migrations failed: migration Job .* failed .*no component was changed\. Migrations are forward-only/)
+    expect(imageOf('marketplace-catalog-service')).toBe(before)
+    const record = await status()
+    expect(record.steps.map((s) => [s.name, s.status])).toEqual([
+      ['migrations', 'failed'],
+      ['configuration', 'skipped'],
+      ['components', 'skipped'],
+      ['verify', 'skipped'],
+    ])
+  }, 300_000)
+
+  it('Ctrl-C (SIGINT) in the second wave rolls back every component the release changed and records it interrupted (130)', async () => {
+    const file = manifest('release-9.yaml', '9.0.0')
+    const before = imagesOfThree()
+    const child = spawn(process.execPath, [binPath, 'release', 'run', '-f', file], { cwd: work, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (d) => {
+      stderr += d
+      if (/marketplace-search-service patch:/.test(stderr) && !child.killed) child.kill('SIGINT')
+    })
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(code, stderr).toBe(130)
+    expect(imagesOfThree()).toEqual(before)
+    const id = /release (\d{8}-\d{6}-[0-9a-f]{4}):/.exec(stderr)![1]!
+    const record = await status(id)
+    expect(record.status).toBe('interrupted')
+    expect(record.items.map((i) => i.outcome)).not.toContain('deployed')
+  }, 300_000)
+
   it('a Flux-labelled Deployment: plan says so, run and deploy refuse with 78 unless --allow-gitops-drift', async () => {
     kc('label', 'deployment/pricing-service', 'kustomize.toolkit.fluxcd.io/name=apps', 'kustomize.toolkit.fluxcd.io/namespace=flux-system')
     try {
@@ -303,6 +342,9 @@ describe('mkt release', () => {
       expect(imageOf('pricing-service')).toBe('pricing-service:1.0.0')
       const deployPlan = await mkt(['deploy', 'service', 'pricing', '--image', '2.0.0', '--plan'])
       expect(deployPlan.stdout).toMatch(/managed by Flux Kustomization/)
+      const drift = await mkt(['release', 'run', '-f', file, '--allow-gitops-drift'])
+      expect(drift.exitCode, drift.stderr).toBe(0)
+      expect(imageOf('pricing-service')).toBe('pricing-service:2.0.0')
     } finally {
       kc('label', 'deployment/pricing-service', 'kustomize.toolkit.fluxcd.io/name-', 'kustomize.toolkit.fluxcd.io/namespace-')
     }
