@@ -153,7 +153,7 @@ export async function executeRelease(context: RunContext): Promise<RunOutcome> {
         finishStep(migrationsStep, 'failed', migrated.error.message)
         for (const step of record.steps) if (step.status === 'pending') step.status = 'skipped'
         const applied = record.migrations?.applied ?? []
-        const message = `migrations failed: ${migrated.error.message}; no component was changed. Migrations are forward-only: ${applied.length === 0 ? 'none was applied by this release' : `${applied.map((a) => `V${String(a.version).padStart(3, '0')}`).join(', ')} applied before the failure stay${applied.length === 1 ? 's' : ''} applied`}`
+        const message = `migrations failed, so no component was changed (migrations are forward-only: ${applied.length === 0 ? 'none was applied by this release' : `${applied.map((a) => `V${String(a.version).padStart(3, '0')}`).join(', ')} applied before the failure stay${applied.length === 1 ? 's' : ''} applied`}): ${migrated.error.message}`
         return await finish(context.signal.aborted ? 'interrupted' : 'failed', migrated.error.exitCode as ExitCodeValue, message)
       }
       finishStep(migrationsStep, 'succeeded', migrated.detail)

@@ -1,7 +1,11 @@
 // release.yaml parsing, GitOps ownership and the CI runner's workflow commands: pure functions.
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { errorAnnotation, groupEnd, groupStart, maskCommands, runnerOf } from '../../src/cli/pipeline.js'
+import { mkdtempSync, readFileSync as read } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { vi } from 'vitest'
+import { errorAnnotation, groupEnd, groupStart, maskCommands, runnerOf, writeJobSummary } from '../../src/cli/pipeline.js'
 import { builtInPlatformPath } from '../../src/platform/load.js'
 import { parsePlatform } from '../../src/platform/parse.js'
 import { parseReleaseManifest } from '../../src/release/manifest.js'
@@ -84,5 +88,27 @@ describe('job summary', () => {
     expect(markdown).toContain('PRJ\\|1')
     expect(markdown).toContain('| 1 | we | search | a:1 | a:2 | image | rolled-back |')
     expect(markdown).toContain('mkt release rollback 20261202-121530-a1b2 --env staging')
+  })
+})
+
+describe('writeJobSummary', () => {
+  it('appends to $GITHUB_STEP_SUMMARY in GitHub Actions', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'mkt-summary-')), 'summary.md')
+    expect(writeJobSummary('# one', { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: file })).toBe(file)
+    writeJobSummary('# two', { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: file })
+    expect(read(file, 'utf8')).toBe('# one\n# two\n')
+  })
+
+  it('uploads a file with ##vso[task.uploadsummary] in Azure Pipelines, and does nothing elsewhere', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mkt-agent-'))
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+    try {
+      const file = writeJobSummary('# release', { TF_BUILD: 'True', AGENT_TEMPDIRECTORY: dir })!
+      expect(read(file, 'utf8')).toBe('# release\n')
+      expect(write).toHaveBeenCalledWith(`##vso[task.uploadsummary]${file}\n`)
+      expect(writeJobSummary('# release', {})).toBeUndefined()
+    } finally {
+      write.mockRestore()
+    }
   })
 })
