@@ -287,6 +287,38 @@ describe('mkt release', () => {
     }
   }, 300_000)
 
+  it('a released component Unhealthy in the final health roll-up fails the verify step: the release is rolled back (80)', async () => {
+    const file = join(work, 'release-10.yaml')
+    // search bakes 30 s in wave 2: long enough to make catalog, released in wave 1, Unhealthy meanwhile.
+    writeFileSync(file, 'name: marketplace\nversion: 10.0.0\ncomponents:\n  catalog:\n    image: 10.0.0\n  search:\n    image: 10.0.0\n    strategy: { bake: 30s }\n')
+    const before = [imageOf('marketplace-catalog-service'), imageOf('marketplace-search-service')]
+    const child = spawn(process.execPath, [binPath, 'release', 'run', '-f', file], { cwd: work, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    let faulted: Promise<unknown> | undefined
+    child.stderr.on('data', (d) => {
+      stderr += d
+      if (!faulted && /marketplace-catalog-service passed:/.test(stderr)) faulted = mkt(['sandbox', 'fault', 'set', 'catalog', '--image-tag', '10.0.0', '--unhealthy', 'database'])
+    })
+    try {
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+      expect(code, stderr).toBe(80)
+      expect(stderr).toMatch(/release .* failed and every component it changed was rolled back: the health roll-up says marketplace-catalog-service is Unhealthy/)
+      expect([imageOf('marketplace-catalog-service'), imageOf('marketplace-search-service')]).toEqual(before)
+      const record = await status()
+      expect(record.status).toBe('rolled-back')
+      expect(record.steps.map((s) => [s.name, s.status])).toEqual([
+        ['migrations', 'skipped'],
+        ['configuration', 'skipped'],
+        ['components', 'succeeded'],
+        ['verify', 'failed'],
+        ['rollback', 'succeeded'],
+      ])
+    } finally {
+      await faulted
+      await mkt(['sandbox', 'fault', 'clear'])
+    }
+  }, 300_000)
+
   it('a failing migration Job stops the release before any component changes (the Job runner)', async () => {
     const job = parse(readFileSync(join(repoRoot, 'templates', 'migration-job.yaml'), 'utf8')) as { spec: { template: { metadata: { annotations?: { [key: string]: string } } } } }
     job.spec.template.metadata.annotations = { 'sandbox.mkt/job-behavior': 'fail' }
