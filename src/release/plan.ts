@@ -92,15 +92,8 @@ export async function prepareRelease(context: PlanContext): Promise<PreparedRele
     configComponents.length > 0 ? planConfig({ platform, environment, components: configComponents, regions, root: context.configRoot, values: context.values }) : Promise.resolve([]),
     planMigrations(context),
   ])
-  const verdicts = await Promise.all(
-    read.connected.flatMap(({ region }) =>
-      [...rolling.values()].map(async (component) => {
-        const deployment = read.deployments.get(deploymentKey(region.name, component.name))
-        return [deploymentKey(region.name, component.name), deployment?.metadata?.annotations?.[MKT_ANNOTATIONS.verdict] ?? null] as const
-      }),
-    ),
-  )
-  const verdictOf = new Map(verdicts)
+  // The verdict of the revision each Deployment serves (the engine keeps it on the Deployment while current).
+  const verdictOf = (key: string) => read.deployments.get(key)?.metadata?.annotations?.[MKT_ANNOTATIONS.verdict] ?? null
 
   const entries = new Map<string, PlanEntry>()
   const rows: ReleaseEntry[] = []
@@ -126,7 +119,7 @@ export async function prepareRelease(context: PlanContext): Promise<PreparedRele
       const changes: Array<'image' | 'configuration'> = []
       if (entry.changes) changes.push('image')
       if (config && manifest.configuration?.restart && deployment && (!config.envFromWired || deployment.spec?.template?.metadata?.annotations?.[CHECKSUM_ANNOTATION] !== config.checksum)) changes.push('configuration')
-      const verdict = verdictOf.get(key) ?? null
+      const verdict = verdictOf(key)
       if (context.reverify && changes.length === 0 && released && entry.blockers.length === 0 && verdict !== 'passed') {
         changes.push('image')
         entry.notes.push(`already runs ${entry.to} but its revision has no passed verdict (${verdict ?? 'none'}): rolled and gated again`)

@@ -203,7 +203,18 @@ export async function executeRelease(context: RunContext): Promise<RunOutcome> {
     startStep(componentsStep, `${plan.waves.length} wave(s)`)
     record.items = mergeItems(record.items, plan)
     await save()
-    const result = await rollComponents(context, prepared, record, checksums, save)
+    let result: Awaited<ReturnType<typeof rollComponents>>
+    try {
+      result = await rollComponents(context, prepared, record, checksums, save)
+    } catch (error) {
+      // The engine changed no component (a lock taken meanwhile, a cluster gone): put the configuration back.
+      await restoreConfigMaps(context, record.configuration, context.onStep)
+      finishStep(componentsStep, 'failed', messageOf(error))
+      stepOf(record, 'verify').status = 'skipped'
+      const exitCode = (error instanceof MktError ? error.exitCode : ExitCode.FAILED) as ExitCodeValue
+      const outcome = await finish('failed', exitCode, failureLine(exitCode, `no component was changed: ${messageOf(error)}`, record))
+      throw error instanceof MktError ? new MktError(error.code, error.exitCode, outcome.failure, { hints: error.hints, result: { planOnly: false, plan, record }, cause: error }) : error
+    }
     record.items = mergeItems(record.items, plan, result.items)
     if (result.exitCode !== ExitCode.OK) {
       finishStep(componentsStep, 'failed', result.failure)
