@@ -54,7 +54,7 @@ a configuration checksum on the pod template.`
     const regions = regionsFromFlag(environment, flags.regions)
     const progress = await createProgress(this.out, [], { multiRegion: regions.length > 1, mode: flags.progress })
     const result = await pushConfig(
-      { platform, environment, components, regions, root: configRoot(source, flags['config-dir']), values },
+      { platform, environment, components, regions, root: configRoot(source, flags['config-dir']), values, allowUnreferenced: flags['allow-unreferenced'] },
       {
         restart: flags.restart,
         rollout: {
