@@ -81,3 +81,23 @@ describe('the sandbox database starts off the API event loop', () => {
     expect(slowest).toBeLessThan(2_000)
   }, 240_000)
 })
+
+describe('mkt sandbox reset', () => {
+  it('wipes the database too: migrations start again from version 0 on the same URL, with no stale warning', async () => {
+    const before = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')) as { endpoints: { postgres: string } }
+    const applied = await mkt('migrate', 'plan', '--env', 'local', '--sql', 'templates/migrations', '--json')
+    expect(applied.exitCode, applied.stderr).toBe(0)
+    expect((JSON.parse(applied.stdout) as { result: { databaseVersion: number } }).result.databaseVersion).toBeGreaterThan(0)
+
+    const reset = await mkt('sandbox', 'reset')
+    expect(reset.exitCode, reset.stderr).toBe(0)
+    const after = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')) as { endpoints: { postgres: string } }
+    expect(after.endpoints.postgres).toBe(before.endpoints.postgres) // connection strings handed out keep working
+    const plan = await mkt('migrate', 'plan', '--env', 'local', '--sql', 'templates/migrations', '--json')
+    expect(plan.exitCode, plan.stderr).toBe(0)
+    const result = (JSON.parse(plan.stdout) as { result: { databaseVersion: number; pending: unknown[] }; warnings: string[] }).result
+    expect(result.databaseVersion).toBe(0)
+    expect(result.pending.length).toBeGreaterThan(0)
+    expect(plan.stdout + plan.stderr).not.toContain('past --to')
+  }, 240_000)
+})
