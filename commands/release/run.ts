@@ -65,7 +65,7 @@ written after every step: \`mkt release status\` reads it, --resume <id> finishe
     }
     const gates = releaseGates(platform, { rolloutMs: budgets.timeoutMs, rollbackMs: budgets.rollbackTimeoutMs })
     if (flags.plan) {
-      const { plan } = await prepareRelease({ platform, ...inputs, values })
+      const { plan } = await prepareRelease({ platform, ...inputs, values, allowUnreferenced: flags['allow-unreferenced'] })
       this.out.result(describeReleasePlan(plan, gates).join('\n'))
       return { planOnly: true, plan, record: null }
     }
@@ -78,6 +78,7 @@ written after every step: \`mkt release status\` reads it, --resume <id> finishe
         platform,
         ...inputs,
         values,
+        allowUnreferenced: flags['allow-unreferenced'],
         platformSource: loaded.source,
         identity: lockIdentity(),
         audit: { deployedBy: whoAmI(), deployedAt: Date.now(), ...(flags.reason ? { reason: flags.reason } : {}), ...provenance({ gitSha: flags['git-sha'], runUrl: flags['run-url'] }) },

@@ -2,6 +2,7 @@
 // migrations, GitOps ownership) and lays out every step of a release in order. Read-only. The run uses the same
 // plan, so what `plan` shows is what `run` does.
 import type { V1Deployment } from '@kubernetes/client-node'
+import { usageError } from '../errors.js'
 import { MKT_ANNOTATIONS } from '../rollout/objects.js'
 import { CHECKSUM_ANNOTATION, planConfig, type ComponentPlan } from '../config/service.js'
 import { dataDiffIsEmpty } from '../config/render.js'
@@ -68,6 +69,8 @@ export interface PlanContext {
   configRoot: string
   /** Secret values the release pushes (from --from-env / --from-file). */
   values: Map<string, string>
+  /** Push values no configuration file references (--allow-unreferenced). */
+  allowUnreferenced?: boolean
   /** --resume: a component already at its target whose revision has no `passed` verdict is rolled (verified) again. */
   reverify?: boolean
 }
@@ -85,11 +88,16 @@ export interface PreparedRelease {
 export async function prepareRelease(context: PlanContext): Promise<PreparedRelease> {
   const { manifest, platform, environment, regions } = context
   const configComponents = manifest.configuration?.components ?? []
+  if (context.values.size > 0 && configComponents.length === 0) {
+    throw usageError(`secret values were given (${[...context.values.keys()].join(', ')}) but the release pushes no configuration; nothing was written`, {
+      hints: ['Add `configuration:` to release.yaml, or push them with `mkt config push`.'],
+    })
+  }
   const rolling = new Map<string, Component>()
   for (const c of [...manifest.components.map((rc) => rc.component), ...configComponents]) rolling.set(c.name, c)
   const [read, configPlans, migrations] = await Promise.all([
     readCurrent({ platform, environment, regions, components: [...rolling.values()] }),
-    configComponents.length > 0 ? planConfig({ platform, environment, components: configComponents, regions, root: context.configRoot, values: context.values }) : Promise.resolve([]),
+    configComponents.length > 0 ? planConfig({ platform, environment, components: configComponents, regions, root: context.configRoot, values: context.values, ...(context.allowUnreferenced ? { allowUnreferenced: true } : {}) }) : Promise.resolve([]),
     planMigrations(context),
   ])
   // The verdict of the revision each Deployment serves (the engine keeps it on the Deployment while current).

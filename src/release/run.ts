@@ -175,7 +175,7 @@ export async function executeRelease(context: RunContext): Promise<RunOutcome> {
       await save()
       try {
         const pushed = await pushConfig(
-          { platform: context.platform, environment, components, regions: context.regions, root: context.configRoot, values: context.values },
+          { platform: context.platform, environment, components, regions: context.regions, root: context.configRoot, values: context.values, ...(context.allowUnreferenced ? { allowUnreferenced: true } : {}) },
           {
             restart: false,
             rollout: { ...context.budgets, bakeMs: manifest.bakeMs, autoRollback: true, signal: context.signal, onEvent: context.onEvent, identity: context.identity, audit: context.audit },

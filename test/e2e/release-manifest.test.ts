@@ -260,7 +260,7 @@ describe('mkt release', () => {
     const file = manifest('release-6.yaml', '6.0.0')
     expect((await mkt(['sandbox', 'fault', 'set', 'reviews', '--image-tag', '6.0.0', '--crashloop'])).exitCode).toBe(0)
     try {
-      const run = await mkt(['release', 'run', '-f', file, '--from-env', 'marketplace-catalog-service--Canary--Token=CANARY_VALUE'], {
+      const run = await mkt(['release', 'run', '-f', file, '--from-env', 'marketplace-catalog-service--Canary--Token=CANARY_VALUE', '--allow-unreferenced'], {
         GITHUB_ACTIONS: 'true',
         CI: 'true',
         GITHUB_STEP_SUMMARY: summary,
