@@ -7,6 +7,7 @@ import type { CoreV1Api, V1ConfigMap } from '@kubernetes/client-node'
 import { usageError } from '../errors.js'
 import { loadKubeClient, type ClusterConnection } from '../kube/client.js'
 import { kubeStatusOf, toKubeError } from '../kube/errors.js'
+import type { ItemResult } from '../rollout/release.js'
 
 export const RECORD_LABEL = 'mkt.dev/release'
 export const RECORD_KEY = 'record.json'
@@ -25,19 +26,13 @@ export interface RecordStep {
   detail: string
 }
 
-export interface RecordItem {
+/** One component in one region: the engine's ItemResult fields, its wave, and what it changes. */
+export interface RecordItem extends Pick<ItemResult, 'region' | 'component' | 'from' | 'to' | 'fromRevision' | 'toRevision' | 'reason' | 'durationMs'> {
   wave: number
-  region: string
-  component: string
-  from: string | null
-  to: string | null
-  fromRevision: number | null
-  toRevision: number | null
   /** What changes: the image, the configuration (checksum on the pod template), or both. */
   changes: Array<'image' | 'configuration'>
+  /** The engine's outcome, or `running` / `not-started` while the release runs. */
   outcome: string
-  reason: string
-  durationMs: number
 }
 
 export interface RecordConfigMap {
