@@ -382,6 +382,29 @@ describe('mkt release', () => {
     }
   }, 300_000)
 
+  it('a component locked by another operation refuses the release with 73 naming the holder; nothing changes', async () => {
+    const now = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z')
+    const lease = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'mkt-lock-local-pricing-service', labels: { 'mkt.dev/lock': 'true', 'app.kubernetes.io/name': 'pricing-service' }, annotations: { 'mkt.dev/operation': 'deploy 9.9.9' } },
+      spec: { holderIdentity: 'alice@build-agent-7/4242', leaseDurationSeconds: 300, acquireTime: now, renewTime: now },
+    }
+    writeFileSync(join(work, 'lease.json'), JSON.stringify(lease))
+    kc('apply', '-f', join(work, 'lease.json'))
+    try {
+      const file = join(work, 'pricing-locked.yaml')
+      writeFileSync(file, 'name: pricing\nversion: 3.0.0\ncomponents:\n  pricing:\n    image: 3.0.0\n')
+      const before = imageOf('pricing-service')
+      const run = await mkt(['release', 'run', '-f', file, '--json'])
+      expect(run.exitCode, run.stderr).toBe(73)
+      expect(parseEnvelope(run).error!.message).toMatch(/pricing-service in local is locked: held by alice@build-agent-7\/4242 since .*, running deploy 9\.9\.9/)
+      expect(imageOf('pricing-service')).toBe(before)
+    } finally {
+      kc('delete', 'lease', 'mkt-lock-local-pricing-service')
+    }
+  }, 120_000)
+
   it('release init writes a manifest of what runs now, which plans as unchanged', async () => {
     const file = join(work, 'init.yaml')
     const run = await mkt(['release', 'init', '-f', file, '--json'])
