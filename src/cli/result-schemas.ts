@@ -34,6 +34,8 @@ export const environmentSummary = z.object({
   database: z.object({ engine: z.string().nullable(), source: z.string() }),
 })
 
+const sandboxRegion = z.object({ region: z.string(), endpoint: z.string(), kubeconfigPath: z.string(), context: z.string(), up: z.boolean() })
+
 const sandboxStatus = z.object({
   running: z.boolean(),
   dataDir: z.string(),
@@ -188,6 +190,9 @@ export const resultSchemas = {
   'sandbox fault api': z.object({ fault }),
   'sandbox fault list': z.object({ faults: z.array(fault) }),
   'sandbox fault clear': z.object({ deleted: z.number().int() }),
+  'sandbox region list': z.object({ regions: z.array(sandboxRegion) }),
+  'sandbox region down': z.object({ region: sandboxRegion }),
+  'sandbox region up': z.object({ region: sandboxRegion }),
   health: healthModel,
   login: z.object({
     environment: z.string(),
