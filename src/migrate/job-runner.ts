@@ -81,7 +81,7 @@ export interface JobRunResult {
 const sleep = (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }).catch(() => undefined)
 
 /** The primary region: migrations run where writes go home. */
-async function primaryConnection(platform: Platform, environment: Environment): Promise<ClusterConnection> {
+export async function primaryConnection(platform: Platform, environment: Environment): Promise<ClusterConnection> {
   return connectRegion(platform, environment, regionsInRolloutOrder(environment)[0]!)
 }
 
