@@ -25,6 +25,21 @@ async function regionCall(state: SandboxState, path: string, region: string): Pr
   return response.body.region
 }
 
+/** The sandbox's regional clusters are the `sandbox: true` regions of mkt.yaml's environments (other than `local`). */
+export function sandboxRegionNames(platform: Platform): string[] {
+  return [...new Set(platform.environments.flatMap((e) => e.regions.filter((r) => r.sandbox && !isMainClusterRegion(r.name)).map((r) => r.name)))]
+}
+
+/** A region typed on the command line must be one of them: a typo must not start a new, empty cluster. */
+function checkSandboxRegion(platform: Platform, region: string): void {
+  if (isMainClusterRegion(region)) return
+  const known = sandboxRegionNames(platform)
+  if (known.includes(region)) return
+  throw usageError(`"${region}" is not a sandbox region of any environment in mkt.yaml`, {
+    hints: [known.length > 0 ? `Sandbox regions: ${known.join(', ')} (and local, the main cluster).` : 'Only local (the main cluster) is a sandbox region here; the built-in local-multi environment has westeurope and northeurope.'],
+  })
+}
+
 /** The regional cluster of `region`, started (and seeded) by the sandbox when it is not running yet. */
 export async function ensureSandboxRegion(platform: Platform, region: string, state?: SandboxState): Promise<SandboxRegion> {
   return regionCall(state ?? (await ensureSandbox(platform)), '/_sandbox/regions', region)
@@ -33,6 +48,7 @@ export async function ensureSandboxRegion(platform: Platform, region: string, st
 /** Takes a regional cluster's API down (connections refused, like a dead API server) or brings it back. */
 export async function setSandboxRegionUp(platform: Platform, region: string, up: boolean): Promise<SandboxRegion> {
   if (isMainClusterRegion(region)) throw usageError(`"${region}" is the sandbox's main cluster; only regional clusters can be taken down`, { hints: ['Name a region of a multi-region environment, like northeurope (mkt sandbox region list).'] })
+  checkSandboxRegion(platform, region)
   return regionCall(await ensureSandbox(platform), up ? '/_sandbox/regions/up' : '/_sandbox/regions/down', region)
 }
 
@@ -43,6 +59,7 @@ export async function listSandboxRegions(platform: Platform): Promise<SandboxReg
 
 /** The endpoint the sandbox's control routes of a region are on: the main cluster's, or the regional cluster's. */
 export async function sandboxRegionState(platform: Platform, region: string | undefined): Promise<SandboxState> {
+  if (region !== undefined) checkSandboxRegion(platform, region)
   const state = await ensureSandbox(platform)
   if (region === undefined || isMainClusterRegion(region)) return state
   const regional = await ensureSandboxRegion(platform, region, state)

@@ -61,6 +61,10 @@ describe('local-multi: two regional clusters', () => {
     try {
       expect((parseEnvelope(await mkt('sandbox', 'fault', 'list', '--region', 'northeurope', '--json')).result as { faults: unknown[] }).faults).toHaveLength(1)
       expect((parseEnvelope(await mkt('sandbox', 'fault', 'list', '--json')).result as { faults: unknown[] }).faults).toHaveLength(0)
+      // A typo never starts a new, empty cluster.
+      const typo = await mkt('sandbox', 'fault', 'list', '--region', 'northeuropa')
+      expect(typo.exitCode).toBe(64)
+      expect(typo.stderr).toMatch(/"northeuropa" is not a sandbox region of any environment in mkt\.yaml/)
       const health = await multi('health', '-c', 'reviews', '-c', 'catalog')
       expect(health.exitCode, health.stderr).toBe(82)
       const lines = health.stdout.split('\n')
