@@ -81,9 +81,17 @@ export class RegionalClusters {
 
   /** Restarts, in the background, the regions in use before (their down/up state kept). */
   async restorePrevious(): Promise<void> {
-    const text = await readFileIfPresent(join(this.root, REGIONS_FILE))
-    const previous = text === undefined ? {} : ((JSON.parse(text) as { regions?: Record<string, { up?: boolean }> }).regions ?? {})
+    const file = join(this.root, REGIONS_FILE)
+    const text = await readFileIfPresent(file)
+    let previous: Record<string, { up?: boolean }> = {}
+    try {
+      previous = text === undefined ? {} : ((JSON.parse(text) as { regions?: Record<string, { up?: boolean }> }).regions ?? {})
+    } catch {
+      // Not worth failing the main cluster's start over: the regions start again on first use.
+      this.options.log(`${file} is not valid JSON; regional clusters start again on first use`)
+    }
     for (const [region, { up }] of Object.entries(previous)) {
+      if (!REGION_NAME.test(region) || region === MAIN_CLUSTER_REGION) continue
       if (up === false) this.downAtStart.add(region)
       void this.ensure(region).catch((error: unknown) => this.options.log(`region ${region}: restart failed: ${(error as Error).message}`))
     }
@@ -156,7 +164,7 @@ export class RegionalClusters {
       ? startControllers(store, clock, {
           dataDir: dir,
           podStartDelayMs: this.options.podStartDelayMs,
-          api: server as SandboxApi,
+          api: server,
           warmStart: () => warming,
           queueDepth: this.options.queueDepth,
           log: (message: string, error?: unknown) => regionLog(error === undefined ? message : `${message}: ${error instanceof Error ? error.message : String(error)}`),
