@@ -96,11 +96,23 @@ describe('local-multi: two regional clusters', () => {
       expect(human.stdout).toMatch(/^marketplace-catalog-service\s+service\s+✓ healthy\s+✗ unhealthy\s+northeurope: region unreachable/m)
       expect(human.stdout).toMatch(/region northeurope unreachable: .*ECONNREFUSED/)
       expect(human.stderr).toMatch(/Error: region northeurope is unreachable/)
+
+      // During the outage: a deploy to every region stops before changing anything, naming the region;
+      // --regions westeurope deploys the healthy region only.
+      const everywhere = await multi('deploy', 'service', 'license', '--image', '3.0.0')
+      expect(everywhere.exitCode, everywhere.stderr).toBe(69)
+      expect(everywhere.stderr).toMatch(/region northeurope .*ECONNREFUSED/)
+      expect(imageOf('westeurope', 'license-service')).toBe('license-service:1.0.0')
+      const westOnly = await multi('deploy', 'service', 'license', '--image', '3.0.0', '--regions', 'westeurope')
+      expect(westOnly.exitCode, westOnly.stderr).toBe(0)
+      expect(westOnly.stdout).not.toMatch(/northeurope/)
+      expect(imageOf('westeurope', 'license-service')).toBe('license-service:3.0.0')
     } finally {
       expect((await mkt('sandbox', 'region', 'up', 'northeurope')).exitCode).toBe(0)
     }
     const back = await multi('health')
     expect(back.exitCode, back.stdout + back.stderr).toBe(0)
+    expect(imageOf('northeurope', 'license-service')).toBe('license-service:1.0.0')
   }, 120_000)
 
   it('a release that fails its gate in northeurope after westeurope went live rolls both back (exit 80, verdicts in both)', async () => {
