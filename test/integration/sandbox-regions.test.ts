@@ -1,12 +1,12 @@
 // Regional clusters of one sandbox (issue #19), driven by REAL clients: @kubernetes/client-node through each
 // region's kubeconfig, and ContainerServiceClient against the sandbox ARM endpoint.
-import { readFile } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ContainerServiceClient } from '@azure/arm-containerservice'
 import { KubeConfig } from '@kubernetes/client-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SandboxState } from '../../src/sandbox/files.js'
-import { clientsFor, raw, startTestSandbox, type TestSandbox } from './sandbox-helpers.js'
+import { clientsFor, makeTempDir, raw, startTestSandbox, type TestSandbox } from './sandbox-helpers.js'
 
 interface RegionView {
   region: string
@@ -76,5 +76,34 @@ describe('regional clusters', () => {
     kc.loadFromString(Buffer.from(credentials.kubeconfigs![0]!.value!).toString('utf8'))
     expect(kc.getCurrentCluster()?.server).toBe(north.endpoint)
     expect(((await raw(sandbox, 'GET', '/_sandbox/arm/clusters')).json() as { clusters: Array<{ cluster: string }> }).clusters.map((c) => c.cluster)).toContain('aks-marketplace-local-westeurope')
+  })
+
+  it('come back on the next start, in the background, on their ports and with a down API still down', async () => {
+    const dir = await makeTempDir()
+    const first = await startTestSandbox({ seed }, dir)
+    const call = (target: TestSandbox, path: string, region?: string) => raw(target, region === undefined ? 'GET' : 'POST', path, region === undefined ? {} : { body: { region } })
+    let views: RegionView[]
+    try {
+      const west = ((await call(first, '/_sandbox/regions', 'westeurope')).json() as { region: RegionView }).region
+      const north = ((await call(first, '/_sandbox/regions/down', 'northeurope')).json() as { region: RegionView }).region
+      views = [west, north]
+    } finally {
+      await first.stop()
+    }
+    const second = await startTestSandbox({ seed }, dir)
+    try {
+      const deadline = Date.now() + 10_000
+      let listed: RegionView[] = []
+      while (Date.now() < deadline && listed.length < 2) {
+        listed = ((await call(second, '/_sandbox/regions')).json() as { regions: RegionView[] }).regions
+        if (listed.length < 2) await new Promise((r) => setTimeout(r, 100))
+      }
+      expect(listed.sort((a, b) => a.region.localeCompare(b.region))).toEqual([views[1], views[0]])
+      await expect(clientsFor(views[1]!.kubeconfigPath).core.listNamespace()).rejects.toMatchObject({ code: 'ECONNREFUSED' })
+      expect((await clientsFor(views[0]!.kubeconfigPath).apps.readNamespacedDeployment({ name: 'pricing-service', namespace: 'marketplace' })).metadata?.name).toBe('pricing-service')
+    } finally {
+      await second.stop()
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
