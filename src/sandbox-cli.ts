@@ -2,7 +2,7 @@
 import { join } from 'node:path'
 import { unavailableError, usageError } from './errors.js'
 import { ensureSandbox, sandboxControl } from './kube/sandbox.js'
-import { sandboxRegionState } from './kube/sandbox-regions.js'
+import { sandboxRegionState, type SandboxRegion } from './kube/sandbox-regions.js'
 import type { Platform } from './platform/schema.js'
 import { defaultSandboxDir, isSandboxRunning, readSandboxState, resetSandbox, stopSandbox } from './sandbox/lifecycle.js'
 
@@ -16,6 +16,8 @@ export interface SandboxStatus {
   kubeconfig: string
   objects: Record<string, number>
   log: string
+  /** Regional clusters started so far (multi-region environments); absent when not running. */
+  regions?: SandboxRegion[]
 }
 
 export async function sandboxStatus(dataDir = defaultSandboxDir()): Promise<SandboxStatus> {
@@ -24,7 +26,10 @@ export async function sandboxStatus(dataDir = defaultSandboxDir()): Promise<Sand
   if (!state || !(await isSandboxRunning(state))) {
     return { ...base, running: false, pid: null, startedAt: null, uptimeSeconds: null, endpoints: null, objects: {} }
   }
-  const live = await sandboxControl<{ uptimeSeconds: number; objects: Record<string, number> }>(state, 'GET', '/_sandbox/status')
+  const [live, regions] = await Promise.all([
+    sandboxControl<{ uptimeSeconds: number; objects: Record<string, number> }>(state, 'GET', '/_sandbox/status'),
+    sandboxControl<{ regions?: SandboxRegion[] }>(state, 'GET', '/_sandbox/regions'),
+  ])
   return {
     ...base,
     running: true,
@@ -34,6 +39,7 @@ export async function sandboxStatus(dataDir = defaultSandboxDir()): Promise<Sand
     endpoints: state.endpoints,
     kubeconfig: state.kubeconfigPath,
     objects: live.body.objects,
+    regions: regions.status === 200 ? (regions.body.regions ?? []) : [],
   }
 }
 

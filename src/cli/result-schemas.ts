@@ -54,6 +54,7 @@ const sandboxStatus = z.object({
   kubeconfig: z.string(),
   objects: z.record(z.string(), z.number().int()),
   log: z.string(),
+  regions: z.array(sandboxRegion).optional().describe('Regional clusters started so far (multi-region environments such as local-multi)'),
 })
 
 const fault = z.object({ id: z.string(), type: z.enum(['pod', 'api']) }).passthrough()
