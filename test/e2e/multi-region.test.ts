@@ -74,6 +74,9 @@ describe('local-multi: two regional clusters', () => {
     } finally {
       expect((await mkt('sandbox', 'fault', 'clear', id, '--region', 'northeurope')).exitCode).toBe(0)
     }
+    // Both regions were seeded with the environment's configuration: nothing to push on a fresh sandbox.
+    const config = await multi('config', 'plan', '--exit-code')
+    expect(config.exitCode, config.stdout + config.stderr).toBe(0)
   }, 120_000)
 
   it('health with northeurope down exits 69 naming it, and still reports westeurope', async () => {
