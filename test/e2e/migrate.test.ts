@@ -208,6 +208,22 @@ for (const target of targets) {
       expect(sqlResult(again)).toMatchObject({ applied: [], databaseVersionBefore: 7, databaseVersion: 7 })
     })
 
+    it('status --sql shows the applied versions newest first, who applied each and when (JSON and table)', async () => {
+      const status = await mkt(['migrate', 'status', ...args, '--sql', dir, '--limit', '3', '--json'], env)
+      expect(status.exitCode, status.stderr).toBe(0)
+      const envelope = parseEnvelope(status)
+      expect(validateEnvelope('migrate status', envelope)).toEqual([])
+      const result = envelope.result as { runner: string; jobs: unknown[]; sql: { databaseVersion: number; pending: unknown[]; history: Array<{ version: number; file: string; appliedBy: string; appliedAt: string }> } }
+      expect(result).toMatchObject({ runner: 'sql', jobs: [], sql: { databaseVersion: 7, pending: [] } })
+      expect(result.sql.history.map((h) => h.version)).toEqual([7, 6, 5])
+      expect(result.sql.history[0]).toMatchObject({ file: 'V007__create_installations.sql', appliedBy: expect.stringMatching(/@/) })
+      const table = await mkt(['migrate', 'status', ...args, '--sql', dir], env)
+      expect(table.exitCode).toBe(0)
+      expect(table.stdout).toMatch(/at version 7, nothing pending/)
+      expect(table.stdout).toMatch(/^VERSION\s+FILE\s+APPLIED\s+BY$/m)
+      expect(table.stdout).toMatch(/^7\s+V007__create_installations\.sql\s+\d{4}-\d\d-\d\dT/m)
+    })
+
     it('a failing file is rolled back on its own (exit 1, naming file and line); the files before it stay applied', async () => {
       writeFileSync(join(dir, 'V008__add_featured.sql'), 'ALTER TABLE assets ADD COLUMN featured boolean NOT NULL DEFAULT false;\n')
       writeFileSync(join(dir, 'V009__broken.sql'), 'CREATE TABLE half_done (id int);\nINSERT INTO half_done VALUES (1);\nSELEC 1;\n')
@@ -337,7 +353,12 @@ describe.skipIf(!realPostgres)('SQL runner connections and locking (real Postgre
     const url = await freshDatabase()
     const dir = sqlDir({ 'V001__a.sql': 'CREATE TABLE a (id int);\n', 'V002__slow.sql': 'CREATE TABLE b (id int);\nSELECT pg_sleep(5);\n' })
     const run = startMkt(['migrate', 'run', '--sql', dir, '--json'], { MKT_DATABASE_URL: url })
-    await new Promise((r) => setTimeout(r, 1500))
+    // Interrupt while V002 sleeps (seen in pg_stat_activity), not after a fixed delay a busy machine may not reach.
+    const deadline = Date.now() + 60_000
+    while ((await query<{ n: number }>(url, "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep(5)%' AND pid <> pg_backend_pid()"))[0]!.n === 0) {
+      if (Date.now() > deadline || run.child.exitCode !== null) throw new Error('V002 never started')
+      await new Promise((r) => setTimeout(r, 100))
+    }
     run.child.kill('SIGTERM')
     const interrupted = await run.done
     expect(interrupted.exitCode).toBe(130)
