@@ -77,7 +77,7 @@ describe('local-multi: two regional clusters', () => {
     // Both regions were seeded with the environment's configuration: nothing to push on a fresh sandbox.
     const config = await multi('config', 'plan', '--exit-code')
     expect(config.exitCode, config.stdout + config.stderr).toBe(0)
-  }, 120_000)
+  }, 180_000)
 
   it('health with northeurope down exits 69 naming it, and still reports westeurope', async () => {
     const down = await mkt('sandbox', 'region', 'down', 'northeurope')
@@ -116,7 +116,7 @@ describe('local-multi: two regional clusters', () => {
     const back = await multi('health')
     expect(back.exitCode, back.stdout + back.stderr).toBe(0)
     expect(imageOf('northeurope', 'license-service')).toBe('license-service:1.0.0')
-  }, 120_000)
+  }, 180_000)
 
   it('a release that fails its gate in northeurope after westeurope went live rolls both back (exit 80, verdicts in both)', async () => {
     const fault = await mkt('sandbox', 'fault', 'set', 'catalog', '--image-tag', '2.0.0', '--crashloop', '--region', 'northeurope')
