@@ -440,7 +440,7 @@ export async function rollbackRelease(context: RollbackContext): Promise<{ ok: b
                 ...(context.probeIntervalMs === undefined ? {} : { probeIntervalMs: context.probeIntervalMs }),
               })
               const r = result.regions[0]!
-              const ok = r.outcome === 'rolled-back'
+              const ok = r.outcome === 'rolled-back' || r.outcome === 'unchanged'
               item.outcome = ok ? 'rolled-back' : 'rollback-failed'
               item.reason = `release rollback: ${r.reason}`
               outcomes.push({ region: item.region, component: item.component, toRevision: r.newRevision, outcome: item.outcome, reason: r.reason })
