@@ -13,7 +13,7 @@ import type { SeedComponent } from './types.js'
 export type { SandboxState } from './files.js'
 export { LOG_FILE } from './files.js'
 /** Files a reset removes. CA, server certificate, token and kubeconfig stay, so kubeconfigs handed out keep working. */
-export const RESET_FILES = ['objects.json', 'objects.json.tmp', 'faults.json', 'faults.json.tmp', 'keyvault.json', 'keyvault.json.tmp', 'servicebus.json', 'servicebus.json.tmp', 'arm.json', 'arm.json.tmp']
+export const RESET_FILES = ['objects.json', 'objects.json.tmp', 'faults.json', 'faults.json.tmp', 'keyvault.json', 'keyvault.json.tmp', 'servicebus.json', 'servicebus.json.tmp', 'arm.json', 'arm.json.tmp', 'containerapps.json', 'containerapps.json.tmp']
 
 /** `MKT_SANDBOX_DIR`, else `$XDG_STATE_HOME/mkt/sandbox`, else `~/.local/state/mkt/sandbox`. */
 export function defaultSandboxDir(env: NodeJS.ProcessEnv = process.env): string {
