@@ -138,6 +138,7 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
             ...provenance({ gitSha: flags['git-sha'], runUrl: flags['run-url'] }),
           },
           identity: lockIdentity(),
+          switchSingleRevisionMode: flags.yes,
           signal: this.abort.signal,
           onEvent: (event) => {
             // A gate that passes with a warning (a Degraded /health/ready) is also a warning of the command (--json).

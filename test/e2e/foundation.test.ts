@@ -69,13 +69,13 @@ describe('mkt components list', () => {
 })
 
 describe('mkt env', () => {
-  it('env list shows the four built-in environments with the default marked', async () => {
+  it('env list shows the five built-in environments with the default marked', async () => {
     const run = await runMkt(['env', 'list', '--json'])
     expect(run.exitCode).toBe(0)
     const envelope = parseEnvelope(run)
     expect(validateEnvelope('env list', envelope)).toEqual([])
     const result = envelope.result as { environments: Array<{ name: string; default: boolean; protected: boolean }> }
-    expect(result.environments.map((e) => e.name)).toEqual(['local', 'dev', 'staging', 'prod'])
+    expect(result.environments.map((e) => e.name)).toEqual(['local', 'dev', 'staging', 'prod', 'containerapps'])
     expect(result.environments.find((e) => e.default)!.name).toBe('local')
     expect(result.environments.find((e) => e.name === 'prod')!.protected).toBe(true)
   })
