@@ -198,7 +198,7 @@ export function evaluateRevision(revision: Revision, replicas: readonly Replica[
       ? { gate: 'pods', status: 'failed', reason: `replica ${failing.replica.name}: ${failing.c.runningStateDetails || 'restarting'} (${failing.c.restartCount ?? 0} restarts)` }
       : allReady
         ? { gate: 'pods', status: 'passed', reason: `${containers.length} container(s) running, none restarting` }
-        : { gate: 'pods', status: 'pending', reason: `waiting for replicas to run (${containers.filter(({ c }) => c.started).length}/${containers.length} started)` },
+        : { gate: 'pods', status: 'pending', reason: `${containers.filter(({ c }) => c.started).length}/${containers.length} container(s) started, ${containers.filter(({ c }) => c.ready).length} ready` },
   )
 
   const budget = readinessBudgetMs(revision) + readyGraceMs
