@@ -85,6 +85,19 @@ describe('Container Apps through the built CLI', () => {
     expect(catalog.explanation).toMatch(/^2\/2 replicas ready \(marketplace-catalog-service--/)
   }, 60_000)
 
+  it('env show and login cover the Container Apps region (the roles to grant named)', async () => {
+    const shown = await mkt('env', 'show', 'containerapps', '--json')
+    expect(shown.exitCode, shown.stderr).toBe(0)
+    const envelope = parseEnvelope(shown)
+    expect(validateEnvelope('env show', envelope)).toEqual([])
+    const region = (envelope.result as { environment: { regions: Array<{ cluster: Record<string, unknown> }> } }).environment.regions[0]!
+    expect(region.cluster).toEqual({ type: 'containerApps', subscription: '00000000-0000-0000-0000-000000000000', resourceGroup: RG, environment: 'cae-marketplace-local', sandbox: true })
+    const login = await runMkt(['login', '--env', 'containerapps', '--json'], { env, cwd, timeoutMs: 60_000 })
+    expect(login.exitCode, login.stderr).toBe(0)
+    const checks = (parseEnvelope(login).result as { checks: Array<{ check: string; status: string; detail: string }> }).checks
+    expect(checks.find((c) => c.check === 'cluster')).toMatchObject({ status: 'ok', detail: expect.stringContaining('"Container Apps Contributor"') })
+  }, 60_000)
+
   it('a rolling deploy makes a revision, moves all traffic to it and deactivates the old one', async () => {
     const before = await revisions('marketplace-catalog-service')
     const run = await mkt('deploy', 'service', 'catalog', '--image', '2.0.0', '--reason', 'PRJ-17 rolling', '--json')

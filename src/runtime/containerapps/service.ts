@@ -7,7 +7,7 @@ import type { RolloutEvent } from '../../rollout/release.js'
 import { rollbackTarget, type ReleaseEntry } from '../../rollout/history.js'
 import type { CurrentState } from '../../rollout/plan.js'
 import { ContainerAppsRegion } from './apps.js'
-import { connectContainerApps, containerAppOf } from './client.js'
+import { CONTAINER_APPS_ROLES, connectContainerApps, containerAppOf, containerAppsError } from './client.js'
 import { gateRevision, moveTrafficTo, RecordWriter } from './executor.js'
 import { heldLock, TagLock } from './lock.js'
 import { containerAppHistory, type LockRecord } from './records.js'
@@ -33,6 +33,21 @@ export async function historyOf(apps: ContainerAppsRegion, component: Component)
   const read = await apps.read(name)
   if (!read) return undefined
   return containerAppHistory(read.app, await apps.revisions(name), component.container ?? component.name)
+}
+
+/** `mkt login`: can this identity list the container apps of the region's resource group? */
+export async function checkContainerAppsAccess(platform: Platform, environment: Environment, region: Region): Promise<string> {
+  const connection = await connectContainerApps(platform, environment, region)
+  let count = 0
+  try {
+    for await (const page of connection.client.containerApps.listByResourceGroup(connection.target.resourceGroup).byPage()) {
+      count += page.length
+      break
+    }
+  } catch (error) {
+    throw containerAppsError(error, connection, { what: `list the container apps of resource group ${connection.target.resourceGroup}`, write: false })
+  }
+  return `${connection.description}: can list container apps (${count} in the first page); deploys and rollbacks need "${CONTAINER_APPS_ROLES.write}", reads "${CONTAINER_APPS_ROLES.read}"`
 }
 
 export async function heldLockOf(apps: ContainerAppsRegion, component: Component): Promise<LockRecord | undefined> {
