@@ -8,7 +8,9 @@ import { usageError } from '../../src/errors.js'
 import { parseDuration } from '../../src/duration.js'
 import { jobTemplatePath, runMigrationJob } from '../../src/migrate/job-runner.js'
 import type { MigrateRunResult } from '../../src/migrate/result-schemas.js'
-import { readSqlDir } from '../../src/migrate/sql-files.js'
+import type { DatabaseConnection } from '../../src/migrate/connection.js'
+import { acquireMigrationLease } from '../../src/migrate/environment-lock.js'
+import { readSqlDir, type MigrationFile } from '../../src/migrate/sql-files.js'
 import { planWarnings } from '../../src/migrate/sql-plan.js'
 import { resolveDatabase, runSqlMigrations } from '../../src/migrate/sql-runner.js'
 import { jobRunJson, sqlRunJson, sqlRunLines, withResult } from '../../src/migrate/summary.js'
@@ -65,6 +67,19 @@ environment's database.url in mkt.yaml, or MKT_DATABASE_URL (never from an argum
     const files = await readSqlDir(dir)
     await this.confirmChange(environment, `apply migrations from ${dir}`, flags.yes)
     const db = await resolveDatabase(platform, environment, { onWait: event })
+    const lease = db.sharedSession
+      ? await acquireMigrationLease(platform, environment, { identity: lockIdentity(), operation: `migrate run --sql ${dir}`, waitMs: flags['lock-wait'], signal: this.abort.signal, onEvent: event })
+      : undefined
+    try {
+      return await this.applySql(db, files, environment, trace)
+    } finally {
+      await lease?.release().catch(() => undefined)
+    }
+  }
+
+  private async applySql(db: DatabaseConnection, files: MigrationFile[], environment: Environment, trace: MigrationTrace): Promise<MigrateRunResult> {
+    const event = trace.onEvent
+    const { flags } = this
     const work = runSqlMigrations({
       db,
       files,

@@ -32,6 +32,11 @@ export interface DatabaseConnection {
   target: DatabaseTarget
   /** Where the connection string came from, for messages: `MKT_DATABASE_URL`, `environment variable X`, … */
   source: string
+  /**
+   * The server is one PostgreSQL session shared by every connection (the sandbox's PGlite): advisory locks are
+   * granted to everyone there, so the run takes the environment's migration Lease instead.
+   */
+  sharedSession?: boolean
 }
 
 export const describeTarget = (t: DatabaseTarget): string => `${t.host}:${t.port}/${t.database}${t.user ? ` as ${t.user}` : ''}`

@@ -81,7 +81,7 @@ export interface JobRunResult {
 const sleep = (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }).catch(() => undefined)
 
 /** The primary region: migrations run where writes go home. */
-async function primaryConnection(platform: Platform, environment: Environment): Promise<ClusterConnection> {
+export async function primaryConnection(platform: Platform, environment: Environment): Promise<ClusterConnection> {
   return connectRegion(platform, environment, regionsInRolloutOrder(environment)[0]!)
 }
 
@@ -364,8 +364,10 @@ async function pruneHistory(batch: BatchV1Api, connection: ClusterConnection, on
 
 export interface MigrationStatus {
   environment: string
+  runner: 'job'
   region: string
   namespace: string
+  sql: null
   jobs: MigrationJobSummary[]
 }
 
@@ -375,5 +377,5 @@ export async function migrationStatus(platform: Platform, environment: Environme
   const batch = connection.kubeConfig.makeApiClient((await loadKubeClient()).BatchV1Api)
   const now = Date.now()
   const jobs = sortNewestFirst((await listMigrationJobs(batch, connection)).map((j) => summarizeMigrationJob(j, now))).slice(0, limit)
-  return { environment: environment.name, region: connection.region, namespace: connection.namespace, jobs }
+  return { environment: environment.name, runner: 'job', region: connection.region, namespace: connection.namespace, sql: null, jobs }
 }

@@ -68,8 +68,21 @@ export const migrateResultSchemas = {
   }),
   'migrate status': z.object({
     environment: z.string(),
-    region: z.string(),
-    namespace: z.string(),
+    runner: z.enum(['job', 'sql']).describe('job: the Jobs of `migrate run --image`; sql (with --sql): the history table of `migrate run --sql`'),
+    region: z.string().nullable().describe('Where the Jobs run (null with --sql)'),
+    namespace: z.string().nullable(),
+    sql: z
+      .object({
+        database,
+        source: z.string(),
+        historyTable: z.string(),
+        databaseVersion: z.number().int(),
+        history: z.array(appliedRow).describe('Applied versions, newest first (up to --limit): who applied each and when'),
+        pending: z.array(migrationFile).describe('Files in the directory not applied yet'),
+        drifted: z.array(drift).describe('Applied files changed since (a run fails with exit 65)'),
+      })
+      .nullable()
+      .describe('With --sql'),
     jobs: z.array(
       z.object({
         name: z.string(),

@@ -25,6 +25,8 @@ export interface Drift {
 export interface SqlPlan {
   databaseVersion: number
   targetVersion: number
+  /** --to as given; undefined means "the highest file". */
+  requestedTo?: number
   pending: MigrationFile[]
   applied: Array<AppliedRow & { file: string | null }>
   /** Applied files changed since: the run fails (exit 65) until they are restored. */
@@ -60,6 +62,7 @@ export function planSql(files: readonly MigrationFile[], history: readonly Appli
   return {
     databaseVersion,
     targetVersion: target,
+    requestedTo: to,
     pending: files.filter((f) => f.version > databaseVersion && f.version <= target),
     applied: rows.map((r) => ({ ...r, file: byVersion.get(r.version)?.file ?? null })),
     drifted,
@@ -84,6 +87,13 @@ export function planWarnings(plan: SqlPlan): string[] {
     warnings.push(`${plan.outOfOrder.map((f) => f.file).join(', ')} ${plan.outOfOrder.length === 1 ? 'is' : 'are'} below the database version ${plan.databaseVersion} and will never be applied; give ${plan.outOfOrder.length === 1 ? 'it' : 'them'} a higher version`)
   }
   if (plan.missing.length > 0) warnings.push(`applied version(s) ${plan.missing.map((r) => `${r.version}${r.name ? ` (${r.name})` : ''}`).join(', ')} have no file in the directory`)
-  if (plan.targetVersion < plan.databaseVersion) warnings.push(`the database is at version ${plan.databaseVersion}, past --to ${plan.targetVersion}; migrations only go forward`)
+  if (plan.targetVersion < plan.databaseVersion) {
+    // Without --to the target is the highest file: the database holds versions this directory does not have.
+    warnings.push(
+      plan.requestedTo === undefined
+        ? `the database is at version ${plan.databaseVersion}, past the highest file here (${plan.targetVersion}); is this the right directory and database?`
+        : `the database is at version ${plan.databaseVersion}, past --to ${plan.targetVersion}; migrations only go forward`,
+    )
+  }
   return warnings
 }

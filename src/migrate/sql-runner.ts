@@ -11,6 +11,7 @@
 // - file names: postgrator reads `001.do.name.sql`; mkt reads `V001__name.sql` (sql-files.ts) and hands postgrator
 //   the list, so the checksums postgrator stores are the ones mkt computes.
 import type { Client } from 'pg'
+import { formatDuration } from '../duration.js'
 import type { default as PostgratorClass } from 'postgrator'
 import { configError, ExitCode, failedError, invalidInputError, lockedError, MktError, unavailableError } from '../errors.js'
 import type { Environment, Platform } from '../platform/schema.js'
@@ -37,7 +38,7 @@ export async function resolveDatabase(
   const { text, source: described } =
     source.kind === 'sandbox' ? { text: await ensureSandboxDatabase(platform, { onWait: options.onWait }), source: SANDBOX_DATABASE_SOURCE } : await connectionStringFor(platform, environment, source, env)
   const config = parseConnectionString(text)
-  return { config, target: targetOf(config), source: described }
+  return { config, target: targetOf(config), source: described, ...(source.kind === 'sandbox' ? { sharedSession: true } : {}) }
 }
 
 /** The connection string of a source other than the sandbox, and where it came from for messages. */
@@ -150,7 +151,7 @@ async function takeAdvisoryLock(client: Client, db: DatabaseConnection, waitMs: 
       hints: ['Wait for it to finish (each file is one transaction), or pass a longer --lock-wait.', 'If that session is stuck, end it: SELECT pg_terminate_backend(<backend pid>).'],
     })
   if (waitMs <= 0) throw refuse()
-  onEvent(`waiting up to ${Math.round(waitMs / 1000)} s for the migration lock, held by ${holder}`)
+  onEvent(`waiting up to ${formatDuration(waitMs)} for the migration lock, held by ${holder}`)
   await client.query('BEGIN')
   try {
     // A session-level lock taken inside a transaction outlives it; SET LOCAL keeps lock_timeout to this wait.

@@ -3,7 +3,7 @@ import { MktError } from '../errors.js'
 import type { DatabaseConnection } from './connection.js'
 import { describeTarget } from './connection.js'
 import type { JobRunResult } from './job-runner.js'
-import type { MigratePlanResult, MigrateRunResult } from './result-schemas.js'
+import type { MigratePlanResult, MigrateRunResult, MigrateStatusResult } from './result-schemas.js'
 import type { MigrationFile } from './sql-files.js'
 import type { AppliedRow, SqlPlan } from './sql-plan.js'
 import { HISTORY_TABLE, type SqlRunResult } from './sql-runner.js'
@@ -24,6 +24,26 @@ export function planJson(environment: string, db: DatabaseConnection, plan: SqlP
     drifted: plan.drifted,
     outOfOrder: plan.outOfOrder.map(fileJson),
     missing: plan.missing.map((r) => rowJson({ ...r, file: null })),
+  }
+}
+
+/** `migrate status --sql`: the history table newest first, with what the directory still has pending. */
+export function sqlStatusJson(environment: string, db: DatabaseConnection, plan: SqlPlan, limit: number): MigrateStatusResult {
+  return {
+    environment,
+    runner: 'sql',
+    region: null,
+    namespace: null,
+    sql: {
+      database: db.target,
+      source: db.source,
+      historyTable: HISTORY_TABLE,
+      databaseVersion: plan.databaseVersion,
+      history: [...plan.applied].reverse().slice(0, limit).map(rowJson),
+      pending: plan.pending.map(fileJson),
+      drifted: plan.drifted,
+    },
+    jobs: [],
   }
 }
 

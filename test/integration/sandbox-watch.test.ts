@@ -134,7 +134,7 @@ describe('watch', () => {
     await bookmarks.done
     const elapsed = Date.now() - started
     expect(elapsed).toBeGreaterThanOrEqual(900)
-    expect(elapsed).toBeLessThan(3000)
+    expect(elapsed).toBeLessThan(10_000) // timeoutSeconds 1: the watch ends, not hangs; generous for a busy machine
     const marks = bookmarks.events.filter((e) => e.type === 'BOOKMARK')
     expect(marks.length).toBeGreaterThanOrEqual(2)
     expect(marks[0]!.object).toMatchObject({ kind: 'ConfigMap', apiVersion: 'v1', metadata: { resourceVersion: expect.stringMatching(/^\d+$/) } })

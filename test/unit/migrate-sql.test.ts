@@ -111,4 +111,10 @@ describe('the plan', () => {
     expect(warnings).toContain('applied version(s) 5 (m5) have no file')
     expect(warnings).toContain('past --to 1')
   })
+
+  it('without --to, a database past every file is not described as past a --to nobody gave', () => {
+    const warnings = planWarnings(planSql([file(1), file(2)], [row(file(1)), row(file(2)), row(file(8))])).join('\n')
+    expect(warnings).not.toContain('--to')
+    expect(warnings).toContain('the database is at version 8, past the highest file here (2)')
+  })
 })

@@ -274,30 +274,33 @@ describe('persistence', () => {
     expect(reopened.eventsSince(lastRv - 1)).toBeUndefined()
   })
 
-  it('sustains hundreds of durable writes per second (16 deployments × 4 pods rolling)', async () => {
+  // Throughput is measured by bench/store.sh (a ratio against the in-memory store), not asserted here: a timed
+  // assertion fails on a busy machine. This checks what the rate relies on: writes that share one snapshot are all on disk.
+  it('makes every one of many concurrent status writes durable (16 deployments × 4 pods rolling)', async () => {
     const dir = await tempDir()
     const store = await openStore({ dataDir: dir })
     store.create('namespaces', ns('default'))
-    // A realistic store: 16 deployments with 4 pods each.
     const pods: KubeObject[] = []
     for (let d = 0; d < 16; d++) {
       store.create('deployments.apps', deployment(`svc-${d}`))
       for (let p = 0; p < 4; p++) pods.push(store.create('pods', pod(`svc-${d}-${p}`, { labels: { app: `svc-${d}` } })))
     }
     await store.whenDurable()
-    const writes = 2000
-    const started = performance.now()
+    const writes = 500
     const pending: Promise<void>[] = []
     for (let i = 0; i < writes; i++) {
       const target = pods[i % pods.length]!
       const current = store.get('pods', 'default', target.metadata.name)!
-      store.update('pods', { ...current, status: { ...current.status, phase: 'Running', podIP: `10.244.0.${i % 250}`, observed: i } }, { subresource: 'status' })
-      // Like concurrent API requests: each waits for durability, many share one snapshot.
+      store.update('pods', { ...current, status: { ...current.status, phase: 'Running', observed: i } }, { subresource: 'status' })
       pending.push(store.whenDurable())
-      if (i % 50 === 49) await Promise.all(pending.splice(0))
     }
     await Promise.all(pending)
-    const perSecond = writes / ((performance.now() - started) / 1000)
-    expect(perSecond).toBeGreaterThan(500)
+    await store.close()
+    const reopened = await openStore({ dataDir: dir })
+    // The last write to each pod is the one on disk.
+    for (let p = 0; p < pods.length; p++) {
+      const last = writes - pods.length + p
+      expect(reopened.get('pods', 'default', pods[last % pods.length]!.metadata.name)!.status).toMatchObject({ observed: last })
+    }
   })
 })

@@ -290,8 +290,10 @@ export class KubeApi {
     const name = this.nameOf(request)
     const options = await this.deleteOptions(request)
     const result = this.store.delete(resource, request.route.namespace, name, options.preconditions, options)
-    await this.store.whenDurable()
+    // Read before waiting for the disk: the apiserver answers with the state its delete left (a namespace is
+    // Terminating), even if the collector finishes the deletion before the response is written.
     const stillThere = this.store.getStored(resource, request.route.namespace, name)
+    await this.store.whenDurable()
     if (stillThere !== undefined || resource === 'pods') {
       // Pending (graceful/finalizers) deletions, and pods, answer with the object like the apiserver.
       sendJson(request.res, 200, stillThere?.json ?? result)
