@@ -303,7 +303,7 @@ async function containerAppsReads(options: HealthOptions) {
   const regions = options.regions.filter((region) => region.containerApps)
   if (regions.length === 0) return new Map<string, never>()
   const [{ readContainerAppsHealth }, { openContainerApps }] = await Promise.all([import('../runtime/containerapps/health.js'), import('../runtime/containerapps/service.js')])
-  const reads = await Promise.all(regions.map((region) => readContainerAppsHealth(() => openContainerApps(options.platform, options.environment, region), region, options.components)))
+  const reads = await Promise.all(regions.map((region) => readContainerAppsHealth(() => openContainerApps(options.platform, options.environment, region), region, options.components, options.timeoutMs)))
   return new Map(regions.map((region, i) => [region.name, reads[i]!]))
 }
 

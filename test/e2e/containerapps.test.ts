@@ -77,16 +77,21 @@ describe('Container Apps through the built CLI', () => {
     expect(run.exitCode, run.stderr).toBe(0)
     const envelope = parseEnvelope(run)
     expect(validateEnvelope('health', envelope)).toEqual([])
-    const model = envelope.result as { counts: Record<string, number>; components: Array<{ name: string; regions: Array<{ explanation: string; replicas: { desired: number; ready: number }; pods: unknown[] }> }> }
+    const model = envelope.result as { counts: Record<string, number>; components: Array<{ name: string; regions: Array<{ explanation: string; replicas: { desired: number; ready: number }; pods: unknown[]; probes: Array<{ target: string; health: string; httpStatus: number | null }> }> }> }
     expect(model.counts).toEqual({ Healthy: 16, Degraded: 0, Unhealthy: 0 })
     const catalog = model.components.find((c) => c.name === 'marketplace-catalog-service')!.regions[0]!
     expect(catalog.replicas).toMatchObject({ desired: 2, ready: 2 })
     expect(catalog.pods).toHaveLength(2)
+    // The revision's own health probes, and mkt's probe of /health/ready through the revision's FQDN.
+    expect(catalog.probes.map((p) => [p.target.replace(/--[a-z0-9]+/, '--*'), p.health, p.httpStatus])).toEqual([
+      ['revision marketplace-catalog-service--*', 'Healthy', null],
+      ['https://marketplace-catalog-service--*.local.azurecontainerapps.sandbox/health/ready', 'Healthy', 200],
+    ])
     expect(catalog.explanation).toMatch(/^2\/2 replicas ready \(marketplace-catalog-service--/)
   }, 60_000)
 
   it('env show and login cover the Container Apps region (the roles to grant named)', async () => {
-    const shown = await mkt('env', 'show', 'containerapps', '--json')
+    const shown = await runMkt(['env', 'show', 'containerapps', '--json'], { env, cwd })
     expect(shown.exitCode, shown.stderr).toBe(0)
     const envelope = parseEnvelope(shown)
     expect(validateEnvelope('env show', envelope)).toEqual([])
@@ -156,6 +161,8 @@ describe('Container Apps through the built CLI', () => {
     const item = (envelope.result as { items: Item[] }).items[0]!
     expect(item).toMatchObject({ outcome: 'rolled-back', fromRevision: 2, toRevision: 3, rollback: { outcome: 'healthy', toRevision: 2 } })
     expect(item.reason).toMatch(/not ready after \d+ s: Readiness probe failed/)
+    // …with the application's own answer, through the revision's FQDN.
+    expect(item.reason).toMatch(/https:\/\/marketplace-catalog-service--mkt-3-0-0-[a-z0-9]+\.local\.azurecontainerapps\.sandbox\/health\/ready: .*Unhealthy.*database/)
 
     expect(trafficOf(await app('marketplace-catalog-service'))).toEqual(serving)
     const failed = (await revisions('marketplace-catalog-service')).find((r) => r.template?.containers?.[0]?.image === 'marketplace-catalog-service:3.0.0')!

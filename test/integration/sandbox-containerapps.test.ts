@@ -4,6 +4,7 @@
 // containerAppsRevisions.list and listRevisions paging through nextLink, traffic weights, deactivate refused while
 // a revision has traffic, replicas with the pod faults applied, an If-Match precondition, and a 404 for a missing app.
 import { readFile, rm } from 'node:fs/promises'
+import { request } from 'node:https'
 import { join } from 'node:path'
 import { ContainerAppsAPIClient, type ContainerApp } from '@azure/arm-appcontainers'
 import { RestError } from '@azure/core-rest-pipeline'
@@ -24,6 +25,19 @@ async function restErrorOf(promise: Promise<unknown>): Promise<RestError> {
   throw new Error('expected the call to fail')
 }
 
+/** A request to an ingress FQDN, reached at the ARM listener's address (TLS and Host name the FQDN). */
+function ingressGet(armUrl: string, ca: string, fqdn: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: Number(new URL(armUrl).port), path, servername: fqdn, headers: { host: fqdn }, ca }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
 const appEnvelope = (image: string, suffix?: string): ContainerApp => ({
   location: 'local',
   managedEnvironmentId: ENV_ID,
@@ -35,6 +49,7 @@ describe('sandbox Container Apps with the real ContainerAppsAPIClient', () => {
   let dir: string
   let sandbox: TestSandbox
   let client: ContainerAppsAPIClient
+  let armUrl: string
 
   beforeAll(async () => {
     dir = await makeTempDir('mkt-sandbox-aca-')
@@ -50,6 +65,7 @@ describe('sandbox Container Apps with the real ContainerAppsAPIClient', () => {
     )
     const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as { endpoints: { arm: string } }
     const credential = { getToken: async () => ({ token: sandbox.handle.token, expiresOnTimestamp: Date.now() + 3600_000 }) }
+    armUrl = state.endpoints.arm
     client = new ContainerAppsAPIClient(credential, SUBSCRIPTION, { endpoint: state.endpoints.arm, tlsOptions: { ca: sandbox.caCert }, retryOptions: { maxRetries: 0 } })
   })
 
@@ -137,6 +153,13 @@ describe('sandbox Container Apps with the real ContainerAppsAPIClient', () => {
     expect(revision.healthState).toBe('Unhealthy')
     const replicas = await client.containerAppsRevisionReplicas.listReplicas(RG, 'web-app', 'web-app--bad')
     expect(replicas.value?.[0]?.containers?.[0]).toMatchObject({ started: true, ready: false })
+    // Its FQDN answers with the simulated application's own report, through the environment's ingress (TLS by name).
+    const answer = await ingressGet(armUrl, sandbox.caCert, revision.fqdn!, '/health/ready')
+    expect(answer.status).toBe(503)
+    expect(JSON.parse(answer.body)).toMatchObject({ status: 'Unhealthy', entries: { database: { status: 'Unhealthy' } } })
+    const healthy = await ingressGet(armUrl, sandbox.caCert, (await client.containerApps.get(RG, 'marketplace-catalog-service')).latestRevisionFqdn!, '/health/ready')
+    expect(healthy.status).toBe(200)
+    expect((await ingressGet(armUrl, sandbox.caCert, 'nope.local.azurecontainerapps.sandbox', '/')).status).toBe(404)
   })
 
   it('refuses a write whose If-Match is not the current ETag (412), and takes the current one', async () => {

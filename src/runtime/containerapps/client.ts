@@ -21,6 +21,8 @@ export interface ContainerAppsConnection {
   endpoint: string
   /** What the credential is (`auth cli`, `token`, `sandbox`), for error messages. */
   auth: string
+  /** Where the environment's ingress answers when DNS would not say (the sandbox's): address, port and its CA. */
+  ingress?: { address: string; port: number; ca: string }
 }
 
 /** The roles README documents: what to grant when ARM answers 403. */
@@ -40,7 +42,8 @@ export async function connectContainerApps(platform: Platform, environment: Envi
     const { sandboxAzureEndpoint } = await import('../../azure/sandbox.js')
     const sandbox = await sandboxAzureEndpoint(platform, 'arm')
     const client = new ContainerAppsAPIClient(sandbox.credential, target.subscription, { endpoint: sandbox.url, tlsOptions: { ca: sandbox.ca }, retryOptions })
-    return { client, environment: environment.name, region: region.name, target, description, endpoint: sandbox.url, auth: 'sandbox' }
+    const ingress = { address: '127.0.0.1', port: Number(new URL(sandbox.url).port), ca: sandbox.ca }
+    return { client, environment: environment.name, region: region.name, target, description, endpoint: sandbox.url, auth: 'sandbox', ingress }
   }
   const endpoint = armEndpointOf(environment)
   const { credential, kind } = await credentialFor(environment, { interactive: process.stdin.isTTY === true && process.stderr.isTTY === true })

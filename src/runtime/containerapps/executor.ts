@@ -23,10 +23,14 @@ import type { ReleaseAudit } from '../../rollout/patches.js'
 import type { ContainerAppsRegion } from './apps.js'
 import { containerAppOf } from './client.js'
 import { TagLock } from './lock.js'
-import { containerAppHistory, evaluateRevision, parseRecord, recordTag, recordTagsPatch, servingRevision, sortRevisions, type ReleaseRecord } from './records.js'
+import { judgeHealthAnswer } from '../../health/healthchecks.js'
+import { probeFqdn } from './probe.js'
+import { containerAppHistory, evaluateRevision, withProbe, parseRecord, recordTag, recordTagsPatch, servingRevision, sortRevisions, type ReleaseRecord } from './records.js'
 
 /** How often the gates read the revision and its replicas. */
 const GATE_POLL_MS = 1000
+/** How long mkt's own probe of the revision's FQDN may take. */
+const PROBE_TIMEOUT_MS = 5000
 /** How long a replica may stay not ready past its readiness budget (the same default as --ready-grace). */
 const DEFAULT_READY_GRACE_MS = 30_000
 
@@ -104,6 +108,7 @@ class ContainerAppRelease implements RevisionRelease {
   private created: string | undefined
   private readonly name: string
   private readonly container: string
+  private readonly readyPath: string
 
   constructor(
     private readonly apps: ContainerAppsRegion,
@@ -115,6 +120,7 @@ class ContainerAppRelease implements RevisionRelease {
   ) {
     this.name = containerAppOf(component)
     this.container = component.container ?? component.name
+    this.readyPath = component.health.ready
     this.fromRevision = serving?.revision ?? null
     if (target) this.target = { revision: target.revision, name: target.replicaSet, image: target.image ?? '' }
   }
@@ -202,7 +208,7 @@ class ContainerAppRelease implements RevisionRelease {
   }
 
   gates(revision: string, options: RevisionGateOptions, onProgress: (reason: string) => void): Promise<RevisionOutcome> {
-    return gateRevision(this.apps, this.name, revision, { ...options, readyGraceMs: this.options.readyGraceMs ?? DEFAULT_READY_GRACE_MS }, onProgress)
+    return gateRevision(this.apps, this.name, revision, { ...options, readyGraceMs: this.options.readyGraceMs ?? DEFAULT_READY_GRACE_MS, readyPath: this.readyPath }, onProgress)
   }
 }
 
@@ -239,7 +245,7 @@ export function revisionSuffix(image: string, now = Date.now()): string {
  * Reads the revision and its replicas every second until the gates pass for `bakeMs` without a break, one fails,
  * nothing changes for the progress deadline, the budget runs out, or the signal aborts.
  */
-export async function gateRevision(apps: ContainerAppsRegion, app: string, revisionName: string, options: RevisionGateOptions & { readyGraceMs: number }, onProgress: (reason: string) => void): Promise<RevisionOutcome> {
+export async function gateRevision(apps: ContainerAppsRegion, app: string, revisionName: string, options: RevisionGateOptions & { readyGraceMs: number; readyPath?: string }, onProgress: (reason: string) => void): Promise<RevisionOutcome> {
   const started = Date.now()
   let bakeStartedAt: number | undefined
   let lastChange = started
@@ -251,7 +257,11 @@ export async function gateRevision(apps: ContainerAppsRegion, app: string, revis
     const revision = await apps.revision(app, revisionName)
     const replicas = revision.active ? await apps.replicas(app, revisionName) : []
     const now = Date.now()
-    const evaluation = evaluateRevision(revision, replicas, now, options.readyGraceMs)
+    const probe =
+      options.readyPath && revision.fqdn && replicas.length > 0
+        ? { url: `https://${revision.fqdn}${options.readyPath}`, judgement: judgeHealthAnswer(await probeFqdn(apps.connection, revision.fqdn, options.readyPath, PROBE_TIMEOUT_MS)) }
+        : undefined
+    const evaluation = withProbe(evaluateRevision(revision, replicas, now, options.readyGraceMs), probe)
     gates = evaluation.gates
     if (evaluation.verdict === 'failed') return { outcome: 'failed', reason: evaluation.reason, gates: [...gates, { gate: 'bake', status: 'failed', reason: 'a gate failed' }], warnings: [] }
     if (evaluation.verdict === 'passed') {
@@ -259,7 +269,7 @@ export async function gateRevision(apps: ContainerAppsRegion, app: string, revis
       const baked = now - bakeStartedAt
       if (baked >= options.bakeMs) {
         const reason = options.bakeMs > 0 ? `${evaluation.reason}, held for ${formatDuration(options.bakeMs)}` : evaluation.reason
-        return { outcome: 'passed', reason, gates: [...gates, { gate: 'bake', status: 'passed', reason: `held for ${formatDuration(options.bakeMs)}` }], warnings: [] }
+        return { outcome: 'passed', reason, gates: [...gates, { gate: 'bake', status: 'passed', reason: `held for ${formatDuration(options.bakeMs)}` }], warnings: evaluation.warnings ?? [] }
       }
     } else bakeStartedAt = undefined
     const key = JSON.stringify(gates.map((g) => g.status)) + evaluation.reason.replace(/\d+ s\b/, '')

@@ -4,7 +4,8 @@
 import type { ContainerApp, Replica, Revision } from '@azure/arm-appcontainers'
 import { MktError } from '../../errors.js'
 import type { Component, Region } from '../../platform/schema.js'
-import { worst, type ComponentRegionHealth, type Health, type ProbeResult } from '../../health/report.js'
+import { judgeAnswer, worst, type ComponentRegionHealth, type Health, type ProbeAnswer, type ProbeResult } from '../../health/report.js'
+import { probeFqdn } from './probe.js'
 import type { ContainerAppsRegion } from './apps.js'
 import { containerAppOf } from './client.js'
 import { sortRevisions, trafficWeight } from './records.js'
@@ -13,6 +14,8 @@ export interface AppObservation {
   app: ContainerApp
   revisions: Revision[]
   replicas: Map<string, Replica[]>
+  /** mkt's own probes of /health/ready through the FQDN of each revision taking traffic. */
+  answers?: ProbeAnswer[]
 }
 
 /** One app's health line (pure). */
@@ -64,6 +67,7 @@ export function containerAppHealth(region: string, observed: AppObservation | un
     health = 'Degraded'
     why = `${ready}/${desired} replicas ready${pods.find((p) => p.reason) ? `: ${pods.find((p) => p.reason)!.reason}` : ''}`
   } else if (desired === 0) why = 'scaled to zero'
+  probes.push(...(observed.answers ?? []).map(judgeAnswer))
   health = worst(health, ...probes.map((p) => p.health))
   const explanation = `${why} (${serving.map((r) => r.name).join(', ') || 'no revision'})${probes.some((p) => p.health !== 'Healthy') ? `; ${probes.find((p) => p.health !== 'Healthy')!.target}: ${probes.find((p) => p.health !== 'Healthy')!.summary}` : ''}`
   return {
@@ -79,7 +83,7 @@ export function containerAppHealth(region: string, observed: AppObservation | un
 }
 
 /** Reads every component's app of one region at once; the region's error when it cannot be read at all. */
-export async function readContainerAppsHealth(open: () => Promise<ContainerAppsRegion>, region: Region, components: readonly Component[]): Promise<{ lines: Map<string, ComponentRegionHealth>; error?: MktError; at: string }> {
+export async function readContainerAppsHealth(open: () => Promise<ContainerAppsRegion>, region: Region, components: readonly Component[], timeoutMs: number): Promise<{ lines: Map<string, ComponentRegionHealth>; error?: MktError; at: string }> {
   try {
     const apps = await open()
     const at = new Date().toISOString()
@@ -91,7 +95,14 @@ export async function readContainerAppsHealth(open: () => Promise<ContainerAppsR
         const revisions = await apps.revisions(name)
         const active = revisions.filter((r) => r.active)
         const replicas = new Map(await Promise.all(active.map(async (r) => [r.name ?? '', await apps.replicas(name, r.name ?? '')] as [string, Replica[]])))
-        return [component.name, containerAppHealth(region.name, { app: read.app, revisions, replicas }, at)]
+        const serving = active.filter((r) => r.fqdn && (r.trafficWeight ?? 0) > 0)
+        const answers = await Promise.all(
+          serving.map(async (r): Promise<ProbeAnswer> => {
+            const answer = await probeFqdn(apps.connection, r.fqdn!, component.health.ready, timeoutMs)
+            return { kind: 'ready', target: `https://${r.fqdn}${component.health.ready}`, ...answer, at: new Date().toISOString() }
+          }),
+        )
+        return [component.name, containerAppHealth(region.name, { app: read.app, revisions, replicas, answers }, at)]
       }),
     )
     return { lines: new Map(entries), at }

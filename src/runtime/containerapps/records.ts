@@ -7,6 +7,7 @@
 // ARM tag values hold at most 256 characters: the free-text fields are shortened to fit; at most 50 tags per
 // resource, so records of revisions that no longer exist are dropped, and only the newest MAX_RECORDS are kept.
 import type { ContainerApp, Replica, Revision } from '@azure/arm-appcontainers'
+import type { HealthJudgement } from '../../health/healthchecks.js'
 import type { GateResult } from '../../rollout/gates.js'
 import type { ReleaseEntry } from '../../rollout/history.js'
 import { isVerdict, type Verdict } from '../../rollout/objects.js'
@@ -157,6 +158,8 @@ export interface RevisionEvaluation {
   verdict: 'passed' | 'failed' | 'pending'
   reason: string
   gates: GateResult[]
+  /** Things that pass but deserve a line (a Degraded readiness answer). */
+  warnings?: string[]
 }
 
 const BACKOFF = /^(CrashLoopBackOff|ImagePullBackOff|ErrImagePull|CreateContainerError|OOMKilled)/
@@ -215,4 +218,25 @@ export function evaluateRevision(revision: Revision, replicas: readonly Replica[
   if (failed) return { verdict: 'failed', reason: failed.reason, gates }
   if (gates.every((g) => g.status === 'passed')) return { verdict: 'passed', reason: `${name}: ${gates.find((g) => g.gate === 'readiness')!.reason}`, gates }
   return { verdict: 'pending', reason: gates.find((g) => g.status === 'pending')!.reason, gates }
+}
+
+/**
+ * Adds mkt's own probe of the revision's FQDN to the readiness gate: an Unhealthy answer holds a revision
+ * Container Apps calls ready (pending), a failed readiness quotes the application's own answer, Degraded passes
+ * with a warning.
+ */
+export function withProbe(evaluation: RevisionEvaluation, probe: { url: string; judgement: HealthJudgement } | undefined): RevisionEvaluation {
+  if (!probe) return evaluation
+  const said = `${probe.url}: ${probe.judgement.summary}`
+  const readiness = evaluation.gates.find((g) => g.gate === 'readiness')
+  if (!readiness) return evaluation
+  if (evaluation.verdict === 'failed' && readiness.status === 'failed' && probe.judgement.health !== 'Healthy') {
+    const reason = `${readiness.reason}; ${said}`
+    return { ...evaluation, reason: evaluation.reason === readiness.reason ? reason : evaluation.reason, gates: evaluation.gates.map((g) => (g === readiness ? { ...g, reason } : g)) }
+  }
+  if (evaluation.verdict === 'passed' && probe.judgement.health === 'Unhealthy') {
+    return { verdict: 'pending', reason: said, gates: evaluation.gates.map((g) => (g === readiness ? { ...g, status: 'pending' as const, reason: said } : g)) }
+  }
+  if (evaluation.verdict === 'passed' && probe.judgement.health === 'Degraded') return { ...evaluation, warnings: [said] }
+  return evaluation
 }

@@ -119,7 +119,7 @@ export async function rollbackContainerApps(request: ContainerAppsRollbackReques
           }
           say('undo', `undo: mkt rollback ${component.name} --env ${environment.name} --to-revision ${from?.revision ?? move.toRevision}`)
           if (!request.wait) return { ...move, outcome: 'not-waited' as const, reason: 'not waited for (--no-wait)', durationMs: Date.now() - started, newRevision: null }
-          const outcome = await gateRevision(apps, name, target.replicaSet, { bakeMs: 0, timeoutMs: request.timeoutMs, signal: lock.lost, readyGraceMs: 30_000 }, (reason) => say('wait', reason))
+          const outcome = await gateRevision(apps, name, target.replicaSet, { bakeMs: 0, timeoutMs: request.timeoutMs, signal: lock.lost, readyGraceMs: 30_000, readyPath: component.health.ready }, (reason) => say('wait', reason))
           if (outcome.outcome === 'passed') {
             await recordVerdict(apps, name, target.replicaSet, 'passed', `restored by mkt rollback (${request.identity}) and healthy`).catch(() => undefined)
             say('rolled-back', `revision ${move.toRevision} is serving and healthy`)

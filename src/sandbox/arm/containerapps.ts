@@ -12,6 +12,8 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { respond } from '../app.js'
 import { ComponentLabel, type FaultRegistry } from '../faults.js'
+import { INGRESS_DOMAIN } from '../tls.js'
+import type { PodHttpResponse } from '../types.js'
 import type { SeedComponent } from '../types.js'
 
 /** Where the seeded apps live: the `containerapps` environment of the built-in mkt.yaml names these. */
@@ -20,7 +22,7 @@ export const SANDBOX_CONTAINERAPPS = {
   resourceGroup: 'rg-marketplace-local',
   environment: 'cae-marketplace-local',
   location: 'local',
-  defaultDomain: 'local.azurecontainerapps.sandbox',
+  defaultDomain: INGRESS_DOMAIN,
 }
 /** How long a write's long-running operation runs. */
 export const OPERATION_MS = 1000
@@ -325,6 +327,42 @@ export class ContainerApps {
     return operation
   }
 
+  // ---- Ingress: `https://<revision or app>.<defaultDomain>/…` ---------------------------------------
+
+  /**
+   * A request to an app's or a revision's FQDN, answered by one running replica of the revision (an app's FQDN:
+   * the revision with most traffic), as Envoy would route it; undefined when the host is not the environment's.
+   */
+  ingress(host: string, method: string, path: string): PodHttpResponse | undefined {
+    const name = host.toLowerCase().split(':')[0]!
+    if (!name.endsWith(`.${SANDBOX_CONTAINERAPPS.defaultDomain}`)) return undefined
+    const label = name.slice(0, -SANDBOX_CONTAINERAPPS.defaultDomain.length - 1)
+    const notFound: PodHttpResponse = { status: 404, headers: { 'content-type': 'text/plain' }, body: `Error 404 - This Container App could not be found (${label}).` }
+    const [appName] = label.split('--')
+    const app = [...this.apps.values()].find((a) => a.name === appName && a.ingress)
+    if (!app) return notFound
+    const revision = label.includes('--')
+      ? app.revisions.find((r) => r.name === label)
+      : [...app.revisions].reverse().reduce<RevisionRecord | undefined>((best, r) => (r.active && (best === undefined || trafficWeightOf(app, r) > trafficWeightOf(app, best)) ? r : best), undefined)
+    if (!revision) return notFound
+    const unavailable: PodHttpResponse = { status: 503, headers: { 'content-type': 'text/plain' }, body: 'upstream connect error or disconnect/reset before headers. reset reason: connection failure' }
+    if (!revision.active) return unavailable
+    const replica = this.replica(app, revision, 0)
+    const container = replica.properties.containers[0]
+    if (!container || container.runningState !== 'Running') return unavailable
+    const faults = this.faultsFor(app, revision, revision.template.containers[0]!)
+    return respond(method.toUpperCase(), path, faults, { startedAt: revision.activatedAt + this.options.startDelayMs, now: this.now })
+  }
+
+  private faultsFor(app: AppRecord, revision: RevisionRecord, container: ContainerSpec) {
+    return (
+      this.options.faults?.podFaultsFor({
+        metadata: { labels: { [ComponentLabel]: app.name }, annotations: {}, creationTimestamp: new Date(revision.activatedAt).toISOString().replace(/\.\d{3}Z$/, 'Z') },
+        spec: { containers: [{ image: container.image }] },
+      }) ?? []
+    )
+  }
+
   // ---- Views (the JSON ARM returns) -------------------------------------------------------------
 
   view(app: AppRecord): { id: string; name: string; type: string; location: string; tags: Record<string, string>; properties: Record<string, unknown> & { configuration: Record<string, unknown> } } {
@@ -415,11 +453,7 @@ export class ContainerApps {
     const startAt = revision.activatedAt + this.options.startDelayMs
     const now = this.now
     const containers = revision.template.containers.map((container) => {
-      const faults =
-        this.options.faults?.podFaultsFor({
-          metadata: { labels: { [ComponentLabel]: app.name }, annotations: {}, creationTimestamp: new Date(revision.activatedAt).toISOString().replace(/\.\d{3}Z$/, 'Z') },
-          spec: { containers: [{ image: container.image }] },
-        }) ?? []
+      const faults = this.faultsFor(app, revision, container)
       const base = { name: container.name, containerId: `containerd://${hash.slice(20, 52)}`, logStreamEndpoint: '', execEndpoint: '' }
       if (faults.some((f) => f.kind === 'image-pull-error')) {
         return { ...base, ready: false, started: false, restartCount: 0, runningState: 'Waiting', runningStateDetails: `ImagePullBackOff: Back-off pulling image "${container.image}"` }

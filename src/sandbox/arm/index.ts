@@ -60,6 +60,7 @@ export async function startArm(options: StartArmOptions): Promise<ArmHandle> {
     token: options.credentials.token,
     kubeconfig: () => kubeconfig,
     faultHook: options.faultHook,
+    ingress: (host, method, path) => apps.store.ingress(host, method, path),
     providers: (request) => {
       if (!request.url.searchParams.get('api-version')) return undefined // the common 400 MissingApiVersionParameter
       try {

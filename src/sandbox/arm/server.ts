@@ -6,7 +6,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { randomUUID, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { applyApiFault, createSandboxHttpsServer, type SandboxHttpsServer } from '../listener.js'
-import type { ApiFaultHook } from '../types.js'
+import type { ApiFaultHook, PodHttpResponse } from '../types.js'
 import type { ClusterRegistry } from './clusters.js'
 import type { ArmReply } from './containerapps-routes.js'
 
@@ -26,6 +26,8 @@ export interface ArmServerOptions {
   kubeconfig: () => string
   /** The current API fault hook, if any (read on every request). */
   faultHook?: () => ApiFaultHook | undefined
+  /** Requests to an ingress host (a container app's FQDN, by Host header): the app's answer, else undefined. */
+  ingress?: (host: string, method: string, path: string) => PodHttpResponse | undefined
   /** Other resource providers (Microsoft.App): a reply, or undefined when the path is not theirs. */
   providers?: (request: { method: string; url: URL; body: unknown; ifMatch: string | undefined; baseUrl: string }) => ArmReply | undefined
   log: (message: string) => void
@@ -87,6 +89,14 @@ export class ArmServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET'
     const url = new URL(req.url ?? '/', 'https://127.0.0.1')
+    // Virtual hosting: a container app's FQDN reaches the app (no ARM token), like the environment's ingress.
+    const answer = this.options.ingress?.(req.headers.host ?? '', method, `${url.pathname}${url.search}`)
+    if (answer) {
+      req.resume()
+      res.writeHead(answer.status, answer.headers)
+      res.end(answer.body)
+      return
+    }
     try {
       // Only PUT and PATCH carry a body (the credential POSTs have none): discard whatever else comes.
       const body = method === 'PUT' || method === 'PATCH' ? await readJson(req) : (req.resume(), undefined)
