@@ -1,10 +1,13 @@
 // Azure Container Apps as a runtime, through the built CLI with default flags, against the sandbox's ARM endpoint
 // (the built-in `containerapps` environment), observed with the real ContainerAppsAPIClient:
-// - health: a row per app (16), exit 0;
+// - health: a row per app (16) with the revision's probes and /health/ready through its FQDN, exit 0;
+// - env show and login cover the region;
 // - a rolling deploy makes a new revision, moves 100% of the traffic to it, deactivates the old one, records passed;
 // - a canary moves traffic 25 → 50 → 100 (seen through the SDK while it runs);
 // - a --not-ready release is rolled back by traffic (exit 80): the previous revision serves 100%, the new one is
 //   deactivated, its verdict is rolled-back;
+// - an image pull failure fails before any traffic moves; a canary whose replicas start crash-looping at 25% is
+//   rolled back by traffic (exit 80);
 // - mkt rollback sends the traffic to the last verified revision (activating it); mkt history shows them all;
 // - a lock tag held by someone else stops a deploy (exit 73); a single-revision app is switched only with --yes.
 import { mkdtempSync, readFileSync } from 'node:fs'
@@ -170,6 +173,48 @@ describe('Container Apps through the built CLI', () => {
     const entries = await history('catalog')
     expect(entries.find((e) => e.revision === 3)).toMatchObject({ verdict: 'rolled-back', current: false })
     expect(entries.find((e) => e.revision === 2)).toMatchObject({ verdict: 'passed', current: true })
+    await runMkt(['sandbox', 'fault', 'clear'], { env, cwd })
+  }, 180_000)
+
+  it('an image that cannot be pulled fails the revision before it gets traffic: exit 80, nothing moved', async () => {
+    await runMkt(['sandbox', 'fault', 'set', 'reviews', '--image-pull-error', '--image-tag', '4.0.0'], { env, cwd })
+    const run = await mkt('deploy', 'service', 'reviews', '--image', '4.0.0', '--json')
+    expect(run.exitCode, run.stderr).toBe(80)
+    const item = (parseEnvelope(run).result as { items: Item[] }).items[0]!
+    expect(item.reason).toMatch(/failed to provision: .*ImagePullBackOff/)
+    const revs = await revisions('review-rating-service')
+    expect(revs.map((r) => [r.trafficWeight, r.active])).toEqual([
+      [100, true],
+      [0, false],
+    ])
+    await runMkt(['sandbox', 'fault', 'clear'], { env, cwd })
+  }, 120_000)
+
+  it('a canary that starts crash-looping at its 25% step is rolled back by traffic: exit 80', async () => {
+    let faulted = false
+    let done = false
+    const watch = (async () => {
+      while (!done && !faulted) {
+        const weight = (await app('asset-version-service')).configuration?.ingress?.traffic?.find((t) => t.revisionName?.includes('--mkt-5-0-0-'))?.weight
+        if (weight === 25) {
+          // The canary is live at 25%: now its replicas crash.
+          await runMkt(['sandbox', 'fault', 'set', 'asset-version', '--crashloop', '--image-tag', '5.0.0'], { env, cwd })
+          faulted = true
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250))
+      }
+    })()
+    const run = await mkt('deploy', 'service', 'asset-version', '--image', '5.0.0', '--strategy', 'canary', '--json')
+    done = true
+    await watch
+    expect(faulted).toBe(true)
+    expect(run.exitCode, run.stderr).toBe(80)
+    const item = (parseEnvelope(run).result as { items: Item[] }).items[0]!
+    expect(item).toMatchObject({ outcome: 'rolled-back', rollback: { outcome: 'healthy', toRevision: 1 } })
+    expect(item.reason).toContain('CrashLoopBackOff')
+    const revs = await revisions('asset-version-service')
+    expect(trafficOf(await app('asset-version-service'))).toEqual([{ revisionName: revs[0]!.name, weight: 100 }])
+    expect(revs.find((r) => r.name?.includes('--mkt-5-0-0-'))).toMatchObject({ active: false })
     await runMkt(['sandbox', 'fault', 'clear'], { env, cwd })
   }, 180_000)
 
