@@ -27,7 +27,7 @@ export default class ConfigPlan extends MktCommand<typeof ConfigPlan> {
     const environment = await this.environment(this.flags.env)
     const components = this.flags.component ? resolveComponents(platform, this.flags.component) : platform.components
     const values = readSecretValues({ fromEnv: this.flags['from-env'] ?? [], fromFile: this.flags['from-file'] ?? [], ...(this.flags.stdin ? { stdin: this.flags.stdin } : {}) }, () => readFileSync(0, 'utf8'))
-    const plans = await planConfig({ platform, environment, components, regions: regionsFromFlag(environment, this.flags.regions), root: configRoot(source, this.flags['config-dir']), values })
+    const plans = await planConfig({ platform, environment, components, regions: regionsFromFlag(environment, this.flags.regions), root: configRoot(source, this.flags['config-dir']), values, allowUnreferenced: this.flags['allow-unreferenced'] })
     this.out.result(describeConfigPlan(plans))
     if (this.flags['exit-code'] && planHasChanges(plans)) process.exitCode = 2
     return { environment: environment.name, changed: planHasChanges(plans), components: plans }

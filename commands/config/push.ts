@@ -13,8 +13,8 @@ import { parseDuration } from '../../src/duration.js'
 import { errorForExit } from '../../src/errors.js'
 import { regionsFromFlag } from '../../src/kube/client.js'
 import { resolveComponents } from '../../src/platform/components.js'
+import { plural } from '../../src/text.js'
 
-const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`
 
 export default class ConfigPush extends MktCommand<typeof ConfigPush> {
   static override summary = 'Write ConfigMaps (server-side apply), wire them into Deployments, and set Key Vault secrets.'
@@ -54,7 +54,7 @@ a configuration checksum on the pod template.`
     const regions = regionsFromFlag(environment, flags.regions)
     const progress = await createProgress(this.out, [], { multiRegion: regions.length > 1, mode: flags.progress })
     const result = await pushConfig(
-      { platform, environment, components, regions, root: configRoot(source, flags['config-dir']), values },
+      { platform, environment, components, regions, root: configRoot(source, flags['config-dir']), values, allowUnreferenced: flags['allow-unreferenced'] },
       {
         restart: flags.restart,
         rollout: {

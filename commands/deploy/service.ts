@@ -203,6 +203,7 @@ function failureMessage(result: DeployResult): string {
     case 80:
       return `deploy of ${result.image} failed and was rolled back: ${first}`
     case 81: {
+      if (lostTheApi(result)) return `deploy of ${result.image} lost the Kubernetes API, so its state is unknown: ${stateLeft(result)}`
       const bad = result.items.find((i) => i.outcome === 'rollback-failed')
       return `deploy of ${result.image} failed and the rollback is not complete (page someone): ${first}${bad && bad.reason !== first ? `; ${bad.region}/${bad.component}: ${bad.rollback?.reason ?? bad.reason}` : ''}`
     }
@@ -211,7 +212,35 @@ function failureMessage(result: DeployResult): string {
   }
 }
 
+/** Every rollback that failed, failed because the API could not be reached (not because a revision is unhealthy). */
+const unreachable = (reason: string) => /cannot reach the Kubernetes API|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ETIMEDOUT|socket hang up/.test(reason)
+const lostTheApi = (result: DeployResult) => {
+  const failed = result.items.filter((i) => i.outcome === 'rollback-failed')
+  return failed.length > 0 && failed.every((i) => unreachable(`${i.reason} ${i.rollback?.reason ?? ''}`))
+}
+
+/** What each component was left as when the API went away, for the operator who finishes the job. */
+function stateLeft(result: DeployResult): string {
+  return result.items
+    .map((i) => {
+      const where = `${i.region}/${i.component}`
+      if (i.outcome === 'not-started') return `${where} not started (still ${i.from ?? 'as it was'})`
+      if (i.outcome === 'deployed' || i.outcome === 'unchanged') return `${where} ${i.outcome} (${i.to})`
+      if (i.outcome === 'rolled-back') return `${where} rolled back to ${i.from}`
+      return `${where} patched to ${i.to}, not verified and not rolled back`
+    })
+    .join('; ')
+}
+
 function failureHints(result: DeployResult): string[] {
+  if (result.exitCode === 81 && lostTheApi(result)) {
+    const undo = [...new Set(result.items.filter((i) => i.outcome === 'rollback-failed' && i.undo).map((i) => i.undo!))]
+    return [
+      'When the API answers again, `mkt health` shows what runs; to finish the job, return each component to its previous revision:',
+      ...(undo.length > 0 ? undo : ['mkt rollback <component> --reason "<why>"']),
+      'Or deploy again: a rerun rolls whatever is not yet on the new image.',
+    ]
+  }
   if (result.exitCode === 81) return ['Page the on-call owner: the component is not healthy on either revision. `mkt history` shows the revisions; `mkt rollback --to-revision N` picks one.']
   if (result.exitCode === 80) return ['The previous revision is serving again. `mkt history <component>` shows the failed release and its verdict.']
   return ['The failed revision was left in place (--no-auto-rollback). `mkt rollback <component>` returns to the last good revision.']

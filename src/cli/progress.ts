@@ -55,7 +55,8 @@ export function formatEventLine(event: RolloutEvent, multiRegion: boolean, date 
   return `${timestamp(date)} ${where} ${event.kind}: ${messageOf(event)}`
 }
 
-const isBake = (event: RolloutEvent) => event.kind === 'wait' && event.message.startsWith('baking:')
+/** A bake countdown: the gates' reason `bake: baking: healthy for 6s of 10s` (the gate's name first, as every gate reason). */
+const isBake = (event: RolloutEvent) => event.kind === 'wait' && /^(bake: )?baking:/.test(event.message)
 
 interface Tracked {
   last: RolloutEvent

@@ -5,7 +5,9 @@ import type { CoreV1Api, V1ConfigMap, V1Deployment } from '@kubernetes/client-no
 import type { SecretClient } from '@azure/keyvault-secrets'
 import { keyVaultFor } from '../azure/keyvault.js'
 import { connectRegion, loadKubeClient } from '../kube/client.js'
+import { usageError } from '../errors.js'
 import { kubeStatusOf, toKubeError } from '../kube/errors.js'
+import { closestNames } from '../platform/components.js'
 import type { Component, Environment, Platform, Region } from '../platform/schema.js'
 import { RegionCluster } from '../rollout/cluster.js'
 import { containerOf, rollTemplateChange, type EventSink, type ItemResult } from '../rollout/deploy.js'
@@ -37,6 +39,34 @@ export interface ConfigContext {
   root: string
   /** Secret values from --from-env/--from-file/--stdin (already registered with the redactor). */
   values: Map<string, string>
+  /** Write values no configuration file references (--allow-unreferenced); otherwise such a name is refused (64). */
+  allowUnreferenced?: boolean
+}
+
+/**
+ * Secret names given a value that no configuration file of the environment references, with the closest
+ * referenced names. A typo (`Bogus--Name`) would otherwise create a secret nothing reads while the one meant
+ * stays missing.
+ */
+export function unreferencedSecrets(values: ReadonlyMap<string, string>, allConfigs: readonly ComponentConfig[]): Array<{ name: string; didYouMean: string[] }> {
+  const referenced = [...new Set(allConfigs.flatMap((c) => c.entries.filter((e) => e.secret !== undefined).map((e) => e.secret!)))]
+  return [...values.keys()].filter((name) => !referenced.includes(name)).map((name) => ({ name, didYouMean: closestNames(name, referenced) }))
+}
+
+function refuseUnreferenced(context: ConfigContext, allConfigs: readonly ComponentConfig[]): void {
+  if (context.allowUnreferenced) return
+  const unreferenced = unreferencedSecrets(context.values, allConfigs)
+  if (unreferenced.length === 0) return
+  const first = unreferenced[0]!
+  throw usageError(
+    `secret ${unreferenced.map((u) => u.name).join(', ')} ${unreferenced.length === 1 ? 'is' : 'are'} referenced by no configuration file in config/${context.environment.name}; nothing was written`,
+    {
+      hints: [
+        first.didYouMean.length > 0 ? `Did you mean ${first.didYouMean.map((n) => `"${n}"`).join(' or ')}?` : `Reference it from a configuration file (Key: { secret: ${first.name} }) first.`,
+        'If an app reads it from Key Vault directly, pass --allow-unreferenced.',
+      ],
+    },
+  )
 }
 
 interface Loaded {
@@ -48,6 +78,8 @@ interface Loaded {
 async function load(context: ConfigContext): Promise<Loaded> {
   // Files first: a bad file exits 65 before anything is read or written.
   const configs = await readEnvironmentConfig(context.root, context.environment.name, context.platform, context.components)
+  // A value is referenced when any component's file names it, not only the selected ones' (-c).
+  if (context.values.size > 0) refuseUnreferenced(context, await readEnvironmentConfig(context.root, context.environment.name, context.platform, context.platform.components))
   const needsVault = configs.some((c) => c.entries.some((e) => e.secret !== undefined)) || context.values.size > 0
   const k8s = await loadKubeClient()
   const clusters = await Promise.all(

@@ -19,6 +19,7 @@ import { isPodReady, isTerminating } from '../rollout/objects.js'
 import { podsOf, serviceFor, servicePortFor } from './targets.js'
 import { backlogTrend, hpaView, kedaTarget, scaledObjectView, scalerFor, type ScalingView } from './scaling.js'
 import { componentRegionHealth, healthExitCode, rollUp, unknownComponentRegion, withScaling, worst, type ComponentHealth, type ComponentRegionHealth, type HealthModel, type ProbeAnswer, type RegionHealth } from './report.js'
+import { plural } from '../text.js'
 
 export interface HealthOptions {
   platform: Platform
@@ -330,7 +331,7 @@ export function healthFailure(model: HealthModel, failOn: 'unhealthy' | 'degrade
   const bad = model.components.filter((c) => c.health === 'Unhealthy' || (failOn === 'degraded' && c.health === 'Degraded'))
   const first = bad[0]
   const why = first ? `${first.name}: ${first.regions.find((r) => r.health === first.health)?.explanation}` : model.health
-  return new MktError('UNHEALTHY', ExitCode.UNHEALTHY, `${model.environment} is ${model.health.toLowerCase()}: ${bad.length} component${bad.length === 1 ? '' : 's'} (${why})`, {
+  return new MktError('UNHEALTHY', ExitCode.UNHEALTHY, `${model.environment} is ${model.health.toLowerCase()}: ${plural(bad.length, 'component')} (${why})`, {
     result: model,
     hints: ['`mkt health --details` shows pods, probes and every health entry.'],
   })

@@ -3,6 +3,7 @@
 import type { Output, Style } from '../cli/output.js'
 import { renderTable } from '../cli/output.js'
 import type { ComponentHealth, Health, HealthModel } from './report.js'
+import { plural } from '../text.js'
 
 const SYMBOL: Record<Health, string> = { Healthy: '✓ healthy', Degraded: '! degraded', Unhealthy: '✗ unhealthy' }
 const STYLE: Record<Health, Style> = { Healthy: 'green', Degraded: 'yellow', Unhealthy: 'red' }
@@ -43,7 +44,7 @@ export function renderHealthDetails(model: HealthModel): string {
       lines.push(`${component.name}${model.regions.length > 1 ? ` (${region.region})` : ''}: ${region.health}: ${region.explanation}`)
       lines.push(`  replicas: ${region.replicas.ready}/${region.replicas.desired} ready, ${region.replicas.updated} updated, ${region.replicas.available} available${region.rolloutInProgress ? ', rollout in progress' : ''}`)
       if (region.scaling) lines.push(`  scaling (${region.scaling.kind} ${region.scaling.name}): ${region.scaling.health}: ${region.scaling.summary}`)
-      for (const pod of region.pods) lines.push(`  pod ${pod.name}: ${pod.phase}${pod.ready ? ', ready' : ', not ready'}${pod.reason ? `, ${pod.reason}` : ''}${pod.restarts ? `, ${pod.restarts} restarts` : ''}`)
+      for (const pod of region.pods) lines.push(`  pod ${pod.name}: ${pod.phase}${pod.ready ? ', ready' : ', not ready'}${pod.reason ? `, ${pod.reason}` : ''}${pod.restarts ? `, ${plural(pod.restarts, 'restart')}` : ''}`)
       for (const b of region === component.regions[0] ? component.backlog : []) lines.push(`  ${b.summary}`)
       for (const probe of region.probes) {
         lines.push(`  ${probe.kind} (${probe.target}, ${probe.durationMs} ms): ${probe.summary}`)

@@ -187,7 +187,7 @@ export function rollbackTarget(history: readonly ReleaseEntry[], options: { toRe
   if (target !== undefined) return { ok: true, target, ...withFrom }
   const others = history.filter((entry) => !entry.current)
   if (others.length === 0) {
-    return { ok: false, reason: 'no-history', message: 'nothing to roll back to: the current revision is the only one', ...withFrom }
+    return { ok: false, reason: 'no-history', message: 'the current revision is the only one', ...withFrom }
   }
   const unverified = others.map((entry) => `${entry.revision} ${entry.verdict}`).join(', ')
   return {

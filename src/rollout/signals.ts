@@ -27,6 +27,7 @@
 import type { V1Container, V1ContainerStatus, V1Pod, V1ReplicaSet } from '@kubernetes/client-node'
 import { formatDuration } from '../duration.js'
 import { byName, isControlledBy, isPodReady, isTerminating, nameOf, podConditionOf, timeOf } from './objects.js'
+import { plural } from '../text.js'
 
 export type PodFailureReason =
   | 'CrashLoopBackOff'
@@ -268,7 +269,6 @@ function detail(message: string | undefined): string {
   return `: ${oneLine.length > MAX_DETAIL_LENGTH ? `${oneLine.slice(0, MAX_DETAIL_LENGTH - 1)}…` : oneLine}`
 }
 
-const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`
 
 /** A duration rounded to whole seconds for messages: `2m`, `45s`. */
 const roughly = (ms: number): string => formatDuration(Math.round(ms / 1000) * 1000)

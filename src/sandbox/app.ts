@@ -75,8 +75,8 @@ export interface HealthContext {
 
 /**
  * The application's health for one endpoint, given the pod faults that apply to it.
- * - ready: database, servicebus and redis entries (tag `ready`); not-ready / unhealthy make the
- *   fault's entry Unhealthy, degraded makes it Degraded, slow-ready is Unhealthy until
+ * - ready: database, servicebus and redis entries (tag `ready`); not-ready adds an Unhealthy `startup` entry
+ *   (its own entry when one is named); unhealthy makes the fault's entry (default database) Unhealthy, degraded makes it Degraded, slow-ready is Unhealthy until
  *   startedAt + durationMs.
  * - live: one `self` entry (tag `live`), Unhealthy only under an `unhealthy` fault: liveness does not
  *   depend on the dependencies, as ASP.NET Core recommends.
@@ -93,6 +93,12 @@ export function healthReport(check: 'live' | 'ready', faults: readonly PodFault[
   } else {
     for (const name of HealthEntries) entries[name] = { data: {}, duration: formatTimeSpan(checkDuration()), status: 'Healthy', tags: ['ready'] }
     for (const fault of faults) {
+      if (fault.kind === 'not-ready' && fault.entry === undefined) {
+        // Not ready for no dependency's sake (the operator asked for "not ready", not for a database outage): an
+        // app's own startup check, as ASP.NET Core apps add for warm-up, says so.
+        entries.startup = { data: {}, description: 'Not ready to serve traffic (sandbox fault --not-ready).', duration: formatTimeSpan(0.01 + random() * 0.05), status: 'Unhealthy', tags: ['ready'] }
+        continue
+      }
       const entry = entries[fault.entry ?? 'database']
       if (fault.kind === 'not-ready' || fault.kind === 'unhealthy') {
         entry.status = 'Unhealthy'

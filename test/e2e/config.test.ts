@@ -120,6 +120,25 @@ describe('mkt config', () => {
     expect((parseEnvelope(again).result as { secrets: unknown[] }).secrets).toEqual([{ name: SECRET, outcome: 'unchanged' }])
   })
 
+  it('a secret name no configuration file references is refused (64) with the closest name, and nothing is written', async () => {
+    const typo = SECRET.replace('Database', 'Databse')
+    const run = keep(await mkt('config', 'push', '-c', 'catalog', '--from-env', `${typo}=CATALOG_DB`, '--json'))
+    expect(run.exitCode, run.stderr).toBe(64)
+    const error = parseEnvelope(run).error!
+    expect(error.message).toBe(`secret ${typo} is referenced by no configuration file in config/local; nothing was written`)
+    expect(error.hints[0]).toMatch(new RegExp(`^Did you mean "${SECRET}"`)) // closest first
+    expect(error.hints[1]).toContain('--allow-unreferenced')
+    expect(await keyVaultRequest('GET', `/secrets/${typo}`)).toBe(404)
+    const plan = keep(await mkt('config', 'plan', '-c', 'catalog', '--from-env', `Bogus--Name=CATALOG_DB`))
+    expect(plan.exitCode).toBe(64)
+    expect(plan.stderr).toMatch(/^Error: secret Bogus--Name is referenced by no configuration file in config\/local; nothing was written$/m)
+    const allowed = keep(await mkt('config', 'push', '-c', 'catalog', '--from-env', `${typo}=CATALOG_DB`, '--allow-unreferenced', '--json'))
+    expect(allowed.exitCode, allowed.stderr).toBe(0)
+    expect(await keyVaultRequest('GET', `/secrets/${typo}`)).toBe(200)
+    await keyVaultRequest('DELETE', `/secrets/${typo}`)
+    await keyVaultRequest('DELETE', `/deletedsecrets/${typo}`)
+  })
+
   it('a secret soft-deleted earlier is recovered, not a 409', async () => {
     const { SecretClient } = await import('@azure/keyvault-secrets')
     const state = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')) as { endpoints: { keyVault: string } }

@@ -55,16 +55,16 @@ describe.concurrent('gates with default flags', () => {
     expect((await mkt('sandbox', 'fault', 'set', 'catalog', '--image-tag', '2.0.0', '--not-ready')).exitCode).toBe(0)
     expect((await mkt('sandbox', 'fault', 'set', 'search', '--image-tag', '2.0.0', '--unhealthy', 'database')).exitCode).toBe(0)
     const runs = await Promise.all([deploy('catalog', '2.0.0'), deploy('search', '2.0.0')])
-    for (const [run, deployment] of [
-      [runs[0], 'marketplace-catalog-service'],
-      [runs[1], 'marketplace-search-service'],
+    for (const [run, deployment, fault] of [
+      [runs[0], 'marketplace-catalog-service', '--not-ready'],
+      [runs[1], 'marketplace-search-service', '--unhealthy database'],
     ] as const) {
       expect(run.exitCode, run.message).toBe(80)
       expect(run.item.outcome).toBe('rolled-back')
       expect(run.item.rollback).toMatchObject({ outcome: 'healthy' })
       // The pod's own answer, not the rollout line.
-      expect(run.item.reason).toMatch(/^readiness: pod \S+ not ready after (\d+)s: Unhealthy: database Unhealthy \(A connection to the database could not be established/)
-      expect(run.message).toContain('Unhealthy: database Unhealthy')
+      expect(run.item.reason).toMatch(fault === '--not-ready' ? /^readiness: pod \S+ not ready after (\d+)s: Unhealthy: startup Unhealthy \(Not ready to serve traffic/ : /^readiness: pod \S+ not ready after (\d+)s: Unhealthy: database Unhealthy \(A connection to the database could not be established/)
+      expect(run.message).toContain(fault === '--not-ready' ? 'Unhealthy: startup Unhealthy' : 'Unhealthy: database Unhealthy')
       const waited = Number(/not ready after (\d+)s/.exec(run.item.reason)![1]) * 1000
       expect(waited).toBeGreaterThanOrEqual(BUDGET_MS + GRACE_MS) // not failed early
       // Within the budget + grace + the rollback, not the 10-minute --timeout: measured by the engine from the
@@ -91,7 +91,7 @@ describe.concurrent('gates with default flags', () => {
     const run = await mkt('deploy', 'service', 'portal', '--image', '2.0.0', '--strategy', 'canary', '--steps', '50', '--yes', '--json')
     expect(run.exitCode, run.stderr).toBe(80)
     const [item] = (parseEnvelope(run).result as { items: Item[] }).items
-    expect(item!.reason).toMatch(/^readiness: pod \S+ not ready after \d+s: Unhealthy: database Unhealthy/)
+    expect(item!.reason).toMatch(/^readiness: pod \S+ not ready after \d+s: Unhealthy: startup Unhealthy/)
     expect(item!.durationMs).toBeLessThan(BUDGET_MS + GRACE_MS + POD_START_MS + item!.rollback!.durationMs + 10_000)
     expect(imageOf('publisher-portal-service')).toBe('publisher-portal-service:1.0.0')
   }, 300_000)
@@ -157,6 +157,6 @@ describe.concurrent('gates with default flags', () => {
     expect(stuck.exitCode).toBe(80)
     const [item] = (parseEnvelope(stuck).result as { items: Item[] }).items
     // Stuck before its readiness allowance ran out: the deadline fires, and the reason is the pod's own answer.
-    expect(item!.reason).toMatch(/^timed out: no progress for 8s: readiness: pod \S+ not ready yet \(allowed 45s\): Unhealthy: database Unhealthy/)
+    expect(item!.reason).toMatch(/^timed out: no progress for 8s: readiness: pod \S+ not ready yet \(allowed 45s\): Unhealthy: startup Unhealthy/)
   }, 300_000)
 })

@@ -70,7 +70,7 @@ describe('mkt health', () => {
     )
     expect(exitCode).toBe(82)
     const why = (name: string) => component(model, name).regions[0]!.explanation
-    expect(why('marketplace-catalog-service')).toMatch(/^0\/2 ready: pod \S+ Running, not ready.*database Unhealthy/)
+    expect(why('marketplace-catalog-service')).toMatch(/^0\/2 ready: pod \S+ Running, not ready.*startup Unhealthy/)
     expect(why('marketplace-search-service')).toMatch(/^0\/2 ready: pod \S+ CrashLoopBackOff/)
     expect(why('review-rating-service')).toMatch(/redis Unhealthy/)
     expect(why('asset-indexing-worker')).toMatch(/servicebus Unhealthy/)

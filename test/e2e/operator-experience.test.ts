@@ -81,6 +81,19 @@ describe('a long wait is never silent', () => {
   })
 })
 
+describe('a bake is said, not counted out', () => {
+  it('a default deploy (10 s bake) of two components says each bake at its start and its end, not every second', { timeout: 180_000 }, async () => {
+    const run = await mkt('deploy', 'service', 'pricing', 'license', '--image', '3.1.0', '--yes', '--progress', 'lines')
+    expect(run.exitCode, run.stderr).toBe(0)
+    for (const component of ['pricing-service', 'license-service']) {
+      const bakeLines = run.stderr.split('\n').filter((l) => l.includes(` ${component} `) && l.includes('baking:'))
+      expect(bakeLines.length, run.stderr).toBeGreaterThanOrEqual(1)
+      expect(bakeLines.length, run.stderr).toBeLessThanOrEqual(2) // start, and at most one 30 s report
+      expect(run.stderr).toMatch(new RegExp(`${component} passed: .*all gates passed`))
+    }
+  })
+})
+
 describe('locks for humans', () => {
   it('a holder killed with -9 on this host is taken over at once, and the take-over is said', { timeout: 180_000 }, async () => {
     const run = start(['deploy', 'service', 'catalog', '--image', '9.9.9', '--json', '--progress', 'jsonl'])

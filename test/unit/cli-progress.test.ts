@@ -10,7 +10,7 @@ describe('ProgressPacer', () => {
     const pacer = new ProgressPacer()
     const shown: number[] = []
     for (let second = 0; second < 120; second++) {
-      if (pacer.accept(event('wait', `baking: healthy for ${second}s of 2m`), second * 1000)) shown.push(second)
+      if (pacer.accept(event('wait', `bake: baking: healthy for ${second}s of 2m`), second * 1000)) shown.push(second)
     }
     expect(shown).toEqual([0, 30, 60, 90])
     expect(pacer.accept(event('passed', 'gates held for 2m'), 120_000)).toBe(true)

@@ -157,7 +157,7 @@ describe('rollbackTarget', () => {
   it('says no-history with no revisions, or only the current one', () => {
     expect(rollbackTarget([])).toMatchObject({ ok: false, reason: 'no-history', message: 'no rollout history found' })
     const single = releaseHistory(current, [rs200])
-    expect(rollbackTarget(single)).toMatchObject({ ok: false, reason: 'no-history', message: 'nothing to roll back to: the current revision is the only one' })
+    expect(rollbackTarget(single)).toMatchObject({ ok: false, reason: 'no-history', message: 'the current revision is the only one' })
   })
 
   it('says no-good-revision when earlier revisions were never verified by mkt', () => {

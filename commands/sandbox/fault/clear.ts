@@ -2,6 +2,7 @@ import { Args } from '@oclif/core'
 import { MktCommand } from '../../../src/cli/mkt-command.js'
 import type { ResultOf } from '../../../src/cli/result-schemas.js'
 import { clearFaults } from '../../../src/sandbox-cli.js'
+import { plural } from '../../../src/text.js'
 
 export default class FaultClear extends MktCommand<typeof FaultClear> {
   static override summary = 'Clear one sandbox fault by id, or all of them.'
@@ -11,7 +12,7 @@ export default class FaultClear extends MktCommand<typeof FaultClear> {
   async run(): Promise<ResultOf<'sandbox fault clear'>> {
     const { platform } = await this.platform()
     const result = await clearFaults(platform, this.args.id)
-    this.out.result(`Cleared ${result.deleted} fault${result.deleted === 1 ? '' : 's'}.`)
+    this.out.result(`Cleared ${plural(result.deleted, 'fault')}.`)
     return result
   }
 }
