@@ -165,7 +165,7 @@ describe('Container Apps through the built CLI', () => {
     expect(item).toMatchObject({ outcome: 'rolled-back', fromRevision: 2, toRevision: 3, rollback: { outcome: 'healthy', toRevision: 2 } })
     expect(item.reason).toMatch(/not ready after \d+ s: Readiness probe failed/)
     // …with the application's own answer, through the revision's FQDN.
-    expect(item.reason).toMatch(/https:\/\/marketplace-catalog-service--mkt-3-0-0-[a-z0-9]+\.local\.azurecontainerapps\.sandbox\/health\/ready: .*Unhealthy.*database/)
+    expect(item.reason).toMatch(/https:\/\/marketplace-catalog-service--mkt-3-0-0-[a-z0-9]+\.local\.azurecontainerapps\.sandbox\/health\/ready: .*Unhealthy.*startup/)
 
     expect(trafficOf(await app('marketplace-catalog-service'))).toEqual(serving)
     const failed = (await revisions('marketplace-catalog-service')).find((r) => r.template?.containers?.[0]?.image === 'marketplace-catalog-service:3.0.0')!

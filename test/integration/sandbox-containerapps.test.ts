@@ -156,7 +156,7 @@ describe('sandbox Container Apps with the real ContainerAppsAPIClient', () => {
     // Its FQDN answers with the simulated application's own report, through the environment's ingress (TLS by name).
     const answer = await ingressGet(armUrl, sandbox.caCert, revision.fqdn!, '/health/ready')
     expect(answer.status).toBe(503)
-    expect(JSON.parse(answer.body)).toMatchObject({ status: 'Unhealthy', entries: { database: { status: 'Unhealthy' } } })
+    expect(JSON.parse(answer.body)).toMatchObject({ status: 'Unhealthy', entries: { startup: { status: 'Unhealthy' } } })
     const healthy = await ingressGet(armUrl, sandbox.caCert, (await client.containerApps.get(RG, 'marketplace-catalog-service')).latestRevisionFqdn!, '/health/ready')
     expect(healthy.status).toBe(200)
     expect((await ingressGet(armUrl, sandbox.caCert, 'nope.local.azurecontainerapps.sandbox', '/')).status).toBe(404)
