@@ -278,7 +278,12 @@ async function runItem(
   }
   if (isRevisionExecutor(executor)) {
     const outcome = await runRevisionItem(request, t, executor, { write, say, signal, cancelled, remaining })
-    if (outcome) await settleItem(request, t, outcome, say, fail, () => t.revision!.recordVerdict('passed', outcome.reason))
+    if (outcome) {
+      await settleItem(request, t, outcome, say, fail, async () => {
+        t.lock!.assertHeld()
+        await t.revision!.recordVerdict('passed', outcome.reason)
+      })
+    }
     return
   }
 

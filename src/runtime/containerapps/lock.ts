@@ -91,18 +91,21 @@ export class TagLock implements ReleaseLock {
   }
 
   private async renew(): Promise<void> {
-    if (this.released || this.lost.aborted) return
-    try {
-      if (!(await this.verify())) return
-      const read = await this.apps.read(this.app)
-      if (!read) return this.markLost(`container app ${this.app} disappeared`)
-      const record = { ...this.record, expiresAt: new Date(Date.now() + LEASE_SECONDS * 1000).toISOString() }
-      await this.apps.update(read.app, { tags: { [LOCK_TAG]: encodeLock(record) } }, `renew the lock of ${this.app}`, read.etag)
-      this.record = record
-    } catch (error) {
-      // A write of ours in between changed the ETag (412), or ARM hiccupped: the next round tries again; the
-      // lease only counts as lost once it has run out (assertHeld).
-      if (!(error instanceof MktError) || error.exitCode !== 73) return
+    // A write of ours between the read and the renewal changes the ETag (412, exit 73): read again, a few times.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (this.released || this.lost.aborted) return
+      try {
+        if (!(await this.verify())) return
+        const read = await this.apps.read(this.app)
+        if (!read) return this.markLost(`container app ${this.app} disappeared`)
+        const record = { ...this.record, expiresAt: new Date(Date.now() + LEASE_SECONDS * 1000).toISOString() }
+        await this.apps.update(read.app, { tags: { [LOCK_TAG]: encodeLock(record) } }, `renew the lock of ${this.app}`, read.etag)
+        this.record = record
+        return
+      } catch (error) {
+        // ARM hiccupped: the next round tries again; the lease only counts as lost once it has run out (assertHeld).
+        if (!(error instanceof MktError) || error.exitCode !== 73) return
+      }
     }
   }
 
