@@ -9,6 +9,9 @@ import { join } from 'node:path'
 import { ContainerAppsAPIClient, type ContainerApp } from '@azure/arm-appcontainers'
 import { RestError } from '@azure/core-rest-pipeline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MktError } from '../../src/errors.js'
+import { ContainerAppsRegion } from '../../src/runtime/containerapps/apps.js'
+import { TagLock } from '../../src/runtime/containerapps/lock.js'
 import { SANDBOX_CONTAINERAPPS } from '../../src/sandbox/arm/containerapps.js'
 import { makeTempDir, raw, startTestSandbox, waitFor, type TestSandbox } from './sandbox-helpers.js'
 
@@ -171,6 +174,26 @@ describe('sandbox Container Apps with the real ContainerAppsAPIClient', () => {
     const tagged = await client.containerApps.beginUpdateAndWait(RG, 'web-app', { location: 'local', tags: { owner: 'x' } }, { requestOptions: { customHeaders: { 'If-Match': etag } }, updateIntervalInMs: 200 })
     expect(tagged.tags).toEqual({ owner: 'x' })
   })
+
+  it("mkt's lock tag: one holder at a time (If-Match decides a race), named to the other, removed on release", async () => {
+    const apps = new ContainerAppsRegion({ client, environment: 'containerapps', region: 'local', target: { subscription: SUBSCRIPTION, resourceGroup: RG, environment: ENVIRONMENT }, description: 'sandbox', endpoint: armUrl, auth: 'sandbox' })
+    const request = (identity: string) => ({ environment: 'containerapps', component: 'installation-worker', identity, operation: `deploy by ${identity}` })
+    const raced = await Promise.allSettled([TagLock.acquire(apps, 'installation-worker', request('alice/1')), TagLock.acquire(apps, 'installation-worker', request('bob/2'))])
+    const won = raced.filter((r): r is PromiseFulfilledResult<TagLock> => r.status === 'fulfilled')
+    const lost = raced.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+    expect(won).toHaveLength(1)
+    expect(lost[0]!.reason).toBeInstanceOf(MktError)
+    expect((lost[0]!.reason as MktError).exitCode).toBe(73)
+    const holder = won[0]!.value
+    const refused = await TagLock.acquire(apps, 'installation-worker', request('carol/3')).catch((error: MktError) => error)
+    expect(refused).toBeInstanceOf(MktError)
+    expect((refused as MktError).message).toMatch(/locked: held by (alice\/1|bob\/2)/)
+    expect(await holder.verify()).toBe(true)
+    await holder.release()
+    expect((await client.containerApps.get(RG, 'installation-worker')).tags?.['mkt-lock']).toBeUndefined()
+    const next = await TagLock.acquire(apps, 'installation-worker', request('carol/3'))
+    await next.release()
+  }, 30_000)
 
   it('deletes an app (202, polled) and then answers 404', async () => {
     await client.containerApps.beginDeleteAndWait(RG, 'web-app', { updateIntervalInMs: 200 })
