@@ -9,7 +9,7 @@ import { binPath, cleanEnv, parseEnvelope, runMkt } from '../helpers/cli.js'
 import { kubectlPath } from '../helpers/kubectl.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mkt-release-e2e-'))
-const env = { MKT_SANDBOX_DIR: dataDir, MKT_SANDBOX_POD_START_DELAY_MS: '150', MKT_PROBE_INTERVAL_MS: '200' }
+const env = { MKT_SANDBOX_DIR: dataDir, MKT_SANDBOX_POD_START_DELAY_MS: '150' }
 const mkt = (...args: string[]) => runMkt(args, { env, timeoutMs: 240_000 })
 let kubeconfig = ''
 let kubectl = ''

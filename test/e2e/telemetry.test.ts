@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runMkt } from '../helpers/cli.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mkt-telemetry-e2e-'))
-const env = { MKT_SANDBOX_DIR: dataDir, MKT_SANDBOX_POD_START_DELAY_MS: '150', MKT_PROBE_INTERVAL_MS: '200' }
+const env = { MKT_SANDBOX_DIR: dataDir, MKT_SANDBOX_POD_START_DELAY_MS: '150' }
 const OTLP_SECRET = 'Bearer otlp-canary-7f3e9a1c55'
 
 interface OtlpValue {
