@@ -233,7 +233,7 @@ describe('Container Apps through the built CLI', () => {
     ])
   }, 120_000)
 
-  it('a lock tag held by another operation stops a deploy with exit 73, naming the holder', async () => {
+  it('a lock tag held by another operation stops a deploy with exit 73, naming the holder; lock status shows it', async () => {
     const pricing = await app('pricing-service')
     const lock = JSON.stringify({ h: 'alice@laptop/4242', op: 'deploy 9.9.9', at: new Date().toISOString(), exp: new Date(Date.now() + 600_000).toISOString() })
     await client.containerApps.beginUpdateAndWait(RG, 'pricing-service', { location: pricing.location!, tags: { 'mkt-lock': lock } }, { updateIntervalInMs: 200 })
@@ -241,6 +241,11 @@ describe('Container Apps through the built CLI', () => {
     expect(run.exitCode, run.stderr).toBe(73)
     expect(parseEnvelope(run).error?.message).toContain('alice@laptop/4242')
     expect(await revisions('pricing-service')).toHaveLength(1)
+    const status = await mkt('lock', 'status', 'pricing', '--json')
+    expect(status.exitCode, status.stderr).toBe(0)
+    const envelope = parseEnvelope(status)
+    expect(validateEnvelope('lock status', envelope)).toEqual([])
+    expect((envelope.result as { locks: unknown[] }).locks).toEqual([expect.objectContaining({ region: 'local', component: 'pricing-service', holder: 'alice@laptop/4242', operation: 'deploy 9.9.9', expired: false })])
   }, 60_000)
 
   it('a single-revision app is switched to multiple-revision mode only with --yes, and says so', async () => {

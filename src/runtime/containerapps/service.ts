@@ -9,8 +9,9 @@ import type { CurrentState } from '../../rollout/plan.js'
 import { ContainerAppsRegion } from './apps.js'
 import { CONTAINER_APPS_ROLES, connectContainerApps, containerAppOf, containerAppsError } from './client.js'
 import { gateRevision, moveTrafficTo, RecordWriter } from './executor.js'
+import type { LockInfo } from '../../kube/lock.js'
 import { heldLock, TagLock } from './lock.js'
-import { containerAppHistory, type LockRecord } from './records.js'
+import { containerAppHistory, LOCK_TAG, parseLock, type LockRecord } from './records.js'
 
 export async function openContainerApps(platform: Platform, environment: Environment, region: Region): Promise<ContainerAppsRegion> {
   return new ContainerAppsRegion(await connectContainerApps(platform, environment, region))
@@ -52,6 +53,20 @@ export async function checkContainerAppsAccess(platform: Platform, environment: 
 
 export async function heldLockOf(apps: ContainerAppsRegion, component: Component): Promise<LockRecord | undefined> {
   return heldLock((await apps.read(containerAppOf(component)))?.app.tags)
+}
+
+/** `mkt lock status` on a Container Apps region: the `mkt-lock` tag of each component's app (expired ones too). */
+export async function listContainerAppLocks(platform: Platform, environment: Environment, region: Region, components: readonly Component[]): Promise<LockInfo[]> {
+  const apps = await openContainerApps(platform, environment, region)
+  const found = await Promise.all(
+    components.map(async (component): Promise<LockInfo | undefined> => {
+      const tags = (await apps.read(containerAppOf(component)))?.app.tags
+      const lock = parseLock(tags?.[LOCK_TAG])
+      if (!lock) return undefined
+      return { name: `${LOCK_TAG} on ${containerAppOf(component)}`, component: component.name, holder: lock.holder, operation: lock.operation || null, reason: lock.reason ?? null, acquiredAt: lock.acquiredAt, renewedAt: null, expiresAt: lock.expiresAt, expired: heldLock(tags) === undefined }
+    }),
+  )
+  return found.filter((lock): lock is LockInfo => lock !== undefined)
 }
 
 export const missingApp = (component: Component, apps: ContainerAppsRegion) =>
