@@ -4,6 +4,7 @@ import { renderTable } from '../src/cli/output.js'
 import type { ResultOf } from '../src/cli/result-schemas.js'
 import { regionsFromFlag } from '../src/kube/client.js'
 import { resolveComponent } from '../src/platform/components.js'
+import { describeCell, historyByImage, type ImageRow } from '../src/rollout/history-regions.js'
 import { readHistory } from '../src/rollout/rollback.js'
 
 export default class History extends MktCommand<typeof History> {
@@ -25,8 +26,18 @@ external: made outside mkt (kubectl, Helm, a restart) and never verified; it sho
     const component = resolveComponent(platform, this.args.component)
     const regions = regionsFromFlag(environment, flags.regions)
     const history = await readHistory(platform, environment, component, regions)
-    for (const region of history.regions) {
-      if (history.regions.length > 1) this.out.result(`${region.region}:`)
+    if (history.regions.length > 1) {
+      // Side by side: a row per image, a column per region (revision numbers differ per region).
+      this.out.result(
+        renderTable(historyByImage(history.regions), [
+          { header: 'image', get: (row) => row.image },
+          { header: 'first deployed', get: (row) => row.firstSeen ?? '-' },
+          ...history.regions.map((region) => ({ header: region.region, get: (row: ImageRow) => describeCell(row.regions[region.region] ?? []) })),
+        ]),
+      )
+      this.out.info(`A cell is the region's revision of that image and its verdict; * runs now. \`mkt history ${component.name} --regions <region>\` shows who, when and why.`)
+    }
+    for (const region of history.regions.length > 1 ? [] : history.regions) {
       this.out.result(
         renderTable(region.revisions, [
           { header: 'revision', get: (r) => `${r.current ? '*' : ' '}${r.revision}${r.formerRevisions.length > 0 ? ` (was ${r.formerRevisions.join(', ')})` : ''}` },

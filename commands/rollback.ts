@@ -10,14 +10,17 @@ import { parseDuration } from '../src/duration.js'
 import { regionsFromFlag } from '../src/kube/client.js'
 import { resolveComponent } from '../src/platform/components.js'
 import { lockIdentity } from '../src/rollout/audit.js'
-import { rollback } from '../src/rollout/rollback.js'
+import { describeMove, rollback } from '../src/rollout/rollback.js'
 
 export default class Rollback extends MktCommand<typeof Rollback> {
   static override summary = 'Roll a component back to its last good revision (or --to-revision N), fast.'
   static override description = `The default target is the newest verified revision (verdict passed), never an aborted or external one.
 Shows from -> to before acting; skips canary steps and bake, restores a canary's saved strategy and unpauses; waits
 until the target is healthy unless --no-wait. Revision numbers are kubectl's (\`kubectl rollout history\`) and differ
-per region: with several regions, --to-revision needs --regions. The request is the one \`kubectl rollout undo\` sends.
+per region: with several regions, --to-revision needs --regions. Without it, several regions go to the same image:
+the first region's (the primary's) last good one, and in every other region its own newest verified revision of
+that image, whatever its number there (each region's line says why; a region already running it is left alone).
+The request is the one \`kubectl rollout undo\` sends.
 --force-unlock breaks a stuck lock first and records who and why as an Event (MktLockBroken).`
   static override args = { component: Args.string({ description: 'Component (name, alias or .NET name)', required: true }) }
   static override flags = {
@@ -60,7 +63,7 @@ per region: with several regions, --to-revision needs --regions. The request is 
         forceUnlock: flags['force-unlock'],
         onEvent: trace.onEvent,
         confirm: async (moves) => {
-          for (const m of moves) this.out.info(`${m.region}: revision ${m.fromRevision ?? '-'} (${m.fromImage ?? '-'}) -> revision ${m.toRevision} (${m.toImage ?? '-'})`)
+          for (const m of moves) this.out.info(describeMove(m, moves.length > 1))
           await this.confirmChange(environment, `roll back ${component.name}`, flags.yes)
         },
       }),
@@ -82,6 +85,7 @@ per region: with several regions, --to-revision needs --regions. The request is 
         { header: 'from', get: (r) => `${r.fromImage ?? '-'} (r${r.fromRevision ?? '-'})` },
         { header: 'to', get: (r) => `${r.toImage ?? '-'} (r${r.toRevision} now r${r.newRevision ?? '?'})` },
         { header: 'outcome', get: (r) => r.outcome },
+        ...(result.regions.length > 1 ? [{ header: 'why', get: (r: (typeof result.regions)[number]) => r.why ?? '' }] : []),
       ]),
     )
     const bad = result.regions.find((r) => r.outcome === 'unhealthy')

@@ -2,6 +2,7 @@
 import { join } from 'node:path'
 import { unavailableError, usageError } from './errors.js'
 import { ensureSandbox, sandboxControl } from './kube/sandbox.js'
+import { sandboxRegionState, type SandboxRegion } from './kube/sandbox-regions.js'
 import type { Platform } from './platform/schema.js'
 import { defaultSandboxDir, isSandboxRunning, readSandboxState, resetSandbox, stopSandbox } from './sandbox/lifecycle.js'
 
@@ -15,6 +16,8 @@ export interface SandboxStatus {
   kubeconfig: string
   objects: Record<string, number>
   log: string
+  /** Regional clusters started so far (multi-region environments); absent when not running. */
+  regions?: SandboxRegion[]
 }
 
 export async function sandboxStatus(dataDir = defaultSandboxDir()): Promise<SandboxStatus> {
@@ -23,7 +26,10 @@ export async function sandboxStatus(dataDir = defaultSandboxDir()): Promise<Sand
   if (!state || !(await isSandboxRunning(state))) {
     return { ...base, running: false, pid: null, startedAt: null, uptimeSeconds: null, endpoints: null, objects: {} }
   }
-  const live = await sandboxControl<{ uptimeSeconds: number; objects: Record<string, number> }>(state, 'GET', '/_sandbox/status')
+  const [live, regions] = await Promise.all([
+    sandboxControl<{ uptimeSeconds: number; objects: Record<string, number> }>(state, 'GET', '/_sandbox/status'),
+    sandboxControl<{ regions?: SandboxRegion[] }>(state, 'GET', '/_sandbox/regions'),
+  ])
   return {
     ...base,
     running: true,
@@ -33,6 +39,7 @@ export async function sandboxStatus(dataDir = defaultSandboxDir()): Promise<Sand
     endpoints: state.endpoints,
     kubeconfig: state.kubeconfigPath,
     objects: live.body.objects,
+    regions: regions.status === 200 ? (regions.body.regions ?? []) : [],
   }
 }
 
@@ -59,22 +66,23 @@ export interface FaultRecord {
   [key: string]: unknown
 }
 
-export async function listFaults(platform: Platform): Promise<FaultRecord[]> {
-  const state = await ensureSandbox(platform)
+/** Faults are per cluster: `region` names a regional cluster (default: the main one). */
+export async function listFaults(platform: Platform, region?: string): Promise<FaultRecord[]> {
+  const state = await sandboxRegionState(platform, region)
   const response = await sandboxControl<{ faults: FaultRecord[] }>(state, 'GET', '/_sandbox/faults')
   return response.body.faults
 }
 
-export async function addFault(platform: Platform, fault: Record<string, unknown>): Promise<FaultRecord> {
-  const state = await ensureSandbox(platform)
+export async function addFault(platform: Platform, fault: Record<string, unknown>, region?: string): Promise<FaultRecord> {
+  const state = await sandboxRegionState(platform, region)
   const response = await sandboxControl<{ fault?: FaultRecord; message?: string }>(state, 'POST', '/_sandbox/faults', fault)
   if (response.status === 400 || response.status === 422) throw usageError(response.body.message ?? 'the sandbox rejected the fault')
   if (response.status >= 300 || !response.body.fault) throw unavailableError(`the sandbox answered ${response.status} to a new fault`)
   return response.body.fault
 }
 
-export async function clearFaults(platform: Platform, id: string | undefined): Promise<{ deleted: number }> {
-  const state = await ensureSandbox(platform)
+export async function clearFaults(platform: Platform, id: string | undefined, region?: string): Promise<{ deleted: number }> {
+  const state = await sandboxRegionState(platform, region)
   const path = id ? `/_sandbox/faults?id=${encodeURIComponent(id)}` : '/_sandbox/faults'
   const response = await sandboxControl<{ deleted?: number; message?: string }>(state, 'DELETE', path)
   if (response.status === 404) throw usageError(`no fault with id "${id}"`, { hints: ['Run `mkt sandbox fault list` to see the ids.'] })

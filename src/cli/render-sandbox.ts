@@ -15,6 +15,7 @@ export function renderSandboxStatus(status: SandboxStatus): string {
     ...(status.endpoints?.arm ? [['azure rm', status.endpoints.arm] as [string, string]] : []),
     ...(status.endpoints?.postgres ? [['postgres', `${status.endpoints.postgres} (PGlite, starts on first use)`] as [string, string]] : []),
     ['kubeconfig', status.kubeconfig],
+    ...(status.regions && status.regions.length > 0 ? [['regions', status.regions.map((r) => `${r.region} ${r.up ? r.endpoint : 'down'}`).join(', ')] as [string, string]] : []),
     ['objects', objects || '-'],
     ['data', status.dataDir],
     ['log', status.log],

@@ -35,6 +35,8 @@ export const environmentSummary = z.object({
   database: z.object({ engine: z.string().nullable(), source: z.string() }),
 })
 
+const sandboxRegion = z.object({ region: z.string(), endpoint: z.string(), kubeconfigPath: z.string(), context: z.string(), up: z.boolean() })
+
 const sandboxStatus = z.object({
   running: z.boolean(),
   dataDir: z.string(),
@@ -53,6 +55,7 @@ const sandboxStatus = z.object({
   kubeconfig: z.string(),
   objects: z.record(z.string(), z.number().int()),
   log: z.string(),
+  regions: z.array(sandboxRegion).optional().describe('Regional clusters started so far (multi-region environments such as local-multi)'),
 })
 
 const fault = z.object({ id: z.string(), type: z.enum(['pod', 'api']) }).passthrough()
@@ -189,6 +192,9 @@ export const resultSchemas = {
   'sandbox fault api': z.object({ fault }),
   'sandbox fault list': z.object({ faults: z.array(fault) }),
   'sandbox fault clear': z.object({ deleted: z.number().int() }),
+  'sandbox region list': z.object({ regions: z.array(sandboxRegion) }),
+  'sandbox region down': z.object({ region: sandboxRegion }),
+  'sandbox region up': z.object({ region: sandboxRegion }),
   health: healthModel,
   login: z.object({
     environment: z.string(),
@@ -244,7 +250,8 @@ export const resultSchemas = {
         fromImage: z.string().nullable(),
         toRevision: z.number().int(),
         toImage: z.string().nullable(),
-        outcome: z.enum(['rolled-back', 'unhealthy', 'not-waited']),
+        why: z.string().optional().describe("Why this target in this region: its own last good revision, or the lead region's image"),
+        outcome: z.enum(['rolled-back', 'unhealthy', 'not-waited', 'unchanged']),
         reason: z.string(),
         durationMs: z.number(),
         newRevision: z.number().int().nullable(),

@@ -27,7 +27,8 @@ export async function connectRegion(platform: Platform, environment: Environment
   let kubeConfig = new k8s.KubeConfig()
   switch (target.type) {
     case 'sandbox': {
-      kubeConfig.loadFromFile(sandbox!.kubeconfigPath)
+      const { ensureSandboxRegion, isMainClusterRegion } = await import('./sandbox-regions.js')
+      kubeConfig.loadFromFile(isMainClusterRegion(region.name) ? sandbox!.kubeconfigPath : (await ensureSandboxRegion(platform, region.name, sandbox)).kubeconfigPath)
       break
     }
     case 'kubeContext': {

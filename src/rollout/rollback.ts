@@ -8,7 +8,8 @@ import type { Component, Environment, Platform, Region } from '../platform/schem
 import { RegionCluster } from './cluster.js'
 import type { V1ReplicaSet } from '@kubernetes/client-node'
 import { containerOf, type EventSink } from './deploy.js'
-import { hasOwnRecord, ownChangeCause, releaseHistory, rollbackTarget, type ReleaseEntry } from './history.js'
+import { hasOwnRecord, ownChangeCause, releaseHistory, type ReleaseEntry } from './history.js'
+import { regionTargets, type RegionTarget } from './region-targets.js'
 import { annotationOf, CHANGE_CAUSE_ANNOTATION, revisionOf } from './objects.js'
 import { externalVerdictPatch, rollbackPatch, verdictPatch, verdictPatches } from './patches.js'
 import { newReplicaSet } from './status.js'
@@ -70,12 +71,20 @@ export interface RollbackMove {
   fromImage: string | null
   toRevision: number
   toImage: string | null
+  /** Why this target in this region (its own last good revision, or the lead region's image). */
+  why?: string
+}
+
+/** One region's from → to as the operator reads it before anything changes (with why, when several regions). */
+export function describeMove(move: RollbackMove, withWhy: boolean): string {
+  const arrow = move.fromRevision === move.toRevision ? `stays at revision ${move.toRevision} (${move.toImage ?? '-'})` : `revision ${move.fromRevision ?? '-'} (${move.fromImage ?? '-'}) -> revision ${move.toRevision} (${move.toImage ?? '-'})`
+  return `${move.region}: ${arrow}${withWhy && move.why ? `: ${move.why}` : ''}`
 }
 
 export interface RollbackResult {
   environment: string
   component: string
-  regions: Array<RollbackMove & { outcome: 'rolled-back' | 'unhealthy' | 'not-waited'; reason: string; durationMs: number; newRevision: number | null }>
+  regions: Array<RollbackMove & { outcome: 'rolled-back' | 'unhealthy' | 'not-waited' | 'unchanged'; reason: string; durationMs: number; newRevision: number | null }>
 }
 
 /**
@@ -87,7 +96,7 @@ export async function rollback(request: RollbackRequest): Promise<RollbackResult
   const { component, environment } = request
   if (request.toRevision !== undefined && request.regions.length > 1) {
     throw usageError(`--to-revision ${request.toRevision} names a revision of one region's Deployment, and revision numbers differ per region (${request.regions.map((r) => r.name).join(', ')})`, {
-      hints: [`Pass --regions <region> with --to-revision (\`mkt history ${component.name} --regions <region>\` lists that region's numbers), or leave --to-revision out: each region goes to its newest verified revision.`],
+      hints: [`Pass --regions <region> with --to-revision (\`mkt history ${component.name} --regions <region>\` lists that region's numbers), or leave --to-revision out: every region goes to the same image, the primary's newest verified one.`],
     })
   }
   if (request.regions.some((region) => region.containerApps)) {
@@ -109,35 +118,44 @@ export async function rollback(request: RollbackRequest): Promise<RollbackResult
       ...(request.reason ? { reason: request.reason } : {}),
     })
   }
-  const planRegion = async (cluster: RegionCluster) => {
+  const readRegion = async (cluster: RegionCluster) => {
     const deployment = await cluster.readDeployment(component.name)
     if (!deployment) throw missing(component, cluster.region)
     const replicaSets = await cluster.replicaSetsOf(deployment)
-    const history = releaseHistory(deployment, replicaSets, { container: containerOf(component) })
-    const target = rollbackTarget(history, request.toRevision === undefined ? {} : { toRevision: request.toRevision })
+    return { cluster, deployment, replicaSets, history: releaseHistory(deployment, replicaSets, { container: containerOf(component) }) }
+  }
+  type RegionRead = Awaited<ReturnType<typeof readRegion>> & { lock: LeaseLock }
+  const planRegion = (read: RegionRead, target: RegionTarget) => {
+    const { cluster, deployment, replicaSets } = read
     if (!target.ok) {
       const hint =
         target.reason === 'no-good-revision'
           ? 'Pass --to-revision N to pick one explicitly (`mkt history` lists them).'
           : target.reason === 'not-found'
             ? 'Run `mkt history` to see the revisions.'
-            : 'Nothing was changed.'
+            : target.reason === 'image-not-in-region'
+              ? `\`mkt history ${component.name}\` shows every region's revisions; roll the regions back one at a time with --regions (and --to-revision) to pick different images.`
+              : 'Nothing was changed.'
       throw target.reason === 'not-found'
         ? usageError(`${cluster.region}: ${target.message}`, { hints: [hint] })
         : failedError(`nothing to roll back to in ${cluster.region} for ${component.name}: ${target.message}`, { hints: [hint] })
     }
-    const rs = replicaSets.find((r) => r.metadata?.name === target.target.replicaSet)!
+    const from = target.from
+    const to = 'target' in target ? target.target : from!
     const move: RollbackMove = {
       region: cluster.region,
-      fromRevision: target.from?.revision ?? null,
-      fromImage: target.from?.image ?? null,
-      toRevision: target.target.revision,
-      toImage: target.target.image ?? null,
+      fromRevision: from?.revision ?? null,
+      fromImage: from?.image ?? null,
+      toRevision: to.revision,
+      toImage: to.image ?? null,
+      why: target.why,
     }
+    if (!('target' in target)) return { ...read, move, unchanged: true as const }
+    const rs = replicaSets.find((r) => r.metadata?.name === target.target.replicaSet)!
     // The revision left is recorded rolled-back (never a default target again), except a verified one left by an
     // explicit --to-revision: choosing another revision says nothing against it, and the one-liner must still work.
-    const leftVerified = request.toRevision !== undefined && target.from?.verdict === 'passed'
-    return { cluster, deployment, rs, move, fromRs: leftVerified ? undefined : newReplicaSet(deployment, replicaSets), replicaSets }
+    const leftVerified = request.toRevision !== undefined && from?.verdict === 'passed'
+    return { ...read, rs, move, unchanged: false as const, fromRs: leftVerified ? undefined : newReplicaSet(deployment, replicaSets) }
   }
 
   // In an incident every round trip counts: the lock is taken while the history is read, in every region at once.
@@ -145,17 +163,22 @@ export async function rollback(request: RollbackRequest): Promise<RollbackResult
   try {
     const settled = await Promise.allSettled(
       clusters.map(async (cluster) => {
-        const [plan, lock] = await Promise.allSettled([planRegion(cluster), takeLock(cluster)])
+        const [read, lock] = await Promise.allSettled([readRegion(cluster), takeLock(cluster)])
         if (lock.status === 'fulfilled') locks.push(lock.value)
-        if (plan.status === 'rejected') throw plan.reason
+        if (read.status === 'rejected') throw read.reason
         if (lock.status === 'rejected') throw lock.reason
-        return { ...plan.value, lock: lock.value }
+        return { ...read.value, lock: lock.value }
       }),
     )
     const refused = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (refused) throw refused.reason
-    const plans = settled.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof planRegion>> & { lock: LeaseLock }>).value)
-    await request.confirm(plans.map((p) => p.move))
+    const reads = settled.map((r) => (r as PromiseFulfilledResult<RegionRead>).value)
+    // One image everywhere (region-targets.ts): the lead region's target decides the others'.
+    const targets = regionTargets(reads.map((r) => ({ region: r.cluster.region, history: r.history })), request.toRevision === undefined ? {} : { toRevision: request.toRevision })
+    const planned = reads.map((read, i) => planRegion(read, targets[i] ?? targets[0]!))
+    const plans = planned.filter((p) => !p.unchanged)
+    const unchanged = planned.filter((p) => p.unchanged).map((p) => ({ ...p.move, outcome: 'unchanged' as const, reason: p.move.why ?? 'already runs the target image', durationMs: 0, newRevision: p.move.fromRevision }))
+    await request.confirm(planned.map((p) => p.move))
 
     // Every patch first, then every wait: the slowest region's health check never delays another's patch.
     const sent = await Promise.all(
@@ -206,7 +229,7 @@ export async function rollback(request: RollbackRequest): Promise<RollbackResult
         return { ...plan.move, outcome: 'unhealthy' as const, reason, durationMs: Date.now() - started, newRevision }
       }),
     )
-    return { environment: environment.name, component: component.name, regions: results }
+    return { environment: environment.name, component: component.name, regions: [...results, ...unchanged].sort((a, b) => planned.findIndex((p) => p.move.region === a.region) - planned.findIndex((p) => p.move.region === b.region)) }
   } finally {
     await Promise.allSettled(locks.map((lock) => lock.release()))
   }

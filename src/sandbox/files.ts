@@ -8,6 +8,11 @@ export const LOCK_FILE = 'sandbox.lock'
 export const OBJECTS_FILE = 'objects.json'
 export const SEED_FILE = 'seed.json'
 export const LOG_FILE = 'sandbox.log'
+/** Regional clusters live in this directory of the data dir (regions.ts); `regions.json` there lists them. */
+export const REGIONS_DIR = 'regions'
+export const REGIONS_FILE = 'regions.json'
+/** A sandbox region named `local` is the main cluster; any other name is a regional cluster of that name. */
+export const MAIN_CLUSTER_REGION = 'local'
 
 /** The state.json document a running sandbox writes (read by lifecycle.ts on the CLI side). */
 export interface SandboxState {

@@ -17,6 +17,7 @@ import { localSecretValues, waitForSeededPlatform } from './warm.js'
 import { LOCK_FILE, STATE_FILE, writePrivateFile, type SandboxState } from './files.js'
 import { listenPreferring } from './listener.js'
 import { ensureCredentials, previousPort, writeKubeconfig } from './tls.js'
+import { RegionalClusters, registerRegionRoutes } from './regions.js'
 import type { ApiFaultHook, SandboxApi, SeedComponent } from './types.js'
 
 export type { SeedComponent } from './types.js'
@@ -148,10 +149,14 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
   const startedServiceBus = await startServiceBus({ dataDir, tls, token: credentials.token, api: server, faultHook, now: () => clock.now(), log })
   serviceBus = startedServiceBus
 
+  // Regional clusters (multi-region environments), each started on first use; see regions.ts.
+  const regions = new RegionalClusters({ dataDir, credentials, clock, seed: options.seed ?? [], podStartDelayMs: options.podStartDelayMs, controllers: options.controllers !== false, queueDepth: (entity) => serviceBus?.queueDepth(entity), log })
+  registerRegionRoutes(server, regions)
+
   // Azure Resource Manager (AKS managedClusters: get, list credentials); see arm/.
   // …and Container Apps (Microsoft.App), whose replicas answer as the simulated application under the pod faults.
   const containerApps = { seed: options.seed ?? [], now: () => clock.now(), ...(controllers ? { faults: controllers.faults } : {}), ...(options.podStartDelayMs === undefined ? {} : { startDelayMs: options.podStartDelayMs }) }
-  const arm = await startArm({ dataDir, credentials, kubernetesEndpoint: endpoint, api: server, faultHook, containerApps, log })
+  const arm = await startArm({ dataDir, credentials, kubernetesEndpoint: endpoint, regions, api: server, faultHook, containerApps, log })
 
   if (fresh) {
     const seeded = await keyVault.seed(localSecretValues(options.seed ?? [], { database: postgres.port, serviceBus: startedServiceBus.connectionString }))
@@ -173,11 +178,14 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
   }
   await writePrivateFile(join(dataDir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`)
   log(`sandbox API listening on ${endpoint} (kubeconfig ${kubeconfigPath})`)
+  // After state.json: the regions used before come back without delaying the main cluster's start.
+  await regions.restorePrevious()
 
   let stopped: Promise<void> | undefined
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       await controllers?.stop()
+      await regions.stop()
       await postgres.stop()
       await keyVault.stop()
       await serviceBus?.close()

@@ -2,12 +2,12 @@
 // stop it, reset it. Imports nothing of mkt; talks to the sandbox over HTTPS and signals only.
 import { spawn } from 'node:child_process'
 import { existsSync, openSync, closeSync } from 'node:fs'
-import { mkdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises'
 import { request } from 'node:https'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { LOCK_FILE, LOG_FILE, SEED_FILE, STATE_FILE, writePrivateFile, type SandboxState } from './files.js'
+import { LOCK_FILE, LOG_FILE, REGIONS_DIR, REGIONS_FILE, SEED_FILE, STATE_FILE, writePrivateFile, type SandboxState } from './files.js'
 import type { SeedComponent } from './types.js'
 
 export type { SandboxState } from './files.js'
@@ -205,4 +205,11 @@ export async function stopSandbox(dataDir: string, options: { timeoutMs?: number
 export async function resetSandbox(dataDir: string): Promise<void> {
   await stopSandbox(dataDir)
   for (const file of RESET_FILES) await rm(join(dataDir, file), { force: true, recursive: true })
+  // Regional clusters: their objects and faults go, their kubeconfigs (and ports) stay; they start again on use.
+  const regionsDir = join(dataDir, REGIONS_DIR)
+  await rm(join(regionsDir, REGIONS_FILE), { force: true })
+  const regions = await readdir(regionsDir, { withFileTypes: true }).catch(() => [])
+  for (const region of regions.filter((entry) => entry.isDirectory())) {
+    for (const file of RESET_FILES) await rm(join(regionsDir, region.name, file), { force: true, recursive: true })
+  }
 }

@@ -129,15 +129,15 @@ export async function ensureCredentials(dataDir: string): Promise<SandboxCredent
   return { caCert, serverCert, serverKey, token }
 }
 
-/** The kubeconfig document: one cluster, user and context named mkt-sandbox, namespace marketplace. */
-export function kubeconfigFor(server: string, credentials: Pick<SandboxCredentials, 'caCert' | 'token'>): string {
+/** The kubeconfig document: one cluster, user and context named mkt-sandbox (a regional cluster's: its own name), namespace marketplace. */
+export function kubeconfigFor(server: string, credentials: Pick<SandboxCredentials, 'caCert' | 'token'>, name = KUBECONFIG_NAME): string {
   return toYaml({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: KUBECONFIG_NAME, cluster: { server, 'certificate-authority-data': Buffer.from(credentials.caCert, 'utf8').toString('base64') } }],
-    users: [{ name: KUBECONFIG_NAME, user: { token: credentials.token } }],
-    contexts: [{ name: KUBECONFIG_NAME, context: { cluster: KUBECONFIG_NAME, user: KUBECONFIG_NAME, namespace: DEFAULT_NAMESPACE } }],
-    'current-context': KUBECONFIG_NAME,
+    clusters: [{ name, cluster: { server, 'certificate-authority-data': Buffer.from(credentials.caCert, 'utf8').toString('base64') } }],
+    users: [{ name, user: { token: credentials.token } }],
+    contexts: [{ name, context: { cluster: name, user: name, namespace: DEFAULT_NAMESPACE } }],
+    'current-context': name,
     preferences: {},
   })
 }

@@ -1,11 +1,11 @@
 // The release engine's records and failure paths through the built CLI against the sandbox (issue #12): default
 // flags unless the scenario is about a flag. Each test uses its own component, so the order does not matter.
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { binPath, cleanEnv, parseEnvelope, runMkt } from '../helpers/cli.js'
+import { parseEnvelope, runMkt, runMktWatching } from '../helpers/cli.js'
 import { kubectlPath } from '../helpers/kubectl.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mkt-release-e2e-'))
@@ -31,19 +31,7 @@ const history = async (component: string) => (parseEnvelope(await mkt('history',
 const byImage = (revisions: Revision[], image: string) => revisions.filter((r) => r.image === image)
 const noLocks = async (component: string) => (parseEnvelope(await mkt('lock', 'status', component, '--json')).result as { locks: unknown[] }).locks
 
-/** Runs the CLI and calls `when(stderr)` on each stderr chunk until it returns true. */
-function runWatching(args: string[], when: (stderr: string, child: ReturnType<typeof spawn>) => boolean) {
-  const child = spawn(process.execPath, [binPath, ...args], { env: cleanEnv(env) })
-  let stderr = ''
-  let stdout = ''
-  let done = false
-  child.stdout!.on('data', (d) => (stdout += d))
-  child.stderr!.on('data', (d) => {
-    stderr += d
-    if (!done) done = when(stderr, child)
-  })
-  return new Promise<{ exitCode: number | null; stderr: string; stdout: string }>((resolve) => child.on('close', (exitCode) => resolve({ exitCode, stderr, stdout })))
-}
+const runWatching = (args: string[], when: Parameters<typeof runMktWatching>[2]) => runMktWatching(args, env, when)
 
 beforeAll(async () => {
   kubectl = await kubectlPath()

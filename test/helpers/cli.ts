@@ -60,6 +60,20 @@ export function runMkt(args: string[], options: RunOptions = {}): Promise<RunRes
   })
 }
 
+/** Runs the CLI and calls `when(stderr, child)` on each stderr chunk until it returns true (to interrupt it at a moment). */
+export function runMktWatching(args: string[], env: Record<string, string | undefined>, when: (stderr: string, child: ReturnType<typeof spawn>) => boolean) {
+  const child = spawn(process.execPath, [binPath, ...args], { env: cleanEnv(env) })
+  let stderr = ''
+  let stdout = ''
+  let done = false
+  child.stdout!.on('data', (d) => (stdout += d))
+  child.stderr!.on('data', (d) => {
+    stderr += d
+    if (!done) done = when(stderr, child)
+  })
+  return new Promise<{ exitCode: number | null; stderr: string; stdout: string }>((resolve) => child.on('close', (exitCode) => resolve({ exitCode, stderr, stdout })))
+}
+
 /** Parses stdout as the single JSON envelope it must be under --json (throws if anything else is there). */
 export function parseEnvelope(result: RunResult): { ok: boolean; result: unknown; warnings: string[]; error?: { code: string; exitCode: number; message: string; hints: string[] } } {
   return JSON.parse(result.stdout)

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import { durationFlag } from '../../../src/cli/duration-flag.js'
 import { MktCommand } from '../../../src/cli/mkt-command.js'
+import { regionSuffix, sandboxRegionFlag } from '../../../src/cli/sandbox-region-flag.js'
 import type { ResultOf } from '../../../src/cli/result-schemas.js'
 import { addFault } from '../../../src/sandbox-cli.js'
 
@@ -14,6 +15,7 @@ export default class FaultApi extends MktCommand<typeof FaultApi> {
     'error-rate': Flags.string({ summary: 'Share of matching requests that fail, 0 to 1 (default 1).', env: 'MKT_FAULT_ERROR_RATE', helpValue: '<0..1>' }),
     'retry-after': Flags.integer({ summary: 'Retry-After seconds on 429/503.', min: 0, env: 'MKT_FAULT_RETRY_AFTER' }),
     drop: Flags.boolean({ summary: 'Drop the connection instead of answering.', env: 'MKT_FAULT_DROP' }),
+    region: sandboxRegionFlag,
   }
   static override examples = [
     "<%= config.bin %> sandbox fault api --path '/apis/apps/v1/*' --latency 2s",
@@ -36,8 +38,8 @@ export default class FaultApi extends MktCommand<typeof FaultApi> {
       ...(errorRate !== undefined ? { errorRate } : {}),
       ...(f['retry-after'] !== undefined ? { retryAfterSeconds: f['retry-after'] } : {}),
       ...(f.drop ? { drop: true } : {}),
-    })
-    this.out.result(`Fault ${fault.id} on ${f.path}. Undo: mkt sandbox fault clear ${fault.id}`)
+    }, f.region)
+    this.out.result(`Fault ${fault.id} on ${f.path}. Undo: mkt sandbox fault clear ${fault.id}${regionSuffix(f.region)}`)
     return { fault }
   }
 }

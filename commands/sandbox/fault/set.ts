@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { durationFlag } from '../../../src/cli/duration-flag.js'
 import { MktCommand } from '../../../src/cli/mkt-command.js'
+import { regionSuffix, sandboxRegionFlag } from '../../../src/cli/sandbox-region-flag.js'
 import type { ResultOf } from '../../../src/cli/result-schemas.js'
 import { resolveComponent } from '../../../src/platform/components.js'
 import { addFault } from '../../../src/sandbox-cli.js'
@@ -30,6 +31,7 @@ export default class FaultSet extends MktCommand<typeof FaultSet> {
       env: 'MKT_HTTP_STATUS',
       helpValue: '<code>',
     }),
+    region: sandboxRegionFlag,
     load: Flags.integer({
       summary: "Raise the CPU demand to this % of the pods' request at the HPA's minimum replicas (the HPA scales up; 1000 holds it at its max).",
       min: 1,
@@ -45,6 +47,7 @@ export default class FaultSet extends MktCommand<typeof FaultSet> {
     '<%= config.bin %> sandbox fault set pricing --unhealthy database',
     '<%= config.bin %> sandbox fault set pricing --image-tag 2.0.0 --unhealthy database --http-status 200',
     '<%= config.bin %> sandbox fault set catalog --load 1000',
+    '<%= config.bin %> sandbox fault set catalog --image-tag 2.0.0 --not-ready --region northeurope',
   ]
 
   async run(): Promise<ResultOf<'sandbox fault set'>> {
@@ -64,8 +67,8 @@ export default class FaultSet extends MktCommand<typeof FaultSet> {
               : f.load !== undefined
                 ? ['load', { cpuPercent: f.load }]
                 : ['unhealthy', { entry: f.unhealthy }]
-    const fault = await addFault(platform, { type: 'pod', component: component.name, kind, ...(f['image-tag'] ? { imageTag: f['image-tag'] } : {}), ...(f['new-pods-only'] ? { newPodsOnly: true } : {}), ...(f['pod-annotation'] ? { podAnnotation: f['pod-annotation'] } : {}), ...(f['http-status'] === undefined ? {} : { httpStatus: f['http-status'] }), ...extra })
-    this.out.result(`Fault ${fault.id}: ${component.name}${f['image-tag'] ? `:${f['image-tag']}` : ''} ${kind}. Undo: mkt sandbox fault clear ${fault.id}`)
+    const fault = await addFault(platform, { type: 'pod', component: component.name, kind, ...(f['image-tag'] ? { imageTag: f['image-tag'] } : {}), ...(f['new-pods-only'] ? { newPodsOnly: true } : {}), ...(f['pod-annotation'] ? { podAnnotation: f['pod-annotation'] } : {}), ...(f['http-status'] === undefined ? {} : { httpStatus: f['http-status'] }), ...extra }, f.region)
+    this.out.result(`Fault ${fault.id}: ${component.name}${f['image-tag'] ? `:${f['image-tag']}` : ''} ${kind}. Undo: mkt sandbox fault clear ${fault.id}${regionSuffix(f.region)}`)
     return { fault }
   }
 }

@@ -11,6 +11,10 @@ import { ContainerApps, ContainerAppsError, type ContainerAppsDocument, type Con
 import { routeContainerApps } from './containerapps-routes.js'
 import { ArmError, ArmServer } from './server.js'
 import type { SeedComponent } from '../types.js'
+import type { RegionalClusters, RegionView } from '../regions.js'
+
+/** The AKS cluster a regional cluster is listed as. */
+export const regionalClusterName = (region: string): string => `aks-marketplace-local-${region}`
 
 /** The control file: the clusters that exist and their state (without it, the defaults). Removed by `mkt sandbox reset`. */
 export const ARM_FILE = 'arm.json'
@@ -24,6 +28,8 @@ export interface StartArmOptions extends SandboxEndpointOptions {
   credentials: { caCert: string; serverCert: string; serverKey: string; token: string }
   /** `https://127.0.0.1:<port>` of the Kubernetes API: the server of the kubeconfigs handed out. */
   kubernetesEndpoint: string
+  /** The regional clusters: each is listed as the AKS cluster `aks-marketplace-local-<region>` once started. */
+  regions?: Pick<RegionalClusters, 'onStarted' | 'list'>
   /** Container Apps: the pod fault rules and clock they share with the pods, and the components to seed. */
   containerApps?: Omit<ContainerAppsOptions, 'startDelayMs'> & { startDelayMs?: number; seed: readonly SeedComponent[] }
 }
@@ -54,11 +60,14 @@ export async function startArm(options: StartArmOptions): Promise<ArmHandle> {
   const kubeconfig = kubeconfigFor(options.kubernetesEndpoint, options.credentials)
   const apps = await loadContainerApps(options)
 
+  const regional = new Map<string, { view: RegionView; kubeconfig: string }>()
+  const regionOf = (cluster: string) => regional.get(cluster.toLowerCase())
   const server = new ArmServer({
     clusters,
     tls: { cert: options.credentials.serverCert, key: options.credentials.serverKey },
     token: options.credentials.token,
-    kubeconfig: () => kubeconfig,
+    kubeconfig: (cluster) => regionOf(cluster)?.kubeconfig ?? kubeconfig,
+    locationOf: (cluster) => regionOf(cluster)?.view.region,
     faultHook: options.faultHook,
     ingress: (host, method, path) => apps.store.ingress(host, method, path),
     providers: (request) => {
@@ -82,6 +91,16 @@ export async function startArm(options: StartArmOptions): Promise<ArmHandle> {
     return writing
   }
   const describe = (): { clusters: { cluster: string; state: string }[] } => ({ clusters: clusters.list() })
+
+  // A regional cluster exists in ARM from its first start on (created like `az aks create` would).
+  options.regions?.onStarted((view) => {
+    const name = regionalClusterName(view.region)
+    regional.set(name.toLowerCase(), { view, kubeconfig: kubeconfigFor(view.endpoint, options.credentials, view.context) })
+    if (clusters.stateOf(name) === 'missing') {
+      clusters.set(name, 'ok')
+      void persist().catch(() => undefined)
+    }
+  })
 
   options.api.registerSandboxRoute('GET', '/_sandbox/arm/clusters', () => ({ body: describe() }))
   options.api.registerSandboxRoute('POST', '/_sandbox/arm/clusters', async (request) => {

@@ -22,8 +22,10 @@ export interface ArmServerOptions {
   tls: { cert: string; key: string }
   /** The only bearer token accepted (the sandbox token). */
   token: string
-  /** The kubeconfig YAML handed out as every cluster's credentials (the sandbox's own). */
-  kubeconfig: () => string
+  /** The kubeconfig YAML handed out as a cluster's credentials (the sandbox's own, or a regional cluster's). */
+  kubeconfig: (cluster: string) => string
+  /** The Azure region a cluster is in (default `local`). */
+  locationOf?: (cluster: string) => string | undefined
   /** The current API fault hook, if any (read on every request). */
   faultHook?: () => ApiFaultHook | undefined
   /** Requests to an ingress host (a container app's FQDN, by Host header): the app's answer, else undefined. */
@@ -160,14 +162,14 @@ export class ArmServer {
     if (action === undefined) {
       if (method !== 'GET') throw methodNotAllowed(method, ref.id)
       this.check(ref, `${RESOURCE_TYPE}/read`)
-      return { status: 200, body: managedCluster(ref, this.options.clusters.stateOf(ref.name) === 'aad') }
+      return { status: 200, body: managedCluster(ref, this.options.clusters.stateOf(ref.name) === 'aad', this.options.locationOf?.(ref.name)) }
     }
     const credentialKind = { listclusterusercredential: 'clusterUser', listclusteradmincredential: 'clusterAdmin' }[action.toLowerCase()]
     if (credentialKind === undefined) throw new ArmError(404, 'InvalidResourceType', `The sandbox ARM endpoint does not serve '${action}' on ${RESOURCE_TYPE}.`)
     if (method !== 'POST') throw methodNotAllowed(method, `${ref.id}/${action}`)
     this.check(ref, `${RESOURCE_TYPE}/${credentialKind === 'clusterUser' ? 'listClusterUserCredential' : 'listClusterAdminCredential'}/action`)
     // An Entra ID (AAD) cluster's user kubeconfig carries no token: its user runs kubelogin, like real AKS.
-    const kubeconfig = this.options.clusters.stateOf(ref.name) === 'aad' && credentialKind === 'clusterUser' ? withKubeloginUser(this.options.kubeconfig()) : this.options.kubeconfig()
+    const kubeconfig = this.options.clusters.stateOf(ref.name) === 'aad' && credentialKind === 'clusterUser' ? withKubeloginUser(this.options.kubeconfig(ref.name)) : this.options.kubeconfig(ref.name)
     return { status: 200, body: { kubeconfigs: [{ name: credentialKind, value: Buffer.from(kubeconfig, 'utf8').toString('base64') }] } }
   }
 
@@ -208,10 +210,10 @@ function withKubeloginUser(kubeconfig: string): string {
 }
 
 /** A plausible managedCluster resource: local accounts with Kubernetes RBAC; Entra ID (aadProfile) when marked `aad`. */
-function managedCluster(ref: ClusterRef, aad = false): Record<string, unknown> {
+function managedCluster(ref: ClusterRef, aad = false, location = 'local'): Record<string, unknown> {
   return {
     id: ref.id,
-    location: 'local',
+    location,
     name: ref.name,
     type: RESOURCE_TYPE,
     tags: {},
