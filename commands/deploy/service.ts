@@ -18,12 +18,21 @@ import { summarizeDeploy, summarizePlan } from '../../src/rollout/summary.js'
 import { traceRollout, type RolloutTrace } from '../../src/telemetry/rollout.js'
 
 /** What each step must pass and how long it may take: what --plan promises besides the images. */
-function describeGates(budgets: { bake: number; rollout: number; rollback: number }, autoRollback: boolean, canarySteps: number[] | undefined): string {
+function describeGates(budgets: { bake: number; rollout: number; rollback: number }, autoRollback: boolean, canarySteps: number[] | undefined, containerApps = false): string {
+  const gates = containerApps
+    ? [
+        '  progress   the new revision provisioned and running (a provisioning failure fails it), before it gets any traffic',
+        '  pods       no CrashLoopBackOff, image pull back-off or restart burst in its replicas',
+        "  readiness  every replica ready (the revision's readiness probes) and /health/ready through the revision's FQDN; a replica still not ready past its probe budget + --ready-grace fails it",
+      ]
+    : [
+        "  progress   the Deployment's own progress deadline (ProgressDeadlineExceeded fails it)",
+        '  pods       no CrashLoopBackOff, image pull error, OOMKilled or restart burst in new pods',
+        "  readiness  /health/ready of every new pod, through the API server; a pod still not ready past its readinessProbe budget + --ready-grace fails it",
+      ]
   return [
-    `Gates, checked ${canarySteps ? `at each canary step (${canarySteps.join('%, ')}%) and at 100%` : 'until the rollout completes'}:`,
-    "  progress   the Deployment's own progress deadline (ProgressDeadlineExceeded fails it)",
-    '  pods       no CrashLoopBackOff, image pull error, OOMKilled or restart burst in new pods',
-    "  readiness  /health/ready of every new pod, through the API server; a pod still not ready past its readinessProbe budget + --ready-grace fails it",
+    `Gates, checked ${canarySteps ? `at each ${containerApps ? 'traffic' : 'canary'} step (${canarySteps.join('%, ')}%) and at 100%` : 'until the rollout completes'}:`,
+    ...gates,
     `  bake       all of the above held for ${formatDuration(budgets.bake)} without a break`,
     `Budgets: ${formatDuration(budgets.rollout)} per component rollout (a progress deadline: that long without progress fails it; at most 3 × that overall); ${autoRollback ? `a failed gate rolls back automatically, within ${formatDuration(budgets.rollback)}` : 'no automatic rollback (--no-auto-rollback)'}.`,
   ].join('\n')
@@ -111,7 +120,7 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
     }
     if (flags.plan) {
       this.out.result(planLines.join('\n'))
-      if (hasChanges(plan)) this.out.result(`\n${describeGates(budgets, flags['auto-rollback'], steps)}`)
+      if (hasChanges(plan)) this.out.result(`\n${describeGates(budgets, flags['auto-rollback'], steps, regions.every((r) => r.containerApps))}`)
       if (flags['exit-code'] && hasChanges(plan)) process.exitCode = 2
       return { environment: environment.name, image: flags.image, strategy: base.strategy, planOnly: true, changed: hasChanges(plan), plan: planSummary, items: [] }
     }
@@ -145,6 +154,7 @@ Ctrl-C rolls back what this call changed (or leaves it paused with --on-interrup
             ...provenance({ gitSha: flags['git-sha'], runUrl: flags['run-url'] }),
           },
           identity: lockIdentity(),
+          switchSingleRevisionMode: flags.yes,
           signal: this.abort.signal,
           onEvent: (event) => {
             // A gate that passes with a warning (a Degraded /health/ready) is also a warning of the command (--json).

@@ -22,7 +22,13 @@ export default class LockStatus extends MktCommand<typeof LockStatus> {
     const regions = regionsFromFlag(environment, this.flags.regions)
     const locks = (
       await Promise.all(
-        regions.map(async (region) => (await listLocks(await connectRegion(platform, environment, region), component?.name)).map((l) => ({ region: region.name, ...l }))),
+        regions.map(async (region) => {
+          // A Container Apps region keeps its locks in a tag on each app (README "Container Apps").
+          const held = region.containerApps
+            ? await (await import('../../src/runtime/containerapps/service.js')).listContainerAppLocks(platform, environment, region, component ? [component] : platform.components)
+            : await listLocks(await connectRegion(platform, environment, region), component?.name)
+          return held.map((l) => ({ region: region.name, ...l }))
+        }),
       )
     ).flat()
     this.out.result(

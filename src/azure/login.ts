@@ -54,11 +54,15 @@ function reachable(host: string, port: number, timeoutMs: number): Promise<void>
 
 export async function checkLogin(platform: Platform, environment: Environment, options: { auth?: string; timeoutMs: number }): Promise<{ identity: string; checks: LoginCheck[] }> {
   if (options.auth) process.env.MKT_AUTH = options.auth
-  const identity = environment.regions.some((r) => clusterTarget(r).type === 'aks') || environment.serviceBus || environment.keyVault ? `auth ${authKindOf(environment, options.auth)}` : 'kubeconfig'
+  const identity = environment.regions.some((r) => ['aks', 'containerApps'].includes(clusterTarget(r).type)) || environment.serviceBus || environment.keyVault ? `auth ${authKindOf(environment, options.auth)}` : 'kubeconfig'
   const clusterChecks = environment.regions.map((region) => {
     const target = clusterTarget(region)
-    const description = target.type === 'aks' ? `AKS ${target.cluster} (via ARM)` : target.type === 'kubeContext' ? `context ${target.context}` : 'sandbox'
+    const description = target.type === 'aks' ? `AKS ${target.cluster} (via ARM)` : target.type === 'kubeContext' ? `context ${target.context}` : target.type === 'containerApps' ? `Container Apps ${target.environment} (via ARM)` : 'sandbox'
     return timed('cluster', region.name, description, async () => {
+      if (target.type === 'containerApps') {
+        const { checkContainerAppsAccess } = await import('../runtime/containerapps/service.js')
+        return checkContainerAppsAccess(platform, environment, region)
+      }
       const connection = await connectRegion(platform, environment, region)
       const answer = await kubeGet(connection.kubeConfig, `/api/v1/namespaces/${encodeURIComponent(region.namespace)}`, options.timeoutMs)
       if (answer.status === 'error') throw new MktError('UNAVAILABLE', 69, `Kubernetes API ${connection.server}: ${answer.error}`)

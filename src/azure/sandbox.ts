@@ -18,11 +18,13 @@ export interface SandboxAzureEndpoint {
   ca: string
 }
 
-export async function sandboxAzureEndpoint(platform: Platform, service: 'serviceBus' | 'keyVault'): Promise<SandboxAzureEndpoint> {
+const SERVICE_NAMES = { serviceBus: 'Service Bus', keyVault: 'Key Vault', arm: 'ARM' } as const
+
+export async function sandboxAzureEndpoint(platform: Platform, service: keyof typeof SERVICE_NAMES): Promise<SandboxAzureEndpoint> {
   const state = await ensureSandbox(platform)
   const url = (state.endpoints as Record<string, string | undefined>)[service]
   if (!url) {
-    throw unavailableError(`the running sandbox has no ${service === 'serviceBus' ? 'Service Bus' : 'Key Vault'} endpoint`, {
+    throw unavailableError(`the running sandbox has no ${SERVICE_NAMES[service]} endpoint`, {
       hints: ['It was started by an older mkt: run `mkt sandbox stop` and try again.'],
     })
   }

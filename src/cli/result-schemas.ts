@@ -11,6 +11,7 @@ const clusterTarget = z.discriminatedUnion('type', [
   z.object({ type: z.literal('sandbox') }),
   z.object({ type: z.literal('aks'), subscription: z.string(), resourceGroup: z.string(), cluster: z.string() }),
   z.object({ type: z.literal('kubeContext'), context: z.string() }),
+  z.object({ type: z.literal('containerApps'), subscription: z.string(), resourceGroup: z.string(), environment: z.string(), sandbox: z.boolean() }),
 ])
 
 export const componentSummary = z.object({

@@ -266,7 +266,9 @@ export function composeModel(
 export async function checkHealth(options: HealthOptions): Promise<HealthModel> {
   const started = Date.now()
   const backlogs = timedBacklogs(options)
-  const reads = await Promise.all(options.regions.map((region) => readRegion(options, region)))
+  const reads = await Promise.all(options.regions.filter((region) => !region.containerApps).map((region) => readRegion(options, region)))
+  // Container Apps regions: one line per app, read through ARM (runtime/containerapps/health.ts).
+  const appRegions = await containerAppsReads(options)
   // Every probe of every component in every region goes into one pool.
   const plan = new Map<string, { component: Component; read: RegionRead; pods: V1Pod[]; deployment: V1Deployment | undefined; first: number; count: number }>()
   const tasks: Array<() => Promise<ProbeAnswer>> = []
@@ -285,12 +287,25 @@ export async function checkHealth(options: HealthOptions): Promise<HealthModel> 
   await Promise.all(reads.map((r) => (r.connection ? closeKubeConnections(r.connection.kubeConfig) : undefined)))
   const trends = await backlogTrends(options, [...plan.values()], backlogs)
   const lineOf = (component: Component, region: Region) => {
+    const apps = appRegions.get(region.name)
+    if (apps) return apps.lines.get(component.name)!
     const item = plan.get(`${region.name}/${component.name}`)!
     const health = componentRegionHealth(region.name, item.deployment, item.pods, answers.slice(item.first, item.first + item.count), item.read.at)
     return withScaling(health, item.deployment ? scalingOf(component, item.read, item.deployment, trends) : null)
   }
-  const states = reads.map((r) => ({ region: r.region, error: r.error?.message, exitCode: r.error?.exitCode, at: r.at }))
+  const states = [
+    ...reads.map((r) => ({ region: r.region, error: r.error?.message, exitCode: r.error?.exitCode, at: r.at })),
+    ...options.regions.filter((r) => appRegions.has(r.name)).map((region) => ({ region, error: appRegions.get(region.name)!.error?.message, exitCode: appRegions.get(region.name)!.error?.exitCode, at: appRegions.get(region.name)!.at })),
+  ]
   return composeModel(options, states, lineOf, (await backlogs).backlogs, Date.now() - started)
+}
+
+async function containerAppsReads(options: HealthOptions) {
+  const regions = options.regions.filter((region) => region.containerApps)
+  if (regions.length === 0) return new Map<string, never>()
+  const [{ readContainerAppsHealth }, { openContainerApps }] = await Promise.all([import('../runtime/containerapps/health.js'), import('../runtime/containerapps/service.js')])
+  const reads = await Promise.all(regions.map((region) => readContainerAppsHealth(() => openContainerApps(options.platform, options.environment, region), region, options.components, options.timeoutMs)))
+  return new Map(regions.map((region, i) => [region.name, reads[i]!]))
 }
 
 /** The first unreachable region's error and its exit code (69 unreachable, 77 no credential…), if any. */

@@ -41,6 +41,10 @@ export async function connectRegion(platform: Platform, environment: Environment
       kubeConfig.setCurrentContext(target.context)
       break
     }
+    case 'containerApps':
+      throw configError(`region ${region.name} of environment ${environment.name} runs on Azure Container Apps, not Kubernetes: this command needs a Kubernetes region`, {
+        hints: ['On Container Apps, mkt deploy service, rollback, history and health work; see README "Container Apps".'],
+      })
     case 'aks': {
       const { aksKubeConfig } = await import('../azure/aks.js')
       kubeConfig = await aksKubeConfig(environment, region as Region & { aks: NonNullable<Region['aks']> })

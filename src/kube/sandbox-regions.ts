@@ -25,9 +25,9 @@ async function regionCall(state: SandboxState, path: string, region: string): Pr
   return response.body.region
 }
 
-/** The sandbox's regional clusters are the `sandbox: true` regions of mkt.yaml's environments (other than `local`). */
+/** The sandbox's regional clusters are the `sandbox: true` Kubernetes regions of mkt.yaml's environments (other than `local`; a Container Apps region is served by the ARM endpoint). */
 export function sandboxRegionNames(platform: Platform): string[] {
-  return [...new Set(platform.environments.flatMap((e) => e.regions.filter((r) => r.sandbox && !isMainClusterRegion(r.name)).map((r) => r.name)))]
+  return [...new Set(platform.environments.flatMap((e) => e.regions.filter((r) => r.sandbox && !r.containerApps && !isMainClusterRegion(r.name)).map((r) => r.name)))]
 }
 
 /** A region typed on the command line must be one of them: a typo must not start a new, empty cluster. */

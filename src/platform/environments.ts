@@ -27,8 +27,10 @@ export type ClusterTarget =
   | { type: 'sandbox' }
   | { type: 'aks'; subscription: string; resourceGroup: string; cluster: string }
   | { type: 'kubeContext'; context: string }
+  | { type: 'containerApps'; subscription: string; resourceGroup: string; environment: string; sandbox: boolean }
 
 export function clusterTarget(region: Region): ClusterTarget {
+  if (region.containerApps) return { type: 'containerApps', ...region.containerApps, sandbox: region.sandbox === true }
   if (region.sandbox) return { type: 'sandbox' }
   if (region.aks) return { type: 'aks', ...region.aks }
   return { type: 'kubeContext', context: region.kubeContext ?? '' }
@@ -42,6 +44,8 @@ export function describeClusterTarget(target: ClusterTarget): string {
       return `AKS ${target.cluster} (resource group ${target.resourceGroup}, subscription ${target.subscription})`
     case 'kubeContext':
       return `kube context ${target.context}`
+    case 'containerApps':
+      return `Container Apps environment ${target.environment} (resource group ${target.resourceGroup}, subscription ${target.subscription})${target.sandbox ? ' in the embedded sandbox' : ''}`
   }
 }
 

@@ -25,6 +25,7 @@ export const componentSchema = z
     kind: z.enum(['service', 'worker']),
     aliases: z.array(kebabName).default([]).describe('Short names people type, like catalog'),
     container: kebabName.optional().describe('Container name in the pod template; defaults to name'),
+    containerApp: kebabName.optional().describe('Container app name on Container Apps regions; defaults to name'),
     image: z.string().optional().describe('Image repository, like myacr.azurecr.io/marketplace-catalog-service'),
     port: z.number().int().min(1).max(65535).default(8080),
     health: healthPathsSchema.default({ live: '/health/live', ready: '/health/ready' }),
@@ -51,20 +52,30 @@ export const aksClusterSchema = z
   })
   .strict()
 
+export const containerAppsTargetSchema = z
+  .object({
+    subscription: z.string().min(1),
+    resourceGroup: z.string().min(1),
+    environment: z.string().min(1).describe('The Container Apps managed environment'),
+  })
+  .strict()
+
 export const regionSchema = z
   .object({
     name: kebabName.describe('Region name, like westeurope'),
     primary: z.boolean().default(false).describe('Writes home here; deploys roll here first'),
     aks: aksClusterSchema.optional().describe('Reach the cluster through Azure (AKS credentials)'),
     kubeContext: z.string().min(1).optional().describe('Reach the cluster through an existing kubeconfig context'),
-    sandbox: z.boolean().optional().describe('The embedded sandbox (the local environment)'),
+    sandbox: z.boolean().optional().describe('The embedded sandbox (the local environment); with containerApps, the sandbox\'s ARM endpoint'),
+    containerApps: containerAppsTargetSchema.optional().describe('Run on Azure Container Apps instead of Kubernetes (one container app per component)'),
     namespace: kebabName.default('marketplace'),
   })
   .strict()
   .superRefine((region, ctx) => {
-    const targets = [region.aks, region.kubeContext, region.sandbox].filter((t) => t !== undefined && t !== false)
+    // containerApps may come with sandbox: true (the sandbox's ARM endpoint serves it); never with a cluster.
+    const targets = [region.aks, region.kubeContext, region.containerApps ?? region.sandbox].filter((t) => t !== undefined && t !== false)
     if (targets.length !== 1) {
-      ctx.addIssue({ code: 'custom', message: 'needs exactly one of aks, kubeContext or sandbox: true' })
+      ctx.addIssue({ code: 'custom', message: 'needs exactly one of aks, kubeContext, containerApps or sandbox: true' })
     }
   })
 

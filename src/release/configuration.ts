@@ -13,6 +13,8 @@ export async function snapshotConfigMaps(prepared: PreparedRelease, components: 
   const k8s = await loadKubeClient()
   const snapshots: RecordConfigMap[] = []
   for (const { region, cluster } of prepared.connected) {
+    // Container Apps keep their configuration on the app, not in ConfigMaps: nothing to save there.
+    if (!cluster) continue
     const core = cluster.connection.kubeConfig.makeApiClient(k8s.CoreV1Api)
     for (const component of components) {
       const name = configMapName(component.name)

@@ -89,7 +89,7 @@ export async function executeRelease(context: RunContext): Promise<RunOutcome> {
   }
   // Every lock it needs is free before anything changes (73 naming the holder); a dead runner's are taken over.
   const changing = plan.components.filter((c) => c.changes.length > 0).map((c) => ({ region: c.region, component: c.component }))
-  await assertUnlocked(prepared.connected, changing, environment.name, { takeOverDead: true, hint: 'Wait for that operation to finish; `mkt lock status` shows it. Nothing was changed.' })
+  await assertUnlocked(prepared.connected, changing, environment.name, { components: [...prepared.components.values()], takeOverDead: true, hint: 'Wait for that operation to finish; `mkt lock status` shows it. Nothing was changed.' })
   await context.beforeChange(plan)
 
   const lock = await LeaseLock.acquire(primary, { environment: environment.name, component: RELEASE_LOCK, identity: context.identity, operation: `release ${manifest.name} ${manifest.version}`, ...(context.audit.reason ? { reason: context.audit.reason } : {}) })
@@ -386,7 +386,12 @@ async function rollComponents(context: RunContext, prepared: PreparedRelease, re
       beforeCompensate: () => restoreConfigMaps(context, configured, context.onStep),
     },
     { waves, unchanged: [] },
-    executorsOf(prepared.connected, context.probeIntervalMs),
+    await executorsOf(prepared.connected, {
+      audit,
+      components: [...prepared.components.values()],
+      ...(context.budgets.readyGraceMs === undefined ? {} : { readyGraceMs: context.budgets.readyGraceMs }),
+      ...(context.probeIntervalMs === undefined ? {} : { probeIntervalMs: context.probeIntervalMs }),
+    }),
   )
 }
 

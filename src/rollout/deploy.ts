@@ -6,7 +6,8 @@ import { connectRegion } from '../kube/client.js'
 import { deadOnThisHost, listLocks } from '../kube/lock.js'
 import type { Component, Environment, Platform, Region } from '../platform/schema.js'
 import { RegionCluster } from './cluster.js'
-import { KubeExecutor, type RegionExecutor } from './executor.js'
+import type { ContainerAppsRegion } from '../runtime/containerapps/apps.js'
+import { KubeExecutor, type AnyExecutor } from './executor.js'
 import { revisionOf } from './objects.js'
 import { canaryStartPatch, releaseAnnotations, rolloutPatch, STRATEGIC_MERGE_PATCH, type PatchRequest, type ReleaseAudit } from './patches.js'
 import { hasChanges, planDeploy, type CurrentState, type PlanEntry, type Strategy } from './plan.js'
@@ -32,6 +33,8 @@ export interface DeployRequest extends RolloutBudgets {
   onEvent: EventSink
   /** Seconds between readiness probe rounds (tests speed this up). */
   probeIntervalMs?: number
+  /** Container Apps: switch a single-revision app to multiple-revision mode (--yes). */
+  switchSingleRevisionMode?: boolean
 }
 
 export interface DeployResult {
@@ -45,23 +48,32 @@ export interface DeployResult {
   failure: string
 }
 
-export interface Connected {
-  region: Region
-  cluster: RegionCluster
+/** A region and its runtime: a Kubernetes cluster, or Container Apps. */
+export type Connected = { region: Region; cluster: RegionCluster; apps?: undefined } | { region: Region; apps: ContainerAppsRegion; cluster?: undefined }
+
+async function connect(platform: Platform, environment: Environment, region: Region): Promise<Connected> {
+  if (region.containerApps) {
+    const { openContainerApps } = await import('../runtime/containerapps/service.js')
+    return { region, apps: await openContainerApps(platform, environment, region) }
+  }
+  return { region, cluster: await RegionCluster.open(await connectRegion(platform, environment, region)) }
 }
 
 /** Connects to every region and reads what each component runs now. Changes nothing. */
 export async function readCurrent(request: { platform: Platform; environment: Environment; regions: Region[]; components: Component[] }) {
-  const connected: Connected[] = await Promise.all(
-    request.regions.map(async (region) => ({ region, cluster: await RegionCluster.open(await connectRegion(request.platform, request.environment, region)) })),
-  )
+  const connected: Connected[] = await Promise.all(request.regions.map((region) => connect(request.platform, request.environment, region)))
   const current: Record<string, Record<string, CurrentState>> = {}
   const deployments = new Map<string, V1Deployment>()
   await Promise.all(
-    connected.flatMap(({ region, cluster }) =>
+    connected.flatMap(({ region, cluster, apps }) =>
       request.components.map(async (component) => {
-        const deployment = await cluster.readDeployment(component.name)
         current[region.name] ??= {}
+        if (apps) {
+          const { currentOf } = await import('../runtime/containerapps/service.js')
+          current[region.name]![component.name] = await currentOf(apps, component)
+          return
+        }
+        const deployment = await cluster.readDeployment(component.name)
         if (!deployment) {
           current[region.name]![component.name] = 'missing'
           return
@@ -95,7 +107,7 @@ export async function prepareDeploy(request: Omit<DeployRequest, 'onEvent' | 'si
     bakeMs: request.bakeMs,
     componentWaves: request.componentWaves,
   })
-  return { plan, connected, deployments }
+  return { plan, connected, deployments, components: request.components }
 }
 
 export const containerOf = (component: Component) => component.container ?? component.name
@@ -106,16 +118,29 @@ const key = deploymentKey
 /** Fails with exit 73 when another operation holds the lock of a planned component (even an unchanged one). Read-only. */
 export async function assertNotLocked(prepared: Awaited<ReturnType<typeof prepareDeploy>>, environment: string): Promise<void> {
   const items = prepared.plan.regions.flatMap((r) => r.components.map((e) => ({ region: r.region, component: e.component })))
-  await assertUnlocked(prepared.connected, items, environment)
+  await assertUnlocked(prepared.connected, items, environment, { components: prepared.components })
 }
 
 /**
  * Fails with exit 73 naming the holder when another operation holds the lock of one of `items`. Read-only.
  * With `takeOverDead`, a lock whose holder died on this host counts as free: acquiring it takes it over.
  */
-export async function assertUnlocked(connected: Connected[], items: Array<{ region: string; component: string }>, environment: string, options: { takeOverDead?: boolean; hint?: string } = {}): Promise<void> {
-  for (const { cluster } of connected) {
-    for (const item of items.filter((i) => i.region === cluster.region)) {
+export async function assertUnlocked(
+  connected: Connected[],
+  items: Array<{ region: string; component: string }>,
+  environment: string,
+  options: { components: Component[]; takeOverDead?: boolean; hint?: string },
+): Promise<void> {
+  for (const { region, cluster, apps } of connected) {
+    for (const item of items.filter((i) => i.region === region.name)) {
+      if (apps) {
+        const { heldLockOf } = await import('../runtime/containerapps/service.js')
+        const { describeHeld } = await import('../runtime/containerapps/lock.js')
+        const component = options.components.find((c) => c.name === item.component)!
+        const held = await heldLockOf(apps, component)
+        if (held) throw lockedError(describeHeld(item.component, environment, held), { hints: [options.hint ?? 'Wait for that operation to finish.'] })
+        continue
+      }
       const [held] = (await listLocks(cluster.connection, item.component)).filter((lock) => !lock.expired && !(options.takeOverDead && lock.holder && deadOnThisHost(lock.holder)))
       if (held) {
         throw lockedError(`${item.component} in ${environment} is locked: held by ${held.holder} since ${held.acquiredAt}${held.operation ? `, running ${held.operation}` : ''}`, {
@@ -151,7 +176,7 @@ export async function executeDeploy(request: DeployRequest, prepared: Awaited<Re
   const result = await runRelease(
     { ...releaseOptions(request), environment: request.environment.name, identity: request.identity, operation: `deploy ${request.image}`, onInterrupt: request.onInterrupt, ...(request.audit.reason ? { reason: request.audit.reason } : {}) },
     spec,
-    executorsOf(connected, request.probeIntervalMs),
+    await executorsOf(connected, request),
   )
   return { environment: request.environment.name, image: request.image, strategy: request.strategy, changed: hasChanges(plan), ...result }
 }
@@ -167,8 +192,22 @@ export const releaseOptions = (request: Pick<DeployRequest, 'bakeMs' | 'timeoutM
   onEvent: request.onEvent,
 })
 
-export function executorsOf(connected: Connected[], probeIntervalMs: number | undefined): Map<string, RegionExecutor> {
-  return new Map(connected.map(({ region, cluster }) => [region.name, new KubeExecutor(cluster, probeIntervalMs)]))
+/** The executor of each region: KubeExecutor for a cluster, ContainerAppsExecutor for Container Apps. */
+export async function executorsOf(connected: Connected[], request: Pick<DeployRequest, 'audit' | 'switchSingleRevisionMode' | 'components' | 'readyGraceMs' | 'probeIntervalMs'>): Promise<Map<string, AnyExecutor>> {
+  const containerApps = connected.some((c) => c.apps) ? await import('../runtime/containerapps/executor.js') : undefined
+  return new Map(
+    connected.map(({ region, cluster, apps }): [string, AnyExecutor] => [
+      region.name,
+      apps
+        ? new containerApps!.ContainerAppsExecutor(apps, {
+            audit: request.audit,
+            switchSingleRevisionMode: request.switchSingleRevisionMode === true,
+            components: request.components,
+            ...(request.readyGraceMs === undefined ? {} : { readyGraceMs: request.readyGraceMs }),
+          })
+        : new KubeExecutor(cluster, request.probeIntervalMs),
+    ]),
+  )
 }
 
 export function describePlanEntry(entry: PlanEntry): string {

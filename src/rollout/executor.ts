@@ -1,14 +1,17 @@
-// The release engine's only door to a runtime: a small interface per region (read, patch, wait for the
-// controller, gate, lock). KubeExecutor implements it over a Kubernetes cluster; the unit tests drive the engine
-// with a fake cluster through the same interface, and another runtime (Container Apps revisions) could too.
+// The release engine's only door to a runtime: a small interface per region. RegionExecutor (read, patch, wait for
+// the controller, gate, lock) is the Kubernetes one: KubeExecutor implements it over a cluster, and the unit tests
+// drive the engine with a fake cluster through it. RevisionExecutor is the one of a runtime with immutable
+// revisions and traffic weights (Container Apps, src/runtime/containerapps): the engine keeps locks, waves,
+// fail-fast, the one compensation step and the results; the runtime carries out each step its own way.
 import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node'
 import { LeaseLock } from '../kube/lock.js'
 import type { Component } from '../platform/schema.js'
 import type { RegionCluster, Snapshot } from './cluster.js'
-import type { GateEvaluation } from './gates.js'
+import type { GateEvaluation, GateResult } from './gates.js'
+import type { Verdict } from './objects.js'
 import type { PatchRequest } from './patches.js'
 import { newReplicaSet } from './status.js'
-import { waitForGates, type WaitResult } from './wait.js'
+import { waitForGates, type WaitOutcome, type WaitResult } from './wait.js'
 
 /** A Deployment and its ReplicaSets as the server sent them. */
 export interface Workload {
@@ -61,6 +64,53 @@ export interface RegionExecutor {
   awaitNewReplicaSet(deployment: V1Deployment, options: { replicas?: number; timeoutMs: number; signal: AbortSignal }): Promise<Workload & { newReplicaSet?: V1ReplicaSet }>
   gates(component: Component, deployment: V1Deployment, options: GateOptions): Promise<WaitResult>
   lock(request: LockRequest): Promise<ReleaseLock>
+}
+
+/** The executor of one region of a revision runtime (Container Apps). */
+export interface RevisionExecutor {
+  readonly runtime: 'revisions'
+  readonly region: string
+  lock(request: LockRequest): Promise<ReleaseLock>
+  /** Reads the component and settles where it stands (known-good adopted, an abandoned release closed). */
+  begin(component: Component, signal: AbortSignal): Promise<RevisionRelease>
+}
+
+export type AnyExecutor = RegionExecutor | RevisionExecutor
+
+export const isRevisionExecutor = (executor: AnyExecutor): executor is RevisionExecutor => 'runtime' in executor && executor.runtime === 'revisions'
+
+export interface RevisionGateOptions {
+  bakeMs: number
+  /** Overall cap of this wait. */
+  timeoutMs: number
+  /** No progress for this long fails the wait. */
+  progressDeadlineMs?: number
+  signal: AbortSignal
+  onProgress?: (reason: string) => void
+}
+
+export interface RevisionOutcome {
+  outcome: WaitOutcome
+  reason: string
+  gates: GateResult[]
+  warnings: string[]
+}
+
+/** One component's release on a revision runtime. */
+export interface RevisionRelease {
+  readonly fromRevision: number | null
+  /** The last verified revision: where a rollback goes (undefined when none is). */
+  readonly target?: { revision: number; name: string; image: string }
+  /** The revision this release made, once made. */
+  readonly toRevision: number | null
+  /**
+   * A new revision running `image`, then traffic through `weights` (ascending, ending at 100), gated at each; at
+   * 100% after the bake the previous revisions are deactivated. `write` wraps every change (lock check).
+   */
+  run(image: string, weights: number[], gate: Omit<RevisionGateOptions, 'onProgress'>, tools: { write: <T>(send: () => Promise<T>) => Promise<T>; say: (kind: 'patch' | 'wait', message: string) => void }): Promise<RevisionOutcome>
+  recordVerdict(verdict: Verdict, reason: string): Promise<void>
+  /** Traffic back to the target (activated if needed), this release's revision deactivated; then its gates. */
+  rollback(timeoutMs: number, say: (message: string) => void): Promise<RevisionOutcome>
 }
 
 /** The executor of one region of a Kubernetes runtime (AKS, or the sandbox). */

@@ -8,13 +8,17 @@
 // Compensation is one step for every cause: cancel the siblings still running, send every rollback patch at once
 // (all components, all regions), then wait for their health together within the rollback budget, record the
 // verdicts, and release the locks. A component whose lock was lost is not written to again.
+//
+// A region on a revision runtime (Container Apps, RevisionExecutor) goes through the same machine: its item runs
+// the runtime's own steps (a new revision, traffic weights) and its compensation is the runtime's rollback
+// (traffic back to the last verified revision), in the same single compensation step.
 import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node'
 import { ExitCode, MktError, type ExitCodeValue } from '../errors.js'
 import type { Component } from '../platform/schema.js'
 import type { Snapshot } from './cluster.js'
 import type { GateResult } from './gates.js'
 import { autoRollbackTarget, ownChangeCause, releaseHistory, type ReleaseEntry } from './history.js'
-import { type RegionExecutor, type ReleaseLock, type Workload } from './executor.js'
+import { isRevisionExecutor, type AnyExecutor, type RegionExecutor, type ReleaseLock, type RevisionExecutor, type RevisionOutcome, type RevisionRelease, type Workload } from './executor.js'
 import { annotationOf, CANARY_ORIGINAL_ANNOTATION, CHANGE_CAUSE_ANNOTATION, revisionOf, type Verdict } from './objects.js'
 import {
   bindPatches,
@@ -125,7 +129,9 @@ type ItemState = 'waiting' | 'running' | 'passed' | 'failed' | 'cancelled' | 'ro
 /** One component in one region, as the state machine tracks it. */
 interface Tracked {
   item: ReleaseItem
-  executor: RegionExecutor
+  executor: AnyExecutor
+  /** On a revision runtime: this component's release there. */
+  revision?: RevisionRelease
   lock?: ReleaseLock
   result: ItemResult
   state: ItemState
@@ -171,7 +177,7 @@ function initialResult(entry: PlanEntry): ItemResult {
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error))
 
 /** Runs a release to its end. Throws only when nothing was changed (lock held, cluster unreachable...). */
-export async function runRelease(request: ReleaseRequest, spec: ReleaseSpec, executors: ReadonlyMap<string, RegionExecutor>): Promise<ReleaseResult> {
+export async function runRelease(request: ReleaseRequest, spec: ReleaseSpec, executors: ReadonlyMap<string, AnyExecutor>): Promise<ReleaseResult> {
   const tracked: Tracked[] = spec.waves.flat().map((item) => ({
     item,
     executor: executors.get(item.entry.region)!,
@@ -277,6 +283,16 @@ async function runItem(
     t.touched = true // before sending: a patch whose answer is lost may still have been applied
     return send()
   }
+  if (isRevisionExecutor(executor)) {
+    const outcome = await runRevisionItem(request, t, executor, { write, say, signal, cancelled, remaining })
+    if (outcome) {
+      await settleItem(request, t, outcome, say, fail, async () => {
+        t.lock!.assertHeld()
+        await t.revision!.recordVerdict('passed', outcome.reason)
+      })
+    }
+    return
+  }
 
   const workload = await executor.read(item.component.name)
   if (!workload) throw new Error(`deployment ${item.component.name} disappeared`)
@@ -333,14 +349,23 @@ async function runItem(
     const current = await bind(patched)
     outcome = await gate(current, { bakeMs: item.bakeMs ?? request.bakeMs })
   }
-  t.result.gates = outcome.gates
-
-  if (outcome.outcome === 'passed') {
+  await settleItem(request, t, outcome, say, fail, async () => {
     const rs = t.released ?? newReplicaSet(outcome.snapshot.deployment, outcome.snapshot.replicaSets)
     if (rs) {
       t.result.toRevision = revisionOf(rs)
       await recordVerdict(executor, item.component.name, rs, 'passed', outcome.reason, true, lock)
     }
+  })
+}
+
+/** The item's end from its gates' outcome: passed (verdict recorded by `recordPassed`), interrupted or failed. */
+async function settleItem(request: ReleaseRequest, t: Tracked, outcome: RevisionOutcome, say: (kind: StepKind, message: string) => void, fail: (t: Tracked, reason: string, error?: unknown) => void, recordPassed: () => Promise<void>): Promise<void> {
+  const { item } = t
+  const lock = t.lock!
+  t.result.gates = outcome.gates
+
+  if (outcome.outcome === 'passed') {
+    await recordPassed()
     for (const warning of outcome.warnings) say('warning', warning)
     say('passed', `${item.entry.to} is live (revision ${t.result.toRevision}): ${outcome.reason}`)
     t.state = 'passed'
@@ -386,24 +411,25 @@ interface ItemTools {
  */
 async function runCanary(request: ReleaseRequest, t: Tracked, deployment: V1Deployment, steps: CanaryStep[], tools: ItemTools): Promise<WaitResult> {
   const name = t.item.component.name
+  const executor = t.executor as RegionExecutor
   const original: CanaryOriginal = originalStateOf(deployment)
   let current = deployment
   let last: WaitResult | undefined
   for (const [index, step] of steps.entries()) {
     if (step.promote) {
-      current = await tools.write(() => t.executor.patch(name, promotePatch(original)))
+      current = await tools.write(() => executor.patch(name, promotePatch(original)))
       tools.say('patch', `promote: resume the rollout to every pod`)
       return tools.gate(current, { bakeMs: t.item.bakeMs ?? request.bakeMs })
     }
     const patch = index === 0 ? t.item.change.canaryStart!(current, step.canaryReplicas) : canaryStepPatch(step.canaryReplicas)
-    current = await tools.write(() => t.executor.patch(name, patch))
+    current = await tools.write(() => executor.patch(name, patch))
     if (index === 0) {
       tools.say('patch', t.item.change.describe)
       if (t.result.undo) tools.say('undo', `undo: ${t.result.undo}`)
     }
     // Pause as soon as the controller has sized the new ReplicaSet for this step.
     await tools.bind(current, step.canaryReplicas)
-    current = await tools.write(() => t.executor.patch(name, pausePatch()))
+    current = await tools.write(() => executor.patch(name, pausePatch()))
     tools.say('patch', `canary step ${step.weight}%: ${step.canaryReplicas} new pod(s) next to the stable ones (~${step.podShare}% of pods)`)
     last = await tools.gate(current, { bakeMs: t.item.bakeMs ?? request.bakeMs, expectedNewReplicas: step.canaryReplicas })
     if (last.outcome !== 'passed') return last
@@ -411,6 +437,30 @@ async function runCanary(request: ReleaseRequest, t: Tracked, deployment: V1Depl
   }
   // normalizeCanarySteps always ends with a promoting step; reaching here means there was none.
   return last ?? tools.gate(current, { bakeMs: t.item.bakeMs ?? request.bakeMs })
+}
+
+/**
+ * One component on a revision runtime: settle where it stands (known-good, undo command), then the runtime's own
+ * release (a new revision, traffic weights: 100 for rolling, the canary's steps otherwise). Undefined when the
+ * release was cancelled before it changed anything.
+ */
+async function runRevisionItem(
+  request: ReleaseRequest,
+  t: Tracked,
+  executor: RevisionExecutor,
+  tools: { write: <T>(send: () => Promise<T>) => Promise<T>; say: (kind: StepKind, message: string) => void; signal: AbortSignal; cancelled: AbortSignal; remaining: () => number },
+): Promise<RevisionOutcome | undefined> {
+  const { entry, component } = t.item
+  const release = await executor.begin(component, tools.signal)
+  t.revision = release
+  if (release.fromRevision !== null) t.result.fromRevision = release.fromRevision
+  if (release.target) t.result.undo = `mkt rollback ${component.name} --env ${request.environment} --to-revision ${release.target.revision}`
+  if (tools.cancelled.aborted) return undefined
+  const weights = entry.strategy === 'canary' && entry.canarySteps?.length ? entry.canarySteps.map((step) => step.weight) : [100]
+  if (t.result.undo) tools.say('undo', `undo: ${t.result.undo}`)
+  const outcome = await release.run(entry.to!, weights, { bakeMs: request.bakeMs, timeoutMs: tools.remaining(), progressDeadlineMs: request.timeoutMs, signal: tools.signal }, { write: tools.write, say: tools.say })
+  t.result.toRevision = release.toRevision
+  return outcome
 }
 
 /**
@@ -470,7 +520,8 @@ async function compensate(request: ReleaseRequest, tracked: Tracked[], failure: 
       touched
         .filter((t) => t.state !== 'passed' && !lockLost(t))
         .map(async (t) => {
-          await t.executor.patch(t.item.component.name, pausePatch())
+          // A revision runtime has nothing to pause: its traffic stays where the release left it.
+          if (!isRevisionExecutor(t.executor)) await t.executor.patch(t.item.component.name, pausePatch())
           t.state = 'paused'
           t.result.outcome = 'paused'
           t.result.reason = 'interrupted: left paused for a human (--on-interrupt=pause); `mkt rollback` restores it'
@@ -483,8 +534,8 @@ async function compensate(request: ReleaseRequest, tracked: Tracked[], failure: 
   if (!request.autoRollback && gateFailureOnly) {
     await Promise.allSettled(
       touched
-        .filter((t) => t.state === 'failed' && t.released && t.foreign === undefined)
-        .map((t) => recordVerdict(t.executor, t.item.component.name, t.released!, 'failed', t.result.reason, true, t.lock!)),
+        .filter((t) => t.state === 'failed' && (t.released || t.revision?.toRevision != null) && t.foreign === undefined)
+        .map((t) => (t.revision ? t.revision.recordVerdict('failed', t.result.reason) : recordVerdict(t.executor as RegionExecutor, t.item.component.name, t.released!, 'failed', t.result.reason, true, t.lock!))),
     )
     return
   }
@@ -501,20 +552,21 @@ async function compensate(request: ReleaseRequest, tracked: Tracked[], failure: 
     }
     return true
   })
-  const moves = await Promise.all(toRollBack.map((t) => sendRollback(t, why, say)))
-  await Promise.all(
-    moves.map(async (move) => {
+  const moves = await Promise.all(toRollBack.filter((t) => !t.revision).map((t) => sendRollback(t, why, say)))
+  await Promise.all([
+    ...toRollBack.filter((t) => t.revision).map((t) => rollbackRevision(t, why, request.rollbackTimeoutMs, say)),
+    ...moves.map(async (move) => {
       const { t } = move
       if (!move.sent) return
-      const outcome = await t.executor.gates(t.item.component, move.sent, { bakeMs: 0, timeoutMs: request.rollbackTimeoutMs, signal: new AbortController().signal })
+      const outcome = await (t.executor as RegionExecutor).gates(t.item.component, move.sent, { bakeMs: 0, timeoutMs: request.rollbackTimeoutMs, signal: new AbortController().signal })
       finishRollback(t, outcome, move.started, say)
     }),
-  )
+  ])
   // Verdicts last: while the released ReplicaSet was current the controller would copy `pending` over them.
   await Promise.allSettled(
     toRollBack
-      .filter((t) => t.released && (t.state === 'rolled-back' || t.state === 'rollback-failed'))
-      .map((t) => recordVerdict(t.executor, t.item.component.name, t.released!, 'rolled-back', t.result.reason, false, t.lock!)),
+      .filter((t) => (t.released || t.revision?.toRevision != null) && (t.state === 'rolled-back' || t.state === 'rollback-failed'))
+      .map((t) => (t.revision ? t.revision.recordVerdict('rolled-back', t.result.reason) : recordVerdict(t.executor as RegionExecutor, t.item.component.name, t.released!, 'rolled-back', t.result.reason, false, t.lock!))),
   )
 }
 
@@ -528,21 +580,19 @@ async function sendRollback(t: Tracked, why: string, say: (t: Tracked, kind: Ste
   const reason = reasonFor(t, why)
   t.result.reason = reason
   if (!t.target) {
-    t.result.outcome = t.state === 'failed' ? 'failed' : 'rollback-failed'
-    t.state = 'rollback-failed'
-    t.result.reason = `${reason}; no verified revision to roll back to (mkt history shows them; mkt rollback --to-revision N picks one)`
-    if (t.result.outcome === 'rollback-failed') say(t, 'rollback-failed', t.result.reason)
+    noRollbackTarget(t, reason, say)
     return { t, started }
   }
   const toRevision = revisionOf(t.target)
+  const executor = t.executor as RegionExecutor
   try {
     t.lock!.assertHeld()
-    const workload = await t.executor.read(name)
+    const workload = await executor.read(name)
     if (!workload) throw new Error(`deployment ${name} disappeared`)
     say(t, 'rollback', `rolling back to revision ${toRevision} (${imagesOf(t.target)}) because ${why}`)
     const { deployment } = workload
     const settled = equalIgnoreHash(deployment.spec?.template, t.target.spec?.template) && deployment.spec?.paused !== true && originalUnchanged(deployment)
-    const sent = settled ? deployment : await t.executor.patch(name, rollbackPatch(deployment, t.target))
+    const sent = settled ? deployment : await executor.patch(name, rollbackPatch(deployment, t.target))
     t.result.rollback = { toRevision, outcome: 'unhealthy', reason: 'waiting', durationMs: 0 }
     return { t, sent, started }
   } catch (error) {
@@ -551,6 +601,39 @@ async function sendRollback(t: Tracked, why: string, say: (t: Tracked, kind: Ste
     t.result.rollback = { toRevision, outcome: 'unhealthy', reason: messageOf(error), durationMs: Date.now() - started }
     say(t, 'rollback-failed', `rollback failed: ${messageOf(error)}`)
     return { t, started }
+  }
+}
+
+function noRollbackTarget(t: Tracked, reason: string, say: (t: Tracked, kind: StepKind, message: string) => void): void {
+  t.result.outcome = t.state === 'failed' ? 'failed' : 'rollback-failed'
+  t.state = 'rollback-failed'
+  t.result.reason = `${reason}; no verified revision to roll back to (mkt history shows them; mkt rollback --to-revision N picks one)`
+  if (t.result.outcome === 'rollback-failed') say(t, 'rollback-failed', t.result.reason)
+}
+
+/** A revision runtime's rollback (traffic back to the last verified revision, then its gates); never throws. */
+async function rollbackRevision(t: Tracked, why: string, timeoutMs: number, say: (t: Tracked, kind: StepKind, message: string) => void): Promise<void> {
+  const started = Date.now()
+  const reason = reasonFor(t, why)
+  t.result.reason = reason
+  const target = t.revision!.target
+  if (!target) return noRollbackTarget(t, reason, say)
+  try {
+    t.lock!.assertHeld()
+    say(t, 'rollback', `rolling back to revision ${target.revision} (${target.image}) because ${why}`)
+    t.result.rollback = { toRevision: target.revision, outcome: 'unhealthy', reason: 'waiting', durationMs: 0 }
+    const outcome = await t.revision!.rollback(timeoutMs, (message) => say(t, 'rollback', message))
+    const healthy = outcome.outcome === 'passed'
+    t.state = healthy ? 'rolled-back' : 'rollback-failed'
+    t.result.outcome = healthy ? 'rolled-back' : 'rollback-failed'
+    t.result.rollback = { toRevision: target.revision, outcome: healthy ? 'healthy' : 'unhealthy', reason: outcome.reason, durationMs: Date.now() - started }
+    if (healthy) say(t, 'rolled-back', `back on revision ${target.revision}, healthy`)
+    else say(t, 'rollback-failed', `rollback not healthy: ${outcome.reason}`)
+  } catch (error) {
+    t.state = 'rollback-failed'
+    t.result.outcome = 'rollback-failed'
+    t.result.rollback = { toRevision: target.revision, outcome: 'unhealthy', reason: messageOf(error), durationMs: Date.now() - started }
+    say(t, 'rollback-failed', `rollback failed: ${messageOf(error)}`)
   }
 }
 

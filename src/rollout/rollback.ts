@@ -32,6 +32,13 @@ function missing(component: Component, region: string): MktError {
 export async function readHistory(platform: Platform, environment: Environment, component: Component, regions: Region[]): Promise<HistoryResult> {
   const perRegion = await Promise.all(
     regions.map(async (region) => {
+      if (region.containerApps) {
+        const { openContainerApps, historyOf, missingApp } = await import('../runtime/containerapps/service.js')
+        const apps = await openContainerApps(platform, environment, region)
+        const revisions = await historyOf(apps, component)
+        if (!revisions) throw missingApp(component, apps)
+        return { region: region.name, revisions }
+      }
       const cluster = await openRegion(platform, environment, region)
       const deployment = await cluster.readDeployment(component.name)
       if (!deployment) throw missing(component, region.name)
@@ -91,6 +98,11 @@ export async function rollback(request: RollbackRequest): Promise<RollbackResult
     throw usageError(`--to-revision ${request.toRevision} names a revision of one region's Deployment, and revision numbers differ per region (${request.regions.map((r) => r.name).join(', ')})`, {
       hints: [`Pass --regions <region> with --to-revision (\`mkt history ${component.name} --regions <region>\` lists that region's numbers), or leave --to-revision out: every region goes to the same image, the primary's newest verified one.`],
     })
+  }
+  if (request.regions.some((region) => region.containerApps)) {
+    if (!request.regions.every((region) => region.containerApps)) throw usageError(`${environment.name} mixes Kubernetes and Container Apps regions: roll back one kind at a time`, { hints: ['Pass --regions with the regions of one runtime.'] })
+    const { rollbackContainerApps } = await import('../runtime/containerapps/service.js')
+    return rollbackContainerApps(request)
   }
   const clusters = await Promise.all(request.regions.map((region) => openRegion(request.platform, environment, region)))
   const takeLock = async (cluster: RegionCluster) => {

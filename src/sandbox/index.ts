@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdir, readFile, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { SandboxClock } from './clock.js'
-import { startControllers } from './controllers/index.js'
+import { startControllers, type Controllers } from './controllers/index.js'
 import { badRequest } from './errors.js'
 import { KubeApiServer } from './kube/server.js'
 import { seedStore } from './seed.js'
@@ -18,7 +18,7 @@ import { LOCK_FILE, STATE_FILE, writePrivateFile, type SandboxState } from './fi
 import { listenPreferring } from './listener.js'
 import { ensureCredentials, previousPort, writeKubeconfig } from './tls.js'
 import { RegionalClusters, registerRegionRoutes } from './regions.js'
-import type { ApiFaultHook, ControllersHandle, SandboxApi, SeedComponent } from './types.js'
+import type { ApiFaultHook, SandboxApi, SeedComponent } from './types.js'
 
 export type { SeedComponent } from './types.js'
 export type { SandboxState } from './files.js'
@@ -118,7 +118,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
   const endpoint = `https://127.0.0.1:${port}`
   const kubeconfigPath = await writeKubeconfig(dataDir, endpoint, credentials)
 
-  let controllers: ControllersHandle | undefined
+  let controllers: Controllers | undefined
   // Assigned once Service Bus listens (below); KEDA reads nothing until then.
   let serviceBus: ServiceBusHandle | undefined = undefined
   if (options.controllers !== false) {
@@ -154,7 +154,9 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
   registerRegionRoutes(server, regions)
 
   // Azure Resource Manager (AKS managedClusters: get, list credentials); see arm/.
-  const arm = await startArm({ dataDir, credentials, kubernetesEndpoint: endpoint, regions, api: server, faultHook, log })
+  // …and Container Apps (Microsoft.App), whose replicas answer as the simulated application under the pod faults.
+  const containerApps = { seed: options.seed ?? [], now: () => clock.now(), ...(controllers ? { faults: controllers.faults } : {}), ...(options.podStartDelayMs === undefined ? {} : { startDelayMs: options.podStartDelayMs }) }
+  const arm = await startArm({ dataDir, credentials, kubernetesEndpoint: endpoint, regions, api: server, faultHook, containerApps, log })
 
   if (fresh) {
     const seeded = await keyVault.seed(localSecretValues(options.seed ?? [], { database: postgres.port, serviceBus: startedServiceBus.connectionString }))

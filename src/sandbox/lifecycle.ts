@@ -13,11 +13,11 @@ import type { SeedComponent } from './types.js'
 export type { SandboxState } from './files.js'
 export { LOG_FILE } from './files.js'
 /**
- * What a reset removes: every object, fault, secret, message and the database (`pgdata/`, so migrations start from
+ * What a reset removes: every object, fault, secret, message, container app and the database (`pgdata/`, so migrations start from
  * version 0 again). CA, server certificate, token, kubeconfig and the database's port and password stay, so
  * kubeconfigs and connection strings handed out keep working.
  */
-export const RESET_FILES = ['objects.json', 'objects.json.tmp', 'faults.json', 'faults.json.tmp', 'keyvault.json', 'keyvault.json.tmp', 'servicebus.json', 'servicebus.json.tmp', 'arm.json', 'arm.json.tmp', 'pgdata']
+export const RESET_FILES = ['objects.json', 'objects.json.tmp', 'faults.json', 'faults.json.tmp', 'keyvault.json', 'keyvault.json.tmp', 'servicebus.json', 'servicebus.json.tmp', 'arm.json', 'arm.json.tmp', 'containerapps.json', 'containerapps.json.tmp', 'pgdata']
 
 /** `MKT_SANDBOX_DIR`, else `$XDG_STATE_HOME/mkt/sandbox`, else `~/.local/state/mkt/sandbox`. */
 export function defaultSandboxDir(env: NodeJS.ProcessEnv = process.env): string {

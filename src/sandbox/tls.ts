@@ -20,6 +20,9 @@ export interface SandboxCredentials {
 
 const FILES = { caCert: 'ca.crt', caKey: 'ca.key', serverCert: 'server.crt', serverKey: 'server.key', token: 'token', kubeconfig: 'kubeconfig' }
 
+/** The Container Apps environment's default domain: revisions and apps answer at `<name>.<domain>` (arm/containerapps.ts). */
+export const INGRESS_DOMAIN = 'local.azurecontainerapps.sandbox'
+
 /** Renew the server certificate when it has less than this left. */
 const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000
 
@@ -72,19 +75,19 @@ function createServerCert(caCertPem: string, caKeyPem: string): { certPem: strin
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'extKeyUsage', serverAuth: true },
-    { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+    { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 2, value: `*.${INGRESS_DOMAIN}` }, { type: 7, ip: '127.0.0.1' }] },
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
   ])
   cert.sign(caKey, forge.md.sha256.create())
   return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.privatePem }
 }
 
-/** True when the server certificate is signed by this CA, names 127.0.0.1 and is not about to expire. */
+/** True when the server certificate is signed by this CA, names 127.0.0.1 and the ingress domain, and is not about to expire. */
 function serverCertUsable(serverPem: string, caPem: string): boolean {
   try {
     const server = new X509Certificate(serverPem)
     const ca = new X509Certificate(caPem)
-    return server.verify(ca.publicKey) && server.checkIP('127.0.0.1') !== undefined && Date.parse(server.validTo) - Date.now() > RENEW_BEFORE_MS
+    return server.verify(ca.publicKey) && server.checkIP('127.0.0.1') !== undefined && server.checkHost(`app.${INGRESS_DOMAIN}`) !== undefined && Date.parse(server.validTo) - Date.now() > RENEW_BEFORE_MS
   } catch {
     return false
   }

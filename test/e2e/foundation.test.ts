@@ -75,7 +75,7 @@ describe('mkt env', () => {
     const envelope = parseEnvelope(run)
     expect(validateEnvelope('env list', envelope)).toEqual([])
     const result = envelope.result as { environments: Array<{ name: string; default: boolean; protected: boolean }> }
-    expect(result.environments.map((e) => e.name)).toEqual(['local', 'dev', 'staging', 'prod', 'local-multi'])
+    expect(result.environments.map((e) => e.name)).toEqual(['local', 'dev', 'staging', 'prod', 'local-multi', 'containerapps'])
     expect(result.environments.find((e) => e.default)!.name).toBe('local')
     expect(result.environments.find((e) => e.name === 'prod')!.protected).toBe(true)
   })

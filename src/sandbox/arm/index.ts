@@ -7,7 +7,10 @@ import { readFileIfPresent, writeFileDurably } from '../files.js'
 import { listenRemembering, type SandboxEndpointOptions } from '../listener.js'
 import { kubeconfigFor } from '../tls.js'
 import { ClusterRegistry, parseArmDocument, parseClusterMark } from './clusters.js'
-import { ArmServer } from './server.js'
+import { ContainerApps, ContainerAppsError, type ContainerAppsDocument, type ContainerAppsOptions } from './containerapps.js'
+import { routeContainerApps } from './containerapps-routes.js'
+import { ArmError, ArmServer } from './server.js'
+import type { SeedComponent } from '../types.js'
 import type { RegionalClusters, RegionView } from '../regions.js'
 
 /** The AKS cluster a regional cluster is listed as. */
@@ -17,6 +20,8 @@ export const regionalClusterName = (region: string): string => `aks-marketplace-
 export const ARM_FILE = 'arm.json'
 /** The listener's last port, kept across resets so the endpoint stays put (like the kubeconfig's). */
 export const ARM_PORT_FILE = 'arm.port'
+/** The container apps (Microsoft.App), seeded when absent. Removed by `mkt sandbox reset`. */
+export const CONTAINERAPPS_FILE = 'containerapps.json'
 
 export interface StartArmOptions extends SandboxEndpointOptions {
   /** The sandbox credentials: CA (for the kubeconfig), server certificate and key, and the bearer token. */
@@ -25,6 +30,8 @@ export interface StartArmOptions extends SandboxEndpointOptions {
   kubernetesEndpoint: string
   /** The regional clusters: each is listed as the AKS cluster `aks-marketplace-local-<region>` once started. */
   regions?: Pick<RegionalClusters, 'onStarted' | 'list'>
+  /** Container Apps: the pod fault rules and clock they share with the pods, and the components to seed. */
+  containerApps?: Omit<ContainerAppsOptions, 'startDelayMs'> & { startDelayMs?: number; seed: readonly SeedComponent[] }
 }
 
 export interface ArmHandle {
@@ -51,6 +58,7 @@ export async function startArm(options: StartArmOptions): Promise<ArmHandle> {
   const file = join(options.dataDir, ARM_FILE)
   const clusters = await loadRegistry(file)
   const kubeconfig = kubeconfigFor(options.kubernetesEndpoint, options.credentials)
+  const apps = await loadContainerApps(options)
 
   const regional = new Map<string, { view: RegionView; kubeconfig: string }>()
   const regionOf = (cluster: string) => regional.get(cluster.toLowerCase())
@@ -61,6 +69,16 @@ export async function startArm(options: StartArmOptions): Promise<ArmHandle> {
     kubeconfig: (cluster) => regionOf(cluster)?.kubeconfig ?? kubeconfig,
     locationOf: (cluster) => regionOf(cluster)?.view.region,
     faultHook: options.faultHook,
+    ingress: (host, method, path) => apps.store.ingress(host, method, path),
+    providers: (request) => {
+      if (!request.url.searchParams.get('api-version')) return undefined // the common 400 MissingApiVersionParameter
+      try {
+        return routeContainerApps(apps.store, request, apps.persist)
+      } catch (error) {
+        if (error instanceof ContainerAppsError) throw new ArmError(error.status, error.code, error.message)
+        throw error
+      }
+    },
     log,
   })
   await listenRemembering(server, options.port, join(options.dataDir, ARM_PORT_FILE))
@@ -109,6 +127,36 @@ export async function startArm(options: StartArmOptions): Promise<ArmHandle> {
     async stop() {
       await server.close()
       await writing.catch(() => {})
+      await apps.flush()
     },
   }
+}
+
+/** containerapps.json, or a fresh store seeded with the platform's components; persisted after every write. */
+async function loadContainerApps(options: StartArmOptions): Promise<{ store: ContainerApps; persist: () => void; flush: () => Promise<void> }> {
+  const file = join(options.dataDir, CONTAINERAPPS_FILE)
+  const text = await readFileIfPresent(file)
+  const settings: ContainerAppsOptions = {
+    now: options.containerApps?.now ?? (() => Date.now()),
+    startDelayMs: options.containerApps?.startDelayMs ?? 2000,
+    ...(options.containerApps?.faults ? { faults: options.containerApps.faults } : {}),
+  }
+  let store: ContainerApps
+  if (text === undefined) {
+    store = new ContainerApps(settings)
+    store.seed(options.containerApps?.seed ?? [])
+  } else {
+    try {
+      store = new ContainerApps(settings, JSON.parse(text) as ContainerAppsDocument)
+    } catch {
+      throw new Error(`${file} is not valid JSON; remove it (or run mkt sandbox reset) to start from the seeded container apps`)
+    }
+  }
+  let writing: Promise<void> = Promise.resolve()
+  const persist = () => {
+    const snapshot = `${JSON.stringify(store.toDocument())}\n`
+    writing = writing.catch(() => {}).then(() => writeFileDurably(file, snapshot))
+  }
+  if (text === undefined) persist()
+  return { store, persist, flush: () => writing.catch(() => {}) }
 }

@@ -6,8 +6,9 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { randomUUID, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { applyApiFault, createSandboxHttpsServer, type SandboxHttpsServer } from '../listener.js'
-import type { ApiFaultHook } from '../types.js'
+import type { ApiFaultHook, PodHttpResponse } from '../types.js'
 import type { ClusterRegistry } from './clusters.js'
+import type { ArmReply } from './containerapps-routes.js'
 
 /** The identity ARM errors name (a fixed, obviously fake one: the sandbox has no Entra ID). */
 export const SANDBOX_CLIENT = 'mkt-sandbox-user'
@@ -27,6 +28,10 @@ export interface ArmServerOptions {
   locationOf?: (cluster: string) => string | undefined
   /** The current API fault hook, if any (read on every request). */
   faultHook?: () => ApiFaultHook | undefined
+  /** Requests to an ingress host (a container app's FQDN, by Host header): the app's answer, else undefined. */
+  ingress?: (host: string, method: string, path: string) => PodHttpResponse | undefined
+  /** Other resource providers (Microsoft.App): a reply, or undefined when the path is not theirs. */
+  providers?: (request: { method: string; url: URL; body: unknown; ifMatch: string | undefined; baseUrl: string }) => ArmReply | undefined
   log: (message: string) => void
 }
 
@@ -46,10 +51,7 @@ export class ArmError extends Error {
   }
 }
 
-interface Reply {
-  status: number
-  body?: unknown
-}
+type Reply = ArmReply
 
 /** A managed cluster addressed by the request path. */
 interface ClusterRef {
@@ -89,15 +91,24 @@ export class ArmServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET'
     const url = new URL(req.url ?? '/', 'https://127.0.0.1')
-    // No route reads a body (the credential POSTs have none): discard whatever comes.
-    req.resume()
+    // Virtual hosting: a container app's FQDN reaches the app (no ARM token), like the environment's ingress.
+    const answer = this.options.ingress?.(req.headers.host ?? '', method, `${url.pathname}${url.search}`)
+    if (answer) {
+      req.resume()
+      res.writeHead(answer.status, answer.headers)
+      res.end(answer.body)
+      return
+    }
     try {
+      // Only PUT and PATCH carry a body (the credential POSTs have none): discard whatever else comes.
+      const body = method === 'PUT' || method === 'PATCH' ? await readJson(req) : (req.resume(), undefined)
       this.authenticate(req)
       // The sandbox's API fault rules, applied to this listener's paths (`/subscriptions/**`).
       if (await applyApiFault(this.options.faultHook?.(), req, url.pathname, (fault) => sendFault(res, fault.status, fault.retryAfter))) return
-      const reply = this.route(method, url)
+      const ifMatch = typeof req.headers['if-match'] === 'string' ? req.headers['if-match'] : undefined
+      const reply = this.options.providers?.({ method, url, body, ifMatch, baseUrl: this.url }) ?? this.route(method, url)
       if (method !== 'GET' || reply.status >= 400) this.options.log(`arm: ${method} ${url.pathname} -> ${reply.status}`)
-      send(res, reply.status, reply.body)
+      send(res, reply.status, reply.body, reply.headers)
     } catch (error) {
       let failure: ArmError
       if (error instanceof ArmError) failure = error
@@ -253,6 +264,24 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   const payload = Buffer.from(JSON.stringify(body), 'utf8')
   res.writeHead(status, { ...common, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(payload.length) })
   res.end(payload)
+}
+
+/** The request's JSON body; a body that is not JSON is ARM's 400 InvalidRequestContent. */
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > 4 * 1024 * 1024) throw new ArmError(413, 'RequestEntityTooLarge', 'The request content is larger than 4 MB.')
+    chunks.push(chunk)
+  }
+  const text = Buffer.concat(chunks).toString('utf8')
+  if (text.trim() === '') return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new ArmError(400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized.')
+  }
 }
 
 function decodeSegment(segment: string): string {
