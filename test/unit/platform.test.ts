@@ -89,7 +89,7 @@ describe('mkt.yaml validation', () => {
   it('rejects a region with no cluster target, naming the line', () => {
     const error = invalid(builtIn.replace('        sandbox: true\n', ''))
     expect(error.exitCode).toBe(65)
-    expect(error.message).toMatch(/^mkt\.yaml:\d+:\d+: environments\[0\]\.regions\[0\]: needs exactly one of aks, kubeContext or sandbox: true$/)
+    expect(error.message).toMatch(/^mkt\.yaml:\d+:\d+: environments\[0\]\.regions\[0\]: needs exactly one of aks, kubeContext, containerApps or sandbox: true$/)
   })
 
   it('rejects an alias used twice', () => {
