@@ -6,6 +6,7 @@ import type { Component, Environment, Platform, Region } from '../../platform/sc
 import type { RolloutEvent } from '../../rollout/release.js'
 import { rollbackTarget, type ReleaseEntry } from '../../rollout/history.js'
 import type { CurrentState } from '../../rollout/plan.js'
+import type { RollbackMove, RollbackRequest } from '../../rollout/rollback.js'
 import { ContainerAppsRegion } from './apps.js'
 import { CONTAINER_APPS_ROLES, connectContainerApps, containerAppOf, containerAppsError } from './client.js'
 import { gateRevision, moveTrafficTo, RecordWriter } from './executor.js'
@@ -72,18 +73,9 @@ export async function listContainerAppLocks(platform: Platform, environment: Env
 export const missingApp = (component: Component, apps: ContainerAppsRegion) =>
   failedError(`container app ${containerAppOf(component)} not found in region ${apps.region} (${apps.connection.description})`, { hints: ["Check the component's containerApp name and the region's containerApps in mkt.yaml."] })
 
-export interface ContainerAppsRollbackRequest {
-  platform: Platform
-  environment: Environment
-  component: Component
-  regions: Region[]
-  toRevision?: number
-  reason?: string
-  wait: boolean
-  timeoutMs: number
-  identity: string
-  onEvent: (event: RolloutEvent) => void
-  confirm: (moves: Array<{ region: string; fromRevision: number | null; fromImage: string | null; toRevision: number; toImage: string | null }>) => Promise<void>
+/** Kubernetes rollback's request without what Container Apps has no use for (lock break, probe interval). */
+export type ContainerAppsRollbackRequest = Omit<RollbackRequest, 'forceUnlock' | 'probeIntervalMs' | 'confirm'> & {
+  confirm: (moves: Array<Omit<RollbackMove, 'why'>>) => Promise<void>
 }
 
 /**
