@@ -19,6 +19,7 @@ import { parseDuration } from '../duration.js'
 import { assertUnlocked, containerOf, deploymentKey, executorsOf, releaseOptions, type EventSink } from '../rollout/deploy.js'
 import { assertNoGitopsOwner } from '../rollout/gitops.js'
 import { canaryStartPatch, rolloutPatch, type PatchRequest, type ReleaseAudit } from '../rollout/patches.js'
+import { takeLocks, withHeldLocks, type AnyExecutor } from '../rollout/executor.js'
 import { runRelease, type ItemResult, type ReleaseItem } from '../rollout/release.js'
 import { rollback } from '../rollout/rollback.js'
 import { restoreConfigMaps, snapshotConfigMaps } from './configuration.js'
@@ -93,6 +94,8 @@ export async function executeRelease(context: RunContext): Promise<RunOutcome> {
   await context.beforeChange(plan)
 
   const lock = await LeaseLock.acquire(primary, { environment: environment.name, component: RELEASE_LOCK, identity: context.identity, operation: `release ${manifest.name} ${manifest.version}`, ...(context.audit.reason ? { reason: context.audit.reason } : {}) })
+  // The component locks, once taken (below): given back when the components are done, and on every exit.
+  let releaseComponentLocks = async (): Promise<void> => undefined
   try {
     const record: ReleaseRecord = previous
       ? { ...previous, status: 'running', attempts: previous.attempts + 1, exitCode: null, failure: null, finishedAt: null }
@@ -130,6 +133,7 @@ export async function executeRelease(context: RunContext): Promise<RunOutcome> {
       return saving
     }
     const finish = async (status: ReleaseStatus, exitCode: ExitCodeValue, failure: string): Promise<RunOutcome> => {
+      await releaseComponentLocks()
       record.status = status
       record.exitCode = exitCode
       record.failure = failure || null
@@ -137,6 +141,16 @@ export async function executeRelease(context: RunContext): Promise<RunOutcome> {
       await save()
       return { record, plan, exitCode, failure }
     }
+
+    // Every component lock up front, before the migrations: a deploy started meanwhile gets 73, not a race.
+    let held: Awaited<ReturnType<typeof holdComponentLocks>>
+    try {
+      held = await holdComponentLocks(context, prepared, record)
+    } catch (error) {
+      for (const step of record.steps) if (step.status === 'pending') step.status = 'skipped'
+      return await finish('failed', (error instanceof MktError ? error.exitCode : ExitCode.FAILED) as ExitCodeValue, `no component was changed: ${messageOf(error)}`)
+    }
+    releaseComponentLocks = held.releaseAll
 
     // 1. Migrations: primary region, forward-only. A failure stops the release before any component changes.
     const migrationsStep = stepOf(record, 'migrations')
@@ -205,7 +219,7 @@ export async function executeRelease(context: RunContext): Promise<RunOutcome> {
     await save()
     let result: Awaited<ReturnType<typeof rollComponents>>
     try {
-      result = await rollComponents(context, prepared, record, checksums, save)
+      result = await rollComponents(context, prepared, record, checksums, save, held.executors)
     } catch (error) {
       // The engine changed no component (a lock taken meanwhile, a cluster gone): put the configuration back.
       await restoreConfigMaps(context, record.configuration, context.onStep)
@@ -232,7 +246,9 @@ export async function executeRelease(context: RunContext): Promise<RunOutcome> {
     finishStep(componentsStep, 'succeeded', `${record.items.filter((i) => i.outcome === 'deployed').length} component rollout(s) passed their gates`)
     await save()
 
-    // 4. Verify: the health roll-up of the whole environment.
+    // 4. Verify: the health roll-up of the whole environment. The components are done: their locks go back now
+    // (a failed verification rolls the release back through `mkt rollback`, which takes them itself).
+    await releaseComponentLocks()
     const verifyStep = stepOf(record, 'verify')
     context.onPhase('Verify')
     startStep(verifyStep)
@@ -251,6 +267,7 @@ export async function executeRelease(context: RunContext): Promise<RunOutcome> {
     finishStep(verifyStep, 'succeeded', `${model.environment} is ${model.health} (${model.counts.Healthy} healthy, ${model.counts.Degraded} degraded, ${model.counts.Unhealthy} unhealthy)`)
     return await finish('succeeded', ExitCode.OK, '')
   } finally {
+    await releaseComponentLocks()
     await lock.release().catch(() => undefined)
   }
 }
@@ -333,9 +350,46 @@ async function runMigrations(context: RunContext, record: ReleaseRecord): Promis
 }
 
 /** The release engine's spec for this release: per component the image and/or configuration change of its wave. */
-async function rollComponents(context: RunContext, prepared: PreparedRelease, record: ReleaseRecord, checksums: Map<string, string>, save: () => Promise<void>) {
+/** The change-cause every revision of this release carries. */
+const auditOf = (context: RunContext, record: ReleaseRecord): ReleaseAudit => ({
+  ...context.audit,
+  changeCause: `mkt release ${context.manifest.name} ${context.manifest.version} (${record.id}) by ${context.audit.deployedBy}${context.audit.reason ? `: ${context.audit.reason}` : ''}`,
+})
+
+const operationOf = (context: RunContext, record: ReleaseRecord) => `release ${context.manifest.name} ${context.manifest.version} (${record.id})`
+
+/**
+ * The executors of every region, with the lock of every component the release changes taken now, before the
+ * migrations: "every lock it needs up front". The engine borrows them (withHeldLocks); releaseAll gives them back.
+ */
+async function holdComponentLocks(context: RunContext, prepared: PreparedRelease, record: ReleaseRecord) {
+  const executors = await executorsOf(prepared.connected, {
+    audit: auditOf(context, record),
+    components: [...prepared.components.values()],
+    ...(context.budgets.readyGraceMs === undefined ? {} : { readyGraceMs: context.budgets.readyGraceMs }),
+    ...(context.probeIntervalMs === undefined ? {} : { probeIntervalMs: context.probeIntervalMs }),
+  })
+  const changing = prepared.plan.components.filter((c) => c.changes.length > 0)
+  const held = await takeLocks(
+    changing.map((c) => ({
+      executor: executors.get(c.region)!,
+      region: c.region,
+      request: { environment: context.environment.name, component: c.component, identity: context.identity, operation: operationOf(context, record), ...(context.audit.reason ? { reason: context.audit.reason } : {}) },
+    })),
+  )
+  const borrowing = new Map([...executors].map(([region, executor]) => [region, withHeldLocks(executor, held.get(region) ?? new Map())]))
+  let released = false
+  const releaseAll = async () => {
+    if (released) return
+    released = true
+    await Promise.allSettled([...held.values()].flatMap((locks) => [...locks.values()].map((lock) => lock.release())))
+  }
+  return { executors: borrowing, releaseAll }
+}
+
+async function rollComponents(context: RunContext, prepared: PreparedRelease, record: ReleaseRecord, checksums: Map<string, string>, save: () => Promise<void>, executors: ReadonlyMap<string, AnyExecutor>) {
   const { plan } = prepared
-  const audit: ReleaseAudit = { ...context.audit, changeCause: `mkt release ${context.manifest.name} ${context.manifest.version} (${record.id}) by ${context.audit.deployedBy}${context.audit.reason ? `: ${context.audit.reason}` : ''}` }
+  const audit = auditOf(context, record)
   const itemOf = (region: string, name: string): ReleaseItem => {
     const key = deploymentKey(region, name)
     const entry = prepared.entries.get(key)!
@@ -380,18 +434,13 @@ async function rollComponents(context: RunContext, prepared: PreparedRelease, re
       ...releaseOptions({ ...context.budgets, bakeMs: context.manifest.bakeMs, autoRollback: true, signal: context.signal, onEvent }),
       environment: context.environment.name,
       identity: context.identity,
-      operation: `release ${context.manifest.name} ${context.manifest.version} (${record.id})`,
+      operation: operationOf(context, record),
       onInterrupt: 'rollback',
       ...(context.audit.reason ? { reason: context.audit.reason } : {}),
       beforeCompensate: () => restoreConfigMaps(context, configured, context.onStep),
     },
     { waves, unchanged: [] },
-    await executorsOf(prepared.connected, {
-      audit,
-      components: [...prepared.components.values()],
-      ...(context.budgets.readyGraceMs === undefined ? {} : { readyGraceMs: context.budgets.readyGraceMs }),
-      ...(context.probeIntervalMs === undefined ? {} : { probeIntervalMs: context.probeIntervalMs }),
-    }),
+    executors,
   )
 }
 

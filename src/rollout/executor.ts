@@ -173,3 +173,53 @@ export class KubeExecutor implements RegionExecutor {
     return LeaseLock.acquire(this.cluster.connection, request)
   }
 }
+
+/**
+ * An executor whose component locks were taken before the release began (`mkt release` takes them before its
+ * migrations, so a deploy started meanwhile gets 73 instead of racing it): lock() hands back the held lock, and
+ * releasing it is left to whoever took it.
+ */
+export function withHeldLocks<E extends AnyExecutor>(executor: E, held: ReadonlyMap<string, ReleaseLock>): E {
+  return new Proxy(executor, {
+    get(target, property, receiver) {
+      if (property === 'lock') {
+        return (request: LockRequest) => {
+          const lock = held.get(request.component)
+          return lock ? Promise.resolve(borrowed(lock)) : target.lock(request)
+        }
+      }
+      const value: unknown = Reflect.get(target, property, receiver)
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
+    },
+  })
+}
+
+const borrowed = (lock: ReleaseLock): ReleaseLock => ({
+  get name() {
+    return lock.name
+  },
+  get lost() {
+    return lock.lost
+  },
+  assertHeld: () => lock.assertHeld(),
+  verify: () => lock.verify(),
+  release: async () => undefined,
+})
+
+/** Takes every lock at once; if any is refused, gives back the ones taken and throws that refusal (73 naming the holder). */
+export async function takeLocks(requests: ReadonlyArray<{ executor: AnyExecutor; region: string; request: LockRequest }>): Promise<Map<string, Map<string, ReleaseLock>>> {
+  const settled = await Promise.allSettled(requests.map(({ executor, request }) => executor.lock(request)))
+  const taken = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))
+  const refused = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+  if (refused) {
+    await Promise.allSettled(taken.map((lock) => lock.release()))
+    throw refused.reason
+  }
+  const byRegion = new Map<string, Map<string, ReleaseLock>>()
+  requests.forEach(({ region, request }, i) => {
+    const locks = byRegion.get(region) ?? new Map<string, ReleaseLock>()
+    locks.set(request.component, (settled[i] as PromiseFulfilledResult<ReleaseLock>).value)
+    byRegion.set(region, locks)
+  })
+  return byRegion
+}

@@ -405,6 +405,27 @@ describe('mkt release', () => {
     }
   }, 120_000)
 
+  it('holds every component lock from before its migrations: a deploy started meanwhile gets 73 naming the release', async () => {
+    mkdirSync(join(work, 'slow-migrations'), { recursive: true })
+    writeFileSync(join(work, 'slow-migrations', 'V100__slow.sql'), 'SELECT pg_sleep(12);\n')
+    const file = join(work, 'pricing-slow.yaml')
+    writeFileSync(file, 'name: pricing\nversion: 3.1.0\nmigrations:\n  sql: slow-migrations\ncomponents:\n  pricing:\n    image: 3.1.0\n')
+    const child = spawn(process.execPath, [binPath, 'release', 'run', '-f', file], { cwd: work, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (d) => (stderr += d))
+    const done = new Promise<number | null>((resolve) => child.on('close', resolve))
+    const deadline = Date.now() + 120_000
+    while (!/applying V100__slow\.sql/.test(stderr)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the release never reached its migration:\n${stderr}`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    const deploy = await mkt(['deploy', 'service', 'pricing', '--image', '3.2.0', '--yes', '--json'])
+    expect(deploy.exitCode, deploy.stderr).toBe(73)
+    expect(parseEnvelope(deploy).error!.message).toMatch(/pricing-service in local is locked: held by \S+ since .*, running release pricing 3\.1\.0/)
+    expect(await done, stderr).toBe(0)
+    expect(imageOf('pricing-service')).toBe('pricing-service:3.1.0')
+  }, 300_000)
+
   it('release init writes a manifest of what runs now, which plans as unchanged', async () => {
     const file = join(work, 'init.yaml')
     const run = await mkt(['release', 'init', '-f', file, '--json'])
