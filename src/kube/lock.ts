@@ -12,6 +12,7 @@ import { hostname } from 'node:os'
 import { holdUntilExit } from '../interrupt.js'
 import { notice } from '../notices.js'
 import { describeHeldLease, leaseDecision, leaseNameFor, leaseTime, nextLeaseSpec, parseHolderIdentity, renewIntervalMs } from './lease-logic.js'
+import { isProcessAlive } from '../process-alive.js'
 
 export const LOCK_LABEL = 'mkt.dev/lock'
 export const LOCK_OPERATION_ANNOTATION = 'mkt.dev/operation'
@@ -255,13 +256,7 @@ export class LeaseLock {
 export function deadOnThisHost(holder: string, host = hostname()): boolean {
   const parts = parseHolderIdentity(holder)
   if (!parts || parts.host !== (host.trim().replace(/[\s/]+/g, '-').replace(/@/g, '-') || 'unknown') || parts.pid === process.pid) return false
-  try {
-    process.kill(parts.pid, 0)
-    return false
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else, so it is alive.
-    return (error as NodeJS.ErrnoException).code === 'ESRCH'
-  }
+  return !isProcessAlive(parts.pid)
 }
 
 /** Every mkt lock in a region's namespace, optionally for one component. */

@@ -19,6 +19,7 @@ import { listenPreferring } from './listener.js'
 import { ensureCredentials, previousPort, writeKubeconfig } from './tls.js'
 import { RegionalClusters, registerRegionRoutes } from './regions.js'
 import type { ApiFaultHook, SandboxApi, SeedComponent } from './types.js'
+import { isProcessAlive } from '../process-alive.js'
 
 export type { SeedComponent } from './types.js'
 export type { SandboxState } from './files.js'
@@ -51,15 +52,6 @@ export interface SandboxHandle {
   /** Registration points of the running API server (sandbox routes, pod backend, fault hook). */
   api: SandboxApi
   stop(): Promise<void>
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 /**

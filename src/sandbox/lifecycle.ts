@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LOCK_FILE, LOG_FILE, REGIONS_DIR, REGIONS_FILE, SEED_FILE, STATE_FILE, writePrivateFile, type SandboxState } from './files.js'
 import type { SeedComponent } from './types.js'
+import { isProcessAlive } from '../process-alive.js'
 
 export type { SandboxState } from './files.js'
 export { LOG_FILE } from './files.js'
@@ -32,15 +33,6 @@ export async function readSandboxState(dataDir: string): Promise<SandboxState | 
     return typeof state.pid === 'number' && typeof state.endpoints?.kubernetes === 'string' ? state : undefined
   } catch {
     return undefined
-  }
-}
-
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 
