@@ -83,7 +83,7 @@ describe.concurrent('gates with default flags', () => {
     expect(ofFailedPod[0]).toMatchObject({ type: 'Warning', message: 'Readiness probe failed: HTTP probe failed with statuscode: 503' })
     // periodSeconds 5 over the ~45 s the pod ran: about 9 failed probes (a 1 s period would make 45).
     expect(ofFailedPod[0]!.count).toBeGreaterThanOrEqual(7)
-    expect(ofFailedPod[0]!.count).toBeLessThanOrEqual(12)
+    expect(ofFailedPod[0]!.count).toBeLessThanOrEqual(20) // a 1 s period would give ~45; 13 was seen on a slow run
   }, 300_000)
 
   it('a canary step whose pod never becomes ready fails the same way, though the paused Deployment never reaches its own deadline', async () => {
