@@ -10,7 +10,7 @@ import { parseDuration } from '../src/duration.js'
 import { regionsFromFlag } from '../src/kube/client.js'
 import { resolveComponent } from '../src/platform/components.js'
 import { lockIdentity } from '../src/rollout/audit.js'
-import { describeMove, rollback } from '../src/rollout/rollback.js'
+import { describeMove, describeRollbackTarget, rollback } from '../src/rollout/rollback.js'
 
 export default class Rollback extends MktCommand<typeof Rollback> {
   static override summary = 'Roll a component back to its last good revision (or --to-revision N), fast.'
@@ -83,7 +83,7 @@ The request is the one \`kubectl rollout undo\` sends.
       renderTable(result.regions, [
         { header: 'region', get: (r) => r.region },
         { header: 'from', get: (r) => `${r.fromImage ?? '-'} (r${r.fromRevision ?? '-'})` },
-        { header: 'to', get: (r) => `${r.toImage ?? '-'} (r${r.toRevision} now r${r.newRevision ?? '?'})` },
+        { header: 'to', get: describeRollbackTarget },
         { header: 'outcome', get: (r) => r.outcome },
         ...(result.regions.length > 1 ? [{ header: 'why', get: (r: (typeof result.regions)[number]) => r.why ?? '' }] : []),
       ]),

@@ -4,6 +4,7 @@ import { componentsFlag, envFlag, MktCommand, regionsFlag } from '../../src/cli/
 import { parseDuration } from '../../src/duration.js'
 import { usageError } from '../../src/errors.js'
 import { healthOptions } from '../../src/health/probe.js'
+import { refuseContainerApps } from '../../src/kube/client.js'
 import { parseListen, startHealthServer } from '../../src/health/serve/server.js'
 
 /** SIGTERM must end the process within a second (Kubernetes' grace period is not ours to spend). */
@@ -43,6 +44,8 @@ SIGTERM or Ctrl-C stops it cleanly (exit 0). Read-only: it never writes to the c
     const { platform } = await this.platform()
     const environment = await this.environment(flags.env)
     const options = { ...healthOptions(platform, environment, flags), probeIntervalMs: flags['probe-interval'], failOn: flags['fail-on'] as 'unhealthy' | 'degraded' }
+    // It is built on Kubernetes watches; without this it would serve "region unreachable" and a healthy /health/ready.
+    refuseContainerApps(environment, options.regions, '`mkt health serve`', `run \`mkt health --env ${environment.name} --json\` (the envelope GET /health serves) on a schedule instead`)
     const server = await startHealthServer(options, listen).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE' || error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL') {
         throw usageError(`cannot listen on ${flags.listen}: ${error.code === 'EADDRINUSE' ? 'the address is already in use' : error.message}`, { hints: ['Pass --listen with a free host:port (port 0 picks one).'] })

@@ -4,11 +4,12 @@ import type { ResultOf } from '../../src/cli/result-schemas.js'
 import { regionsFromFlag } from '../../src/kube/client.js'
 import { resolveComponent } from '../../src/platform/components.js'
 import { whoAmI } from '../../src/rollout/audit.js'
-import { breakLock, openRegion, recordEvent } from '../../src/rollout/rollback.js'
+import { breakRegionLock } from '../../src/rollout/locks.js'
 
 export default class LockBreak extends MktCommand<typeof LockBreak> {
   static override summary = "Break a component's deploy lock (a stuck or abandoned operation)."
-  static override description = 'Who broke it, and why, is recorded as a Warning event on the Deployment (`kubectl describe deployment` shows it).'
+  static override description = `Who broke it, and why, is recorded as a Warning event on the Deployment (\`kubectl describe deployment\` shows it);
+on Container Apps regions in the app's tag mkt-lock-broken (\`az containerapp show --query tags\`).`
   static override args = { component: Args.string({ description: 'Component (name, alias or .NET name)', required: true }) }
   static override flags = {
     env: envFlag,
@@ -26,11 +27,7 @@ export default class LockBreak extends MktCommand<typeof LockBreak> {
     await this.confirmChange(environment, `break the lock of ${component.name}`, this.flags.yes)
     const broken = await Promise.all(
       regions.map(async (region) => {
-        const cluster = await openRegion(platform, environment, region)
-        const outcome = await breakLock(cluster, environment.name, component.name)
-        if (outcome.broken) {
-          await recordEvent(cluster, component.name, 'MktLockBroken', `lock held by ${outcome.holder ?? 'nobody'} broken by ${whoAmI()}: ${this.flags.reason}`)
-        }
+        const outcome = await breakRegionLock(platform, environment, region, component, { by: whoAmI(), reason: this.flags.reason })
         return { region: region.name, ...outcome }
       }),
     )

@@ -2,9 +2,9 @@ import { Args } from '@oclif/core'
 import { envFlag, MktCommand, regionsFlag } from '../../src/cli/mkt-command.js'
 import { renderTable } from '../../src/cli/output.js'
 import type { ResultOf } from '../../src/cli/result-schemas.js'
-import { connectRegion, regionsFromFlag } from '../../src/kube/client.js'
-import { listLocks } from '../../src/kube/lock.js'
+import { regionsFromFlag } from '../../src/kube/client.js'
 import { resolveComponent } from '../../src/platform/components.js'
+import { regionLocks } from '../../src/rollout/locks.js'
 
 export default class LockStatus extends MktCommand<typeof LockStatus> {
   static override summary = 'Show who holds deploy locks (all components, or one).'
@@ -22,13 +22,7 @@ export default class LockStatus extends MktCommand<typeof LockStatus> {
     const regions = regionsFromFlag(environment, this.flags.regions)
     const locks = (
       await Promise.all(
-        regions.map(async (region) => {
-          // A Container Apps region keeps its locks in a tag on each app (README "Container Apps").
-          const held = region.containerApps
-            ? await (await import('../../src/runtime/containerapps/service.js')).listContainerAppLocks(platform, environment, region, component ? [component] : platform.components)
-            : await listLocks(await connectRegion(platform, environment, region), component?.name)
-          return held.map((l) => ({ region: region.name, ...l }))
-        }),
+        regions.map(async (region) => (await regionLocks(platform, environment, region, component)).map((l) => ({ region: region.name, ...l }))),
       )
     ).flat()
     this.out.result(

@@ -4,7 +4,7 @@
 import type { CoreV1Api, V1ConfigMap, V1Deployment } from '@kubernetes/client-node'
 import type { SecretClient } from '@azure/keyvault-secrets'
 import { keyVaultFor } from '../azure/keyvault.js'
-import { connectRegion, loadKubeClient } from '../kube/client.js'
+import { connectRegion, loadKubeClient, refuseContainerApps } from '../kube/client.js'
 import { usageError } from '../errors.js'
 import { kubeStatusOf, toKubeError } from '../kube/errors.js'
 import { closestNames } from '../platform/components.js'
@@ -76,6 +76,8 @@ interface Loaded {
 }
 
 async function load(context: ConfigContext): Promise<Loaded> {
+  // Configuration here is ConfigMaps rolled out through Deployments; a container app keeps its own in its template.
+  refuseContainerApps(context.environment, context.regions, '`mkt config` (plan, push, push --restart)', "set the container app's environment variables and secrets with `az containerapp update --set-env-vars` and `az containerapp secret set` instead")
   // Files first: a bad file exits 65 before anything is read or written.
   const configs = await readEnvironmentConfig(context.root, context.environment.name, context.platform, context.components)
   // A value is referenced when any component's file names it, not only the selected ones' (-c).

@@ -20,6 +20,18 @@ export interface ClusterConnection {
 /** Loads @kubernetes/client-node only when a command actually talks to a cluster (it costs ~0.7 s). */
 export const loadKubeClient = () => import('@kubernetes/client-node')
 
+/**
+ * For a command built on Kubernetes alone: exit 78 before anything is read or changed when a selected region runs on
+ * Container Apps, in one line naming the command and what to use there instead.
+ */
+export function refuseContainerApps(environment: Environment, regions: readonly Region[], command: string, instead: string): void {
+  const apps = regions.filter((r) => r.containerApps)
+  if (apps.length === 0) return
+  const kube = regions.filter((r) => !r.containerApps).map((r) => r.name)
+  const only = kube.length > 0 ? `, or pass --regions ${kube.join(',')}` : ''
+  throw configError(`${command} is not supported on Container Apps regions (environment ${environment.name}, region ${apps.map((r) => r.name).join(', ')}): ${instead}${only}`)
+}
+
 export async function connectRegion(platform: Platform, environment: Environment, region: Region): Promise<ClusterConnection> {
   const target = clusterTarget(region)
   // Load the client while the sandbox is checked: both are on the path to an incident's first API write.
@@ -43,7 +55,7 @@ export async function connectRegion(platform: Platform, environment: Environment
     }
     case 'containerApps':
       throw configError(`region ${region.name} of environment ${environment.name} runs on Azure Container Apps, not Kubernetes: this command needs a Kubernetes region`, {
-        hints: ['On Container Apps, mkt deploy service, rollback, history and health work; see README "Container Apps".'],
+        hints: ['On Container Apps, mkt deploy service, rollback, history, health and lock status|break work; see README "Container Apps".'],
       })
     case 'aks': {
       const { aksKubeConfig } = await import('../azure/aks.js')

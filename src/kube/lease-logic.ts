@@ -152,3 +152,13 @@ export function describeHeldLease(decision: Extract<LeaseDecision, { action: 'he
   const left = Math.max(0, Math.ceil((decision.expiresAt - now) / 1000))
   return `held by ${decision.holder}${since} (expires in ${left}s unless renewed)`
 }
+
+/** What an operator can do about a lock held by someone else: the same on every runtime. */
+export function lockedHints(component: string, environment: string): string[] {
+  return [
+    'Wait for that operation to finish (or for the lock to expire), or ask its holder.',
+    `If it is stuck: mkt lock break ${component} --env ${environment} --reason "<why>"`,
+    // The migrations lock guards no Deployment, so there is nothing to roll back.
+    ...(component === 'migrations' ? [] : [`Or break it and restore the previous release in one step: mkt rollback ${component} --env ${environment} --force-unlock --reason "<why>"`]),
+  ]
+}

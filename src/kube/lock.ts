@@ -11,7 +11,7 @@ import { loadKubeClient } from './client.js'
 import { hostname } from 'node:os'
 import { holdUntilExit } from '../interrupt.js'
 import { notice } from '../notices.js'
-import { describeHeldLease, leaseDecision, leaseNameFor, leaseTime, nextLeaseSpec, parseHolderIdentity, renewIntervalMs } from './lease-logic.js'
+import { describeHeldLease, leaseDecision, lockedHints, leaseNameFor, leaseTime, nextLeaseSpec, parseHolderIdentity, renewIntervalMs } from './lease-logic.js'
 import { isProcessAlive } from '../process-alive.js'
 
 export const LOCK_LABEL = 'mkt.dev/lock'
@@ -105,12 +105,7 @@ export class LeaseLock {
       if (decision.action === 'held-by-other') {
         const operation = current?.metadata?.annotations?.[LOCK_OPERATION_ANNOTATION]
         throw lockedError(`${options.component} in ${options.environment} is locked: ${describeHeldLease(decision, now)}${operation ? `, running ${operation}` : ''}`, {
-          hints: [
-            'Wait for that operation to finish (or for the lock to expire), or ask its holder.',
-            `If it is stuck: mkt lock break ${options.component} --env ${options.environment} --reason "<why>"`,
-            // The migrations lock guards no Deployment, so there is nothing to roll back.
-            ...(options.component === 'migrations' ? [] : [`Or break it and restore the previous release in one step: mkt rollback ${options.component} --env ${options.environment} --force-unlock --reason "<why>"`]),
-          ],
+          hints: lockedHints(options.component, options.environment),
         })
       }
       const spec = nextLeaseSpec(current, decision, { identity: full.identity, now, durationSeconds: full.durationSeconds })!

@@ -81,6 +81,16 @@ export function describeMove(move: RollbackMove, withWhy: boolean): string {
   return `${move.region}: ${arrow}${withWhy && move.why ? `: ${move.why}` : ''}`
 }
 
+/**
+ * The `to` cell of rollback's table: the target, and which revision serves it now. A Kubernetes undo copies the
+ * target's template into a new revision (`r2 now r4`); a revision that keeps its number (every Container Apps
+ * rollback: revisions are immutable; a region already running the target) is the one serving (`r1 serving`).
+ */
+export function describeRollbackTarget(r: Pick<RollbackResult['regions'][number], 'toImage' | 'toRevision' | 'newRevision'>): string {
+  const now = r.newRevision === null ? 'restored' : r.newRevision === r.toRevision ? 'serving' : `now r${r.newRevision}`
+  return `${r.toImage ?? '-'} (r${r.toRevision} ${now})`
+}
+
 export interface RollbackResult {
   environment: string
   component: string
@@ -106,10 +116,7 @@ export async function rollback(request: RollbackRequest): Promise<RollbackResult
   }
   const clusters = await Promise.all(request.regions.map((region) => openRegion(request.platform, environment, region)))
   const takeLock = async (cluster: RegionCluster) => {
-    if (request.forceUnlock) {
-      const broken = await breakLock(cluster, environment.name, component.name)
-      if (broken.broken) await recordEvent(cluster, component.name, 'MktLockBroken', `lock held by ${broken.holder ?? 'nobody'} broken by ${request.identity} (rollback --force-unlock): ${request.reason ?? ''}`)
-    }
+    if (request.forceUnlock) await breakAndRecord(cluster, environment.name, component.name, { by: request.identity, reason: request.reason ?? '', via: 'rollback --force-unlock' })
     return LeaseLock.acquire(cluster.connection, {
       environment: environment.name,
       component: component.name,
@@ -259,6 +266,22 @@ export async function breakLock(cluster: RegionCluster, environment: string, com
 }
 
 export { openRegion }
+
+/** Who broke a lock and why, as the audit records it (`via` the command when it was not `mkt lock break`). */
+export interface LockBreakAudit {
+  by: string
+  reason: string
+  via?: string
+}
+
+export const describeLockBreak = (holder: string | null, audit: LockBreakAudit) => `lock held by ${holder ?? 'nobody'} broken by ${audit.by}${audit.via ? ` (${audit.via})` : ''}: ${audit.reason}`
+
+/** Breaks the component's lock in a Kubernetes region and records it as a Warning Event (MktLockBroken) on its Deployment. */
+export async function breakAndRecord(cluster: RegionCluster, environment: string, component: string, audit: LockBreakAudit): Promise<{ broken: boolean; holder: string | null }> {
+  const outcome = await breakLock(cluster, environment, component)
+  if (outcome.broken) await recordEvent(cluster, component, 'MktLockBroken', describeLockBreak(outcome.holder, audit))
+  return outcome
+}
 
 /** Records an operator action as a Kubernetes Event on the component's Deployment (kubectl describe shows it). */
 export async function recordEvent(cluster: RegionCluster, component: string, reason: string, message: string): Promise<void> {

@@ -10,18 +10,18 @@
 //   rolled back by traffic (exit 80);
 // - mkt rollback sends the traffic to the last verified revision (activating it); mkt history shows them all;
 // - a lock tag held by someone else stops a deploy (exit 73); a single-revision app is switched only with --yes.
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ContainerAppsAPIClient, type ContainerApp, type Revision } from '@azure/arm-appcontainers'
+import type { ContainerApp, ContainerAppsAPIClient, Revision } from '@azure/arm-appcontainers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseEnvelope, runMkt, validateEnvelope } from '../helpers/cli.js'
+import { SANDBOX_RESOURCE_GROUP as RG, startContainerAppsSandbox, strandLock } from '../helpers/containerapps.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mkt-containerapps-e2e-'))
 const cwd = mkdtempSync(join(tmpdir(), 'mkt-containerapps-cwd-'))
 const env = { MKT_SANDBOX_DIR: dataDir }
 const mkt = (...args: string[]) => runMkt([...args, '--env', 'containerapps'], { env, cwd, timeoutMs: 240_000 })
-const RG = 'rg-marketplace-local'
 let client: ContainerAppsAPIClient
 
 interface Item {
@@ -60,14 +60,7 @@ async function history(component: string): Promise<Entry[]> {
 }
 
 beforeAll(async () => {
-  const start = await runMkt(['sandbox', 'start'], { env, cwd, timeoutMs: 120_000 })
-  expect(start.exitCode, start.stderr).toBe(0)
-  const state = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')) as { endpoints: { arm: string } }
-  const token = readFileSync(join(dataDir, 'token'), 'utf8').trim()
-  client = new ContainerAppsAPIClient({ getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3600_000 }) }, '00000000-0000-0000-0000-000000000000', {
-    endpoint: state.endpoints.arm,
-    tlsOptions: { ca: readFileSync(join(dataDir, 'ca.crt'), 'utf8') },
-  })
+  client = await startContainerAppsSandbox(dataDir, cwd)
 }, 150_000)
 
 afterAll(async () => {
@@ -234,9 +227,7 @@ describe('Container Apps through the built CLI', () => {
   }, 120_000)
 
   it('a lock tag held by another operation stops a deploy with exit 73, naming the holder; lock status shows it', async () => {
-    const pricing = await app('pricing-service')
-    const lock = JSON.stringify({ h: 'alice@laptop/4242', op: 'deploy 9.9.9', at: new Date().toISOString(), exp: new Date(Date.now() + 600_000).toISOString() })
-    await client.containerApps.beginUpdateAndWait(RG, 'pricing-service', { location: pricing.location!, tags: { 'mkt-lock': lock } }, { updateIntervalInMs: 200 })
+    await strandLock(client, 'pricing-service', 'alice@laptop/4242', 'deploy 9.9.9')
     const run = await mkt('deploy', 'service', 'pricing', '--image', '2.0.0', '--json')
     expect(run.exitCode, run.stderr).toBe(73)
     expect(parseEnvelope(run).error?.message).toContain('alice@laptop/4242')

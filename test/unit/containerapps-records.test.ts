@@ -3,7 +3,8 @@
 import type { ContainerApp, Replica, Revision } from '@azure/arm-appcontainers'
 import { describe, expect, it } from 'vitest'
 import { revisionSuffix } from '../../src/runtime/containerapps/executor.js'
-import { containerAppHistory, encodeLock, encodeRecord, evaluateRevision, MAX_RECORDS, parseLock, parseRecord, recordTag, recordTagsPatch, servingRevision } from '../../src/runtime/containerapps/records.js'
+import { describeRollbackTarget } from '../../src/rollout/rollback.js'
+import { containerAppHistory, encodeLock, encodeLockBreak, encodeRecord, evaluateRevision, MAX_RECORDS, parseLock, parseRecord, recordTag, recordTagsPatch, servingRevision } from '../../src/runtime/containerapps/records.js'
 
 const revision = (name: string, minute: number, extra: Partial<Revision> = {}): Revision =>
   ({ name, createdTime: new Date(Date.UTC(2026, 0, 1, 0, minute)), active: true, template: { containers: [{ name: 'web', image: `web:${minute}` }] }, replicas: 1, ...extra }) as Revision
@@ -25,6 +26,12 @@ describe('release records in tags', () => {
     expect(encoded.length).toBeLessThanOrEqual(256)
     expect(parseLock(encoded)).toMatchObject({ holder: 'bob@ci/1', operation: 'deploy 2.0.0', expiresAt: '2026-01-01T00:01:00Z' })
     expect(parseLock('{"h":"x"}')).toBeUndefined()
+  })
+
+  it('the record of a broken lock keeps who, when and whose within 256 characters, shortening the reason', () => {
+    const encoded = encodeLockBreak({ brokenBy: 'carol@desk', brokenAt: '2026-01-01T03:00:00.000Z', holder: 'bob@ci/1', reason: 'INC-9 '.repeat(60) })
+    expect(encoded.length).toBeLessThanOrEqual(256)
+    expect(JSON.parse(encoded)).toMatchObject({ by: 'carol@desk', at: '2026-01-01T03:00:00.000Z', h: 'bob@ci/1', r: expect.stringMatching(/^INC-9 .*…$/) })
   })
 
   it('drops the records of revisions that are gone and keeps only the newest ones', () => {
@@ -85,4 +92,12 @@ it('revision suffixes say the image tag and stay valid', () => {
   expect(revisionSuffix('myacr.azurecr.io/catalog:2.0.0', 0)).toBe('mkt-2-0-0-0')
   expect(revisionSuffix('catalog@sha256:abc', 36)).toBe('mkt-digest-10')
   expect(revisionSuffix('registry:5000/catalog', 1)).toBe('mkt-latest-1')
+})
+
+describe("rollback's line: which revision serves now", () => {
+  it('a revision keeps its number on Container Apps (serving); a Kubernetes undo renumbers it; unknown when not waited for', () => {
+    expect(describeRollbackTarget({ toImage: 'web:1', toRevision: 1, newRevision: 1 })).toBe('web:1 (r1 serving)')
+    expect(describeRollbackTarget({ toImage: 'web:1', toRevision: 2, newRevision: 4 })).toBe('web:1 (r2 now r4)')
+    expect(describeRollbackTarget({ toImage: null, toRevision: 2, newRevision: null })).toBe('- (r2 restored)')
+  })
 })

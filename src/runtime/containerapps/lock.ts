@@ -2,11 +2,13 @@
 // and a lease end. Taken with a PATCH carrying If-Match: <the ETag just read>, so of two processes reading the same
 // free lock only one write succeeds (the other gets 412 and reports exit 73); then read back to confirm. Renewed
 // every LEASE_SECONDS/3 (read, check it is still ours, write the new lease end with If-Match); a lease that ran
-// out without renewal (a killed process) counts as free. Released by removing the tag, If-Match again.
+// out without renewal (a killed process) counts as free. Released by removing the tag, If-Match again. Broken by
+// `mkt lock break` (breakTagLock): the tag removed and the break recorded in `mkt-lock-broken`, If-Match again.
 import { configError, lockedError, MktError } from '../../errors.js'
 import type { LockRequest, ReleaseLock } from '../../rollout/executor.js'
 import type { ContainerAppsRegion } from './apps.js'
-import { encodeLock, LOCK_TAG, parseLock, type LockRecord } from './records.js'
+import { lockedHints } from '../../kube/lease-logic.js'
+import { encodeLock, encodeLockBreak, LOCK_BROKEN_TAG, LOCK_TAG, parseLock, type LockRecord } from './records.js'
 
 export const LEASE_SECONDS = 60
 /** Clock difference allowed between the holder's machine and ours before a lease counts as expired. */
@@ -20,6 +22,33 @@ export function heldLock(tags: Record<string, string> | undefined, now = Date.no
 
 export const describeHeld = (component: string, environment: string, lock: LockRecord) =>
   `${component} in ${environment} is locked: held by ${lock.holder} since ${lock.acquiredAt}${lock.operation ? `, running ${lock.operation}` : ''} (lease until ${lock.expiresAt})`
+
+const missingApp = (apps: ContainerAppsRegion, app: string) =>
+  configError(`container app ${app} does not exist in ${apps.connection.description}`, { hints: ["Check the component's containerApp name and the region's containerApps in mkt.yaml."] })
+
+/**
+ * Removes the `mkt-lock` tag of `app` whoever holds it (a live lease too: the operator decided), recording who broke
+ * it, when, whose it was and why in the `mkt-lock-broken` tag of the same PATCH. If-Match makes the holder named the
+ * one whose lock was removed; a renewal in between (412) is read again. The holder's next renewal finds its tag gone
+ * and stops (lost the lock), as a Kubernetes holder does when its Lease is deleted.
+ */
+export async function breakTagLock(apps: ContainerAppsRegion, app: string, audit: { by: string; reason: string }): Promise<{ broken: boolean; holder: string | null }> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const read = await apps.read(app)
+    if (!read) throw missingApp(apps, app)
+    if (read.app.tags?.[LOCK_TAG] === undefined) return { broken: false, holder: null }
+    // A tag mkt cannot read is removed all the same: it blocks nothing, but it is in the way.
+    const holder = parseLock(read.app.tags[LOCK_TAG])?.holder ?? null
+    const record = encodeLockBreak({ brokenBy: audit.by, brokenAt: new Date().toISOString(), holder: holder ?? 'nobody', reason: audit.reason })
+    try {
+      await apps.update(read.app, { tags: { [LOCK_TAG]: null as unknown as string, [LOCK_BROKEN_TAG]: record } }, `break the lock of ${app}`, read.etag)
+      return { broken: true, holder }
+    } catch (error) {
+      if (!(error instanceof MktError) || error.exitCode !== 73) throw error
+    }
+  }
+  throw lockedError(`could not break the lock of container app ${app}: it kept changing while mkt was writing`, { hints: ['Retry in a moment (`mkt lock status` shows who holds it now).'] })
+}
 
 export class TagLock implements ReleaseLock {
   private readonly lostController = new AbortController()
@@ -44,10 +73,10 @@ export class TagLock implements ReleaseLock {
   /** Takes the lock of `app` or throws exit 73 naming the holder. Renews it in the background until released. */
   static async acquire(apps: ContainerAppsRegion, app: string, request: LockRequest): Promise<TagLock> {
     const read = await apps.read(app)
-    if (!read) throw configError(`container app ${app} does not exist in ${apps.connection.description}`, { hints: ["Check the component's containerApp name and the region's containerApps in mkt.yaml."] })
+    if (!read) throw missingApp(apps, app)
     const held = heldLock(read.app.tags)
     if (held && held.holder !== request.identity) {
-      throw lockedError(describeHeld(request.component, request.environment, held), { hints: ['Wait for that operation to finish, or remove the tag mkt-lock from the container app if its holder is gone.'] })
+      throw lockedError(describeHeld(request.component, request.environment, held), { hints: lockedHints(request.component, request.environment) })
     }
     const now = Date.now()
     const record: LockRecord = { holder: request.identity, operation: request.operation, ...(request.reason ? { reason: request.reason } : {}), acquiredAt: new Date(now).toISOString(), expiresAt: new Date(now + LEASE_SECONDS * 1000).toISOString() }

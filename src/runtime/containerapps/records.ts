@@ -2,6 +2,8 @@
 //
 // Container Apps revisions are immutable and carry no annotations, so mkt's records live in the app's ARM tags:
 //   mkt-lock                 the deploy lock: {"h": holder, "op", "r": reason, "at": acquired, "exp": lease end}
+//   mkt-lock-broken          the last `mkt lock break` (or rollback --force-unlock): {"by", "at", "h": holder it
+//                            had, "r": why}; Container Apps has no Events, so this is where the break is audited
 //   mkt-release.<revision>   one release record per revision: {"v": verdict, "vr": why, "by", "at", "r": reason,
 //                            "sha", "run"}; a revision without one is `external` (made by someone else).
 // ARM tag values hold at most 256 characters: the free-text fields are shortened to fit; at most 50 tags per
@@ -13,6 +15,7 @@ import type { ReleaseEntry } from '../../rollout/history.js'
 import { isVerdict, type Verdict } from '../../rollout/objects.js'
 
 export const LOCK_TAG = 'mkt-lock'
+export const LOCK_BROKEN_TAG = 'mkt-lock-broken'
 export const RELEASE_TAG_PREFIX = 'mkt-release.'
 const TAG_VALUE_MAX = 256
 export const MAX_RECORDS = 40
@@ -72,6 +75,17 @@ export function parseLock(value: string | undefined): LockRecord | undefined {
   const expiresAt = str(json?.exp)
   if (!json || !holder || !acquiredAt || !expiresAt) return undefined
   return { holder, operation: str(json.op) ?? '', ...(str(json.r) ? { reason: str(json.r)! } : {}), acquiredAt, expiresAt }
+}
+
+export interface LockBreakRecord {
+  brokenBy: string
+  brokenAt: string
+  holder: string
+  reason: string
+}
+
+export function encodeLockBreak(record: LockBreakRecord): string {
+  return fitTag({ by: record.brokenBy, at: record.brokenAt, h: record.holder, r: record.reason }, ['r'])
 }
 
 export function encodeRecord(record: ReleaseRecord): string {

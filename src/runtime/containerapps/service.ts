@@ -6,12 +6,12 @@ import type { Component, Environment, Platform, Region } from '../../platform/sc
 import type { RolloutEvent } from '../../rollout/release.js'
 import { rollbackTarget, type ReleaseEntry } from '../../rollout/history.js'
 import type { CurrentState } from '../../rollout/plan.js'
-import type { RollbackMove, RollbackRequest } from '../../rollout/rollback.js'
+import type { LockBreakAudit, RollbackMove, RollbackRequest } from '../../rollout/rollback.js'
 import { ContainerAppsRegion } from './apps.js'
 import { CONTAINER_APPS_ROLES, connectContainerApps, containerAppOf, containerAppsError } from './client.js'
 import { gateRevision, moveTrafficTo, RecordWriter } from './executor.js'
 import type { LockInfo } from '../../kube/lock.js'
-import { heldLock, TagLock } from './lock.js'
+import { breakTagLock, heldLock, TagLock } from './lock.js'
 import { containerAppHistory, LOCK_TAG, parseLock, type LockRecord } from './records.js'
 
 export async function openContainerApps(platform: Platform, environment: Environment, region: Region): Promise<ContainerAppsRegion> {
@@ -70,11 +70,16 @@ export async function listContainerAppLocks(platform: Platform, environment: Env
   return found.filter((lock): lock is LockInfo => lock !== undefined)
 }
 
+/** `mkt lock break` (and rollback --force-unlock) on a Container Apps region: audited in the app's `mkt-lock-broken` tag. */
+export async function breakContainerAppLock(apps: ContainerAppsRegion, component: Component, audit: LockBreakAudit): Promise<{ broken: boolean; holder: string | null }> {
+  return breakTagLock(apps, containerAppOf(component), { by: audit.by, reason: audit.via ? `${audit.via}: ${audit.reason}` : audit.reason })
+}
+
 export const missingApp = (component: Component, apps: ContainerAppsRegion) =>
   failedError(`container app ${containerAppOf(component)} not found in region ${apps.region} (${apps.connection.description})`, { hints: ["Check the component's containerApp name and the region's containerApps in mkt.yaml."] })
 
-/** Kubernetes rollback's request without what Container Apps has no use for (lock break, probe interval). */
-export type ContainerAppsRollbackRequest = Omit<RollbackRequest, 'forceUnlock' | 'probeIntervalMs' | 'confirm'> & {
+/** Kubernetes rollback's request without what Container Apps has no use for (the probe interval). */
+export type ContainerAppsRollbackRequest = Omit<RollbackRequest, 'probeIntervalMs' | 'confirm'> & {
   confirm: (moves: Array<Omit<RollbackMove, 'why'>>) => Promise<void>
 }
 
@@ -98,6 +103,7 @@ export async function rollbackContainerApps(request: ContainerAppsRollbackReques
             ? usageError(`${apps.region}: ${target.message}`, { hints: ['Run `mkt history` to see the revisions.'] })
             : failedError(`nothing to roll back to in ${apps.region} for ${component.name}: ${target.message}`, { hints: ['Pass --to-revision N to pick one explicitly (`mkt history` lists them).'] })
         }
+        if (request.forceUnlock) await breakContainerAppLock(apps, component, { by: request.identity, reason: request.reason ?? '', via: 'rollback --force-unlock' })
         const lock = await TagLock.acquire(apps, name, { environment: environment.name, component: component.name, identity: request.identity, operation: `rollback${request.toRevision === undefined ? '' : ` to revision ${request.toRevision}`}`, ...(request.reason ? { reason: request.reason } : {}) })
         locks.push(lock)
         const move = { region: apps.region, fromRevision: target.from?.revision ?? null, fromImage: target.from?.image ?? null, toRevision: target.target.revision, toImage: target.target.image ?? null }
@@ -125,7 +131,8 @@ export async function rollbackContainerApps(request: ContainerAppsRollbackReques
             if (!(request.toRevision !== undefined && from.verdict === 'passed')) await recordVerdict(apps, name, from.replicaSet, 'rolled-back', why).catch(() => undefined)
           }
           say('undo', `undo: mkt rollback ${component.name} --env ${environment.name} --to-revision ${from?.revision ?? move.toRevision}`)
-          if (!request.wait) return { ...move, outcome: 'not-waited' as const, reason: 'not waited for (--no-wait)', durationMs: Date.now() - started, newRevision: null }
+          // Revisions are immutable and keep their numbers: the target itself serves now, waited for or not.
+          if (!request.wait) return { ...move, outcome: 'not-waited' as const, reason: 'not waited for (--no-wait)', durationMs: Date.now() - started, newRevision: move.toRevision }
           const outcome = await gateRevision(apps, name, target.replicaSet, { bakeMs: 0, timeoutMs: request.timeoutMs, signal: lock.lost, readyGraceMs: 30_000, readyPath: component.health.ready }, (reason) => say('wait', reason))
           if (outcome.outcome === 'passed') {
             await recordVerdict(apps, name, target.replicaSet, 'passed', `restored by mkt rollback (${request.identity}) and healthy`).catch(() => undefined)
