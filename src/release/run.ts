@@ -61,7 +61,7 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 /** Runs (or resumes) a release. Throws before anything changed (bad input, locks, GitOps, unreachable); otherwise the outcome's exitCode says what happened. */
 export async function executeRelease(context: RunContext): Promise<RunOutcome> {
   const { manifest, environment } = context
-  const primary = await primaryConnection(context.platform, environment, context.regions)
+  const primary = await primaryConnection(context.platform, environment)
   const store = await RecordStore.open(primary)
   let previous: ReleaseRecord | undefined
   if (context.resume) {
@@ -520,7 +520,7 @@ export async function rollbackRelease(context: RollbackContext): Promise<{ ok: b
 
 /** `mkt release rollback <id>`: reads the record, takes the release lock and rolls back. */
 export async function rollbackReleaseById(context: Omit<RollbackContext, 'record' | 'store' | 'reason'> & { id: string; reason?: string }) {
-  const primary = await primaryConnection(context.platform, context.environment, context.regions)
+  const primary = await primaryConnection(context.platform, context.environment)
   const store = await RecordStore.open(primary)
   const record = await store.read(context.id)
   if (!record) throw usageError(`no release ${context.id} in ${context.environment.name} (${primary.region})`, { hints: ['`mkt release history` lists the releases of an environment.'] })

@@ -10,11 +10,12 @@
 //   rolled back by traffic (exit 80);
 // - mkt rollback sends the traffic to the last verified revision (activating it); mkt history shows them all;
 // - a lock tag held by someone else stops a deploy (exit 73); a single-revision app is switched only with --yes.
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ContainerAppsAPIClient, type ContainerApp, type Revision } from '@azure/arm-appcontainers'
+import type { ContainerAppsAPIClient, ContainerApp, Revision } from '@azure/arm-appcontainers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sandboxContainerAppsClient } from '../helpers/sandbox.js'
 import { parseEnvelope, runMkt, validateEnvelope } from '../helpers/cli.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mkt-containerapps-e2e-'))
@@ -62,12 +63,7 @@ async function history(component: string): Promise<Entry[]> {
 beforeAll(async () => {
   const start = await runMkt(['sandbox', 'start'], { env, cwd, timeoutMs: 120_000 })
   expect(start.exitCode, start.stderr).toBe(0)
-  const state = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')) as { endpoints: { arm: string } }
-  const token = readFileSync(join(dataDir, 'token'), 'utf8').trim()
-  client = new ContainerAppsAPIClient({ getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3600_000 }) }, '00000000-0000-0000-0000-000000000000', {
-    endpoint: state.endpoints.arm,
-    tlsOptions: { ca: readFileSync(join(dataDir, 'ca.crt'), 'utf8') },
-  })
+  client = await sandboxContainerAppsClient(dataDir)
 }, 150_000)
 
 afterAll(async () => {

@@ -23,3 +23,14 @@ export function sandboxRequest(dataDir: string, method: string, path: string, bo
     req.end(body === undefined ? undefined : JSON.stringify(body))
   })
 }
+
+/** The real ContainerAppsAPIClient against a running sandbox's ARM endpoint (its URL, CA and token), as a foreign client. */
+export async function sandboxContainerAppsClient(dataDir: string) {
+  const { ContainerAppsAPIClient } = await import('@azure/arm-appcontainers')
+  const state = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')) as { endpoints: { arm: string } }
+  const token = readFileSync(join(dataDir, 'token'), 'utf8').trim()
+  return new ContainerAppsAPIClient({ getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3600_000 }) }, '00000000-0000-0000-0000-000000000000', {
+    endpoint: state.endpoints.arm,
+    tlsOptions: { ca: readFileSync(join(dataDir, 'ca.crt'), 'utf8') },
+  })
+}
