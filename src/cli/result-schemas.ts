@@ -6,6 +6,7 @@ import { configResultSchemas } from '../config/result-schemas.js'
 import { migrateResultSchemas } from '../migrate/result-schemas.js'
 import { releaseResultSchemas } from '../release/result-schemas.js'
 import { topologyResultSchemas } from '../topology/result-schemas.js'
+import { componentMove, rolloutStrategy, waves } from './result-rows.js'
 
 const clusterTarget = z.discriminatedUnion('type', [
   z.object({ type: z.literal('sandbox') }),
@@ -74,7 +75,7 @@ const deployPlan = z.object({
           to: z.string().nullable(),
           revision: z.number().int().nullable(),
           changes: z.boolean(),
-          strategy: z.enum(['rolling', 'canary']),
+          strategy: rolloutStrategy,
           canarySteps: z.array(z.object({ weight: z.number(), canaryReplicas: z.number().int() })),
           blockers: z.array(z.string()),
           notes: z.array(z.string()),
@@ -82,17 +83,12 @@ const deployPlan = z.object({
       ),
     }),
   ),
-  waves: z.array(z.array(z.object({ region: z.string(), component: z.string() }))),
+  waves,
   blockers: z.array(z.string()),
 })
 
 const deployItem = z.object({
-  region: z.string(),
-  component: z.string(),
-  from: z.string().nullable(),
-  to: z.string().nullable(),
-  fromRevision: z.number().int().nullable(),
-  toRevision: z.number().int().nullable(),
+  ...componentMove.shape,
   outcome: z.enum(['deployed', 'unchanged', 'rolled-back', 'rollback-failed', 'failed', 'not-started', 'interrupted', 'paused']),
   reason: z.string(),
   gates: z.array(gateResult),
@@ -286,7 +282,7 @@ export const resultSchemas = {
   'deploy service': z.object({
     environment: z.string(),
     image: z.string(),
-    strategy: z.enum(['rolling', 'canary']),
+    strategy: rolloutStrategy,
     planOnly: z.boolean(),
     changed: z.boolean(),
     plan: deployPlan,

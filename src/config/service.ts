@@ -10,7 +10,7 @@ import { kubeStatusOf, toKubeError } from '../kube/errors.js'
 import { closestNames } from '../platform/components.js'
 import type { Component, Environment, Platform, Region } from '../platform/schema.js'
 import { RegionCluster } from '../rollout/cluster.js'
-import { containerOf, rollTemplateChange, type EventSink, type ItemResult } from '../rollout/deploy.js'
+import { containerOf, rollTemplateChange, type ItemResult, type TemplateChangeRequest } from '../rollout/deploy.js'
 import { STRATEGIC_MERGE_PATCH, type PatchRequest, type ReleaseAudit } from '../rollout/patches.js'
 import { readEnvironmentConfig, type ComponentConfig } from './files.js'
 import { checksumOf, configMapData, dataDiffIsEmpty, diffData, type DataDiff } from './render.js'
@@ -163,19 +163,11 @@ export interface PushResult {
 
 export interface PushOptions {
   restart: boolean
-  rollout: {
-    bakeMs: number
-    timeoutMs: number
-    rollbackTimeoutMs: number
-    autoRollback: boolean
-    signal: AbortSignal
-    onEvent: EventSink
-    probeIntervalMs?: number
-    /** The lock holder (user@host/pid). */
-    identity: string
-    /** Who and when: each restart is a release of its own (change-cause written here). */
-    audit: Omit<ReleaseAudit, 'changeCause'>
-  }
+  /**
+   * The request of each restart's rollTemplateChange, but for the environment (the push's) and the change-cause:
+   * each restart is a release of its own, and its change-cause is written here. `identity` is the lock holder (user@host/pid).
+   */
+  rollout: Omit<TemplateChangeRequest, 'environment' | 'audit'> & { audit: Omit<ReleaseAudit, 'changeCause'> }
   onStep: (message: string) => void
 }
 
