@@ -98,20 +98,32 @@ const deployItem = z.object({
 })
 
 const health = z.enum(['Healthy', 'Degraded', 'Unhealthy'])
+// A roll-up (a component in a region, a component, a region, the environment) is Unknown when a region could not be read.
+const rolledUp = z.enum(['Healthy', 'Degraded', 'Unhealthy', 'Unknown'])
+const healthCounts = z.object({ Healthy: z.number().int(), Degraded: z.number().int(), Unhealthy: z.number().int(), Unknown: z.number().int() })
 
 const healthModel = z.object({
   environment: z.string(),
-  health,
-  regions: z.array(z.object({ region: z.string(), reachable: z.boolean(), health, error: z.string().nullable(), exitCode: z.number().int().nullable() })),
+  health: rolledUp,
+  regions: z.array(
+    z.object({
+      region: z.string(),
+      reachable: z.boolean(),
+      health: rolledUp,
+      error: z.string().nullable(),
+      exitCode: z.number().int().nullable(),
+      counts: healthCounts.describe("The components' lines in this region by state (all Unknown when it is unreachable)"),
+    }),
+  ),
   components: z.array(
     z.object({
       name: z.string(),
       kind: z.enum(['service', 'worker']),
-      health,
+      health: rolledUp,
       regions: z.array(
         z.object({
           region: z.string(),
-          health,
+          health: rolledUp,
           explanation: z.string(),
           replicas: z.object({ desired: z.number().int(), ready: z.number().int(), updated: z.number().int(), available: z.number().int() }),
           rolloutInProgress: z.boolean(),
@@ -171,7 +183,7 @@ const healthModel = z.object({
       ),
     }),
   ),
-  counts: z.object({ Healthy: z.number().int(), Degraded: z.number().int(), Unhealthy: z.number().int() }),
+  counts: healthCounts.describe('Components by their rolled-up health'),
   durationMs: z.number(),
   checkedAt: z.string().describe('When this roll-up was made (ISO 8601)'),
 })

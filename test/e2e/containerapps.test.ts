@@ -77,7 +77,7 @@ describe('Container Apps through the built CLI', () => {
     const envelope = parseEnvelope(run)
     expect(validateEnvelope('health', envelope)).toEqual([])
     const model = envelope.result as { counts: Record<string, number>; components: Array<{ name: string; regions: Array<{ explanation: string; replicas: { desired: number; ready: number }; pods: unknown[]; probes: Array<{ target: string; health: string; httpStatus: number | null }> }> }> }
-    expect(model.counts).toEqual({ Healthy: 16, Degraded: 0, Unhealthy: 0 })
+    expect(model.counts).toEqual({ Healthy: 16, Degraded: 0, Unhealthy: 0, Unknown: 0 })
     const catalog = model.components.find((c) => c.name === 'marketplace-catalog-service')!.regions[0]!
     expect(catalog.replicas).toMatchObject({ desired: 2, ready: 2 })
     expect(catalog.pods).toHaveLength(2)
