@@ -46,7 +46,7 @@ export async function sandboxStatus(dataDir = defaultSandboxDir()): Promise<Sand
 export async function startSandboxCommand(platform: Platform, dataDir = defaultSandboxDir()): Promise<SandboxStatus & { alreadyRunning: boolean }> {
   const before = await readSandboxState(dataDir)
   const alreadyRunning = before !== undefined && (await isSandboxRunning(before))
-  await ensureSandbox(platform, dataDir)
+  await ensureSandbox(platform, { dataDir })
   return { ...(await sandboxStatus(dataDir)), alreadyRunning }
 }
 
@@ -56,7 +56,7 @@ export async function stopSandboxCommand(dataDir = defaultSandboxDir()): Promise
 
 export async function resetSandboxCommand(platform: Platform, dataDir = defaultSandboxDir()): Promise<SandboxStatus> {
   await resetSandbox(dataDir)
-  await ensureSandbox(platform, dataDir)
+  await ensureSandbox(platform, { dataDir })
   return sandboxStatus(dataDir)
 }
 

@@ -6,7 +6,7 @@ import { componentsFlag, envFlag, MktCommand, regionsFlag, yesFlag } from '../..
 import { createProgress, progressFlag } from '../../src/cli/progress.js'
 import { configRoot } from '../../src/config/files.js'
 import { readSecretValues } from '../../src/config/secrets.js'
-import { pushConfig } from '../../src/config/service.js'
+import { pushConfig, refuseConfigOnContainerApps } from '../../src/config/service.js'
 import { lockIdentity, whoAmI } from '../../src/rollout/audit.js'
 import { exitCodeFor } from '../../src/rollout/deploy.js'
 import { parseDuration } from '../../src/duration.js'
@@ -48,10 +48,11 @@ a configuration checksum on the pod template.`
     const { flags } = this
     const { platform, source } = await this.platform()
     const environment = await this.environment(flags.env)
+    const regions = regionsFromFlag(environment, flags.regions)
+    refuseConfigOnContainerApps(environment, regions)
     const components = flags.component ? resolveComponents(platform, flags.component) : platform.components
     const values = readSecretValues({ fromEnv: flags['from-env'] ?? [], fromFile: flags['from-file'] ?? [], ...(flags.stdin ? { stdin: flags.stdin } : {}) }, () => readFileSync(0, 'utf8'))
     await this.confirmChange(environment, 'push configuration', flags.yes)
-    const regions = regionsFromFlag(environment, flags.regions)
     const progress = await createProgress(this.out, [], { multiRegion: regions.length > 1, mode: flags.progress })
     const result = await pushConfig(
       { platform, environment, components, regions, root: configRoot(source, flags['config-dir']), values, allowUnreferenced: flags['allow-unreferenced'] },

@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core'
 import { envFlag, MktCommand } from '../../src/cli/mkt-command.js'
 import { renderTable } from '../../src/cli/output.js'
-import { regionsFromFlag } from '../../src/kube/client.js'
 import { primaryConnection } from '../../src/release/plan.js'
 import { RecordStore } from '../../src/release/record.js'
 
@@ -13,7 +12,7 @@ export default class ReleaseHistory extends MktCommand<typeof ReleaseHistory> {
   async run() {
     const { platform } = await this.platform()
     const environment = await this.environment(this.flags.env)
-    const store = await RecordStore.open(await primaryConnection(platform, environment, regionsFromFlag(environment, undefined)))
+    const store = await RecordStore.open(await primaryConnection(platform, environment))
     const releases = (await store.list()).slice(0, this.flags.limit).map((r) => ({
       id: r.id,
       name: r.name,

@@ -22,7 +22,7 @@ Deployment (a direct change would be reverted). --exit-code: exit 2 when the rel
     const loaded = await this.platform()
     const inputs = await releaseInputs(loaded, flags.file, (name) => this.environment(name), flags.env)
     const { plan } = await prepareRelease({ platform: loaded.platform, ...inputs, values: new Map() })
-    this.out.result(describeReleasePlan(plan, releaseGates(loaded.platform)).join('\n'))
+    this.out.result(describeReleasePlan(plan, releaseGates(loaded.platform, undefined, inputs.regions)).join('\n'))
     if (flags['exit-code'] && plan.changed) process.exitCode = 2
     return plan
   }

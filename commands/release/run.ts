@@ -63,7 +63,7 @@ written after every step: \`mkt release status\` reads it, --resume <id> finishe
       rollbackTimeoutMs: flags['rollback-timeout'] ?? parseDuration(platform.defaults.timeouts.rollback),
       readyGraceMs: flags['ready-grace'],
     }
-    const gates = releaseGates(platform, { rolloutMs: budgets.timeoutMs, rollbackMs: budgets.rollbackTimeoutMs })
+    const gates = releaseGates(platform, { rolloutMs: budgets.timeoutMs, rollbackMs: budgets.rollbackTimeoutMs }, inputs.regions)
     if (flags.plan) {
       const { plan } = await prepareRelease({ platform, ...inputs, values, allowUnreferenced: flags['allow-unreferenced'] })
       this.out.result(describeReleasePlan(plan, gates).join('\n'))

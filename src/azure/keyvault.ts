@@ -20,7 +20,7 @@ export async function keyVaultFor(platform: Platform, environment: Environment):
   }
   const retryOptions = { maxRetries: 4 }
   if ('sandbox' in config) {
-    const endpoint = await sandboxAzureEndpoint(platform, 'keyVault')
+    const endpoint = await sandboxAzureEndpoint(platform, 'keyVault', environment.name)
     return {
       // The sandbox's challenge names a resource on its loopback address, not *.vault.azure.net.
       client: new SecretClient(endpoint.url, endpoint.credential, { tlsOptions: { ca: endpoint.ca }, disableChallengeResourceVerification: true, retryOptions } as never),

@@ -20,8 +20,8 @@ export interface SandboxAzureEndpoint {
 
 const SERVICE_NAMES = { serviceBus: 'Service Bus', keyVault: 'Key Vault', arm: 'ARM' } as const
 
-export async function sandboxAzureEndpoint(platform: Platform, service: keyof typeof SERVICE_NAMES): Promise<SandboxAzureEndpoint> {
-  const state = await ensureSandbox(platform)
+export async function sandboxAzureEndpoint(platform: Platform, service: keyof typeof SERVICE_NAMES, environment: string): Promise<SandboxAzureEndpoint> {
+  const state = await ensureSandbox(platform, { environment })
   const url = (state.endpoints as Record<string, string | undefined>)[service]
   if (!url) {
     throw unavailableError(`the running sandbox has no ${SERVICE_NAMES[service]} endpoint`, {

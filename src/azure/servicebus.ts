@@ -24,7 +24,7 @@ export async function serviceBusFor(platform: Platform, environment: Environment
     throw configError(`environment ${environment.name} has no serviceBus in mkt.yaml`, { hints: ['Add `serviceBus: { namespace: <name>.servicebus.windows.net }` to the environment.'] })
   }
   if ('sandbox' in config) {
-    const endpoint = await sandboxAzureEndpoint(platform, 'serviceBus')
+    const endpoint = await sandboxAzureEndpoint(platform, 'serviceBus', environment.name)
     return {
       client: new ServiceBusAdministrationClient(endpoint.host, endpoint.credential, { tlsOptions: { ca: endpoint.ca }, retryOptions: RETRY }),
       namespace: endpoint.host,

@@ -6,6 +6,7 @@ import { configResultSchemas } from '../config/result-schemas.js'
 import { migrateResultSchemas } from '../migrate/result-schemas.js'
 import { releaseResultSchemas } from '../release/result-schemas.js'
 import { topologyResultSchemas } from '../topology/result-schemas.js'
+import { componentMove, rolloutStrategy, waves } from './result-rows.js'
 
 const clusterTarget = z.discriminatedUnion('type', [
   z.object({ type: z.literal('sandbox') }),
@@ -74,7 +75,7 @@ const deployPlan = z.object({
           to: z.string().nullable(),
           revision: z.number().int().nullable(),
           changes: z.boolean(),
-          strategy: z.enum(['rolling', 'canary']),
+          strategy: rolloutStrategy,
           canarySteps: z.array(z.object({ weight: z.number(), canaryReplicas: z.number().int() })),
           blockers: z.array(z.string()),
           notes: z.array(z.string()),
@@ -82,17 +83,12 @@ const deployPlan = z.object({
       ),
     }),
   ),
-  waves: z.array(z.array(z.object({ region: z.string(), component: z.string() }))),
+  waves,
   blockers: z.array(z.string()),
 })
 
 const deployItem = z.object({
-  region: z.string(),
-  component: z.string(),
-  from: z.string().nullable(),
-  to: z.string().nullable(),
-  fromRevision: z.number().int().nullable(),
-  toRevision: z.number().int().nullable(),
+  ...componentMove.shape,
   outcome: z.enum(['deployed', 'unchanged', 'rolled-back', 'rollback-failed', 'failed', 'not-started', 'interrupted', 'paused']),
   reason: z.string(),
   gates: z.array(gateResult),
@@ -102,20 +98,32 @@ const deployItem = z.object({
 })
 
 const health = z.enum(['Healthy', 'Degraded', 'Unhealthy'])
+// A roll-up (a component in a region, a component, a region, the environment) is Unknown when a region could not be read.
+const rolledUp = z.enum(['Healthy', 'Degraded', 'Unhealthy', 'Unknown'])
+const healthCounts = z.object({ Healthy: z.number().int(), Degraded: z.number().int(), Unhealthy: z.number().int(), Unknown: z.number().int() })
 
 const healthModel = z.object({
   environment: z.string(),
-  health,
-  regions: z.array(z.object({ region: z.string(), reachable: z.boolean(), health, error: z.string().nullable(), exitCode: z.number().int().nullable() })),
+  health: rolledUp,
+  regions: z.array(
+    z.object({
+      region: z.string(),
+      reachable: z.boolean(),
+      health: rolledUp,
+      error: z.string().nullable(),
+      exitCode: z.number().int().nullable(),
+      counts: healthCounts.describe("The components' lines in this region by state (all Unknown when it is unreachable)"),
+    }),
+  ),
   components: z.array(
     z.object({
       name: z.string(),
       kind: z.enum(['service', 'worker']),
-      health,
+      health: rolledUp,
       regions: z.array(
         z.object({
           region: z.string(),
-          health,
+          health: rolledUp,
           explanation: z.string(),
           replicas: z.object({ desired: z.number().int(), ready: z.number().int(), updated: z.number().int(), available: z.number().int() }),
           rolloutInProgress: z.boolean(),
@@ -175,7 +183,7 @@ const healthModel = z.object({
       ),
     }),
   ),
-  counts: z.object({ Healthy: z.number().int(), Degraded: z.number().int(), Unhealthy: z.number().int() }),
+  counts: healthCounts.describe('Components by their rolled-up health'),
   durationMs: z.number(),
   checkedAt: z.string().describe('When this roll-up was made (ISO 8601)'),
 })
@@ -286,7 +294,7 @@ export const resultSchemas = {
   'deploy service': z.object({
     environment: z.string(),
     image: z.string(),
-    strategy: z.enum(['rolling', 'canary']),
+    strategy: rolloutStrategy,
     planOnly: z.boolean(),
     changed: z.boolean(),
     plan: deployPlan,

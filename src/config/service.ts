@@ -10,7 +10,7 @@ import { kubeStatusOf, toKubeError } from '../kube/errors.js'
 import { closestNames } from '../platform/components.js'
 import type { Component, Environment, Platform, Region } from '../platform/schema.js'
 import { RegionCluster } from '../rollout/cluster.js'
-import { containerOf, rollTemplateChange, type EventSink, type ItemResult } from '../rollout/deploy.js'
+import { containerOf, rollTemplateChange, type ItemResult, type TemplateChangeRequest } from '../rollout/deploy.js'
 import { STRATEGIC_MERGE_PATCH, type PatchRequest, type ReleaseAudit } from '../rollout/patches.js'
 import { readEnvironmentConfig, type ComponentConfig } from './files.js'
 import { checksumOf, configMapData, dataDiffIsEmpty, diffData, type DataDiff } from './render.js'
@@ -75,9 +75,15 @@ interface Loaded {
   vault: SecretClient | undefined
 }
 
+/**
+ * `mkt config plan|push` on a Container Apps region: exit 78 in one line before any file is read. Configuration here
+ * is ConfigMaps rolled out through Deployments; a container app keeps its own in its template.
+ */
+export function refuseConfigOnContainerApps(environment: Environment, regions: readonly Region[]): void {
+  refuseContainerApps(environment, regions, '`mkt config` (plan, push, push --restart)', "set the container app's environment variables and secrets with `az containerapp update --set-env-vars` and `az containerapp secret set` instead")
+}
+
 async function load(context: ConfigContext): Promise<Loaded> {
-  // Configuration here is ConfigMaps rolled out through Deployments; a container app keeps its own in its template.
-  refuseContainerApps(context.environment, context.regions, '`mkt config` (plan, push, push --restart)', "set the container app's environment variables and secrets with `az containerapp update --set-env-vars` and `az containerapp secret set` instead")
   // Files first: a bad file exits 65 before anything is read or written.
   const configs = await readEnvironmentConfig(context.root, context.environment.name, context.platform, context.components)
   // A value is referenced when any component's file names it, not only the selected ones' (-c).
@@ -165,19 +171,11 @@ export interface PushResult {
 
 export interface PushOptions {
   restart: boolean
-  rollout: {
-    bakeMs: number
-    timeoutMs: number
-    rollbackTimeoutMs: number
-    autoRollback: boolean
-    signal: AbortSignal
-    onEvent: EventSink
-    probeIntervalMs?: number
-    /** The lock holder (user@host/pid). */
-    identity: string
-    /** Who and when: each restart is a release of its own (change-cause written here). */
-    audit: Omit<ReleaseAudit, 'changeCause'>
-  }
+  /**
+   * The request of each restart's rollTemplateChange, but for the environment (the push's) and the change-cause:
+   * each restart is a release of its own, and its change-cause is written here. `identity` is the lock holder (user@host/pid).
+   */
+  rollout: Omit<TemplateChangeRequest, 'environment' | 'audit'> & { audit: Omit<ReleaseAudit, 'changeCause'> }
   onStep: (message: string) => void
 }
 

@@ -18,7 +18,7 @@ import { containerOf } from '../rollout/deploy.js'
 import { isPodReady, isTerminating } from '../rollout/objects.js'
 import { podsOf, serviceFor, servicePortFor } from './targets.js'
 import { backlogTrend, hpaView, kedaTarget, scaledObjectView, scalerFor, type ScalingView } from './scaling.js'
-import { componentRegionHealth, healthExitCode, rollUp, unknownComponentRegion, withScaling, worst, type ComponentHealth, type ComponentRegionHealth, type HealthModel, type ProbeAnswer, type RegionHealth } from './report.js'
+import { componentRegionHealth, healthExitCode, rollUp, unreachableComponentRegion, withScaling, worst, type ComponentHealth, type ComponentRegionHealth, type HealthModel, type ProbeAnswer } from './report.js'
 import { plural } from '../text.js'
 
 export interface HealthOptions {
@@ -250,15 +250,15 @@ export function composeModel(
   const components: ComponentHealth[] = options.components.map((component) => {
     const regions = options.regions.map((region) => {
       const state = states.get(region.name)
-      return state?.error !== undefined ? unknownComponentRegion(region.name, 'region unreachable', state.at) : lineOf(component, region)
+      return state?.error !== undefined ? unreachableComponentRegion(region.name, state.at) : lineOf(component, region)
     })
     const own = backlog.get(component.name) ?? []
     return { name: component.name, kind: component.kind, health: worst(...regions.map((r) => r.health), ...own.map((b) => b.health)), regions, backlog: own }
   })
-  const regions: RegionHealth[] = options.regions.map((region) => {
+  const regions = options.regions.map((region) => {
     // The region's error is said once, on the region (it would be the same on every component's row).
     const state = states.get(region.name)
-    return { region: region.name, reachable: state?.error === undefined, health: 'Healthy', error: state?.error ?? null, exitCode: state?.exitCode ?? null }
+    return { region: region.name, reachable: state?.error === undefined, error: state?.error ?? null, exitCode: state?.exitCode ?? null }
   })
   return rollUp(options.environment.name, regions, components, durationMs, new Date().toISOString())
 }

@@ -2,15 +2,16 @@
 // symbols carry the meaning without colour, and the --details listing.
 import type { Output, Style } from '../cli/output.js'
 import { renderTable } from '../cli/output.js'
-import type { ComponentHealth, Health, HealthModel } from './report.js'
+import type { ComponentHealth, HealthCounts, HealthModel, HealthOrUnknown } from './report.js'
 import { plural } from '../text.js'
 
-const SYMBOL: Record<Health, string> = { Healthy: '✓ healthy', Degraded: '! degraded', Unhealthy: '✗ unhealthy' }
-const STYLE: Record<Health, Style> = { Healthy: 'green', Degraded: 'yellow', Unhealthy: 'red' }
+const SYMBOL: Record<HealthOrUnknown, string> = { Healthy: '✓ healthy', Degraded: '! degraded', Unhealthy: '✗ unhealthy', Unknown: '? unknown' }
+const STYLE: Record<HealthOrUnknown, Style> = { Healthy: 'green', Degraded: 'yellow', Unhealthy: 'red', Unknown: 'yellow' }
 
-/** The explanation to show for a component: its worst region's. */
+/** The explanation to show for a component: its worst region's (a known problem before an unreachable region). */
 function explain(component: ComponentHealth, multiRegion: boolean): string {
-  const worstRegion = component.regions.find((r) => r.health === component.health)
+  const known = component.regions.filter((r) => r.health !== 'Unknown')
+  const worstRegion = known.find((r) => r.health === component.health) ?? known.find((r) => r.health !== 'Healthy') ?? component.regions.find((r) => r.health === component.health)
   const backlog = component.backlog.find((b) => b.health !== 'Healthy')
   if (!worstRegion && backlog) return backlog.summary
   if (!worstRegion) return component.regions[0]?.explanation ?? ''
@@ -26,15 +27,22 @@ export function renderHealthTable(model: HealthModel, out: Pick<Output, 'style'>
     ...(multiRegion
       ? model.regions.map((region) => ({
           header: region.region,
-          get: (c: ComponentHealth) => SYMBOL[c.regions.find((r) => r.region === region.region)?.health ?? 'Unhealthy'],
-          style: (c: ComponentHealth) => STYLE[c.regions.find((r) => r.region === region.region)?.health ?? 'Unhealthy'],
+          get: (c: ComponentHealth) => SYMBOL[c.regions.find((r) => r.region === region.region)?.health ?? 'Unknown'],
+          style: (c: ComponentHealth) => STYLE[c.regions.find((r) => r.region === region.region)?.health ?? 'Unknown'],
         }))
       : [{ header: 'health', get: (c: ComponentHealth) => SYMBOL[c.health], style: (c: ComponentHealth) => STYLE[c.health] }]),
     { header: 'why', get: (c) => explain(c, multiRegion) },
   ], out)
   const unreachable = model.regions.filter((r) => !r.reachable).map((r) => `region ${r.region} unreachable: ${r.error}`)
-  const summary = `${model.environment}: ${SYMBOL[model.health]} (${model.counts.Healthy} healthy, ${model.counts.Degraded} degraded, ${model.counts.Unhealthy} unhealthy) in ${(model.durationMs / 1000).toFixed(1)}s`
+  // With a region unreachable the components' roll-up is Unknown wherever it is not known bad: count per region
+  // instead, so the regions that answered keep their real numbers.
+  const counts = multiRegion && unreachable.length > 0 ? model.regions.map((r) => `${r.region}: ${r.reachable ? countsText(r.counts) : `unreachable, ${r.counts.Unknown} unknown`}`).join('; ') : countsText(model.counts)
+  const summary = `${model.environment}: ${SYMBOL[model.health]} (${counts}) in ${(model.durationMs / 1000).toFixed(1)}s`
   return [table, ...unreachable, '', out.style(summary, STYLE[model.health])].join('\n')
+}
+
+function countsText(counts: HealthCounts): string {
+  return `${counts.Healthy} healthy, ${counts.Degraded} degraded, ${counts.Unhealthy} unhealthy${counts.Unknown > 0 ? `, ${counts.Unknown} unknown` : ''}`
 }
 
 export function renderHealthDetails(model: HealthModel): string {

@@ -9,9 +9,29 @@ import { deploymentRolloutStatus } from '../rollout/status.js'
 import type { ScalingView } from './scaling.js'
 
 export type { Health } from './healthchecks.js'
-const RANK: Record<Health, number> = { Healthy: 0, Degraded: 1, Unhealthy: 2 }
+/**
+ * What the roll-up says of a component in a region, a region, or the environment: a Health, or Unknown when the
+ * region could not be read. Unknown is not Unhealthy (nothing says the pods are down) but not Healthy either:
+ * it ranks above Degraded, so a component healthy in one region and unknown in another is Unknown, and below
+ * Unhealthy, so a known failure is never hidden by an unreachable region.
+ */
+export type HealthOrUnknown = Health | 'Unknown'
+const RANK: Record<HealthOrUnknown, number> = { Healthy: 0, Degraded: 1, Unknown: 2, Unhealthy: 3 }
 
-export const worst = (...states: Health[]): Health => states.reduce((a, b) => (RANK[b] > RANK[a] ? b : a), 'Healthy')
+export function worst(...states: Health[]): Health
+export function worst(...states: HealthOrUnknown[]): HealthOrUnknown
+export function worst(...states: HealthOrUnknown[]): HealthOrUnknown {
+  return states.reduce((a, b) => (RANK[b] > RANK[a] ? b : a), 'Healthy')
+}
+
+/** How many components (or component lines of a region) are in each state. */
+export type HealthCounts = Record<HealthOrUnknown, number>
+
+export function countHealth(states: readonly HealthOrUnknown[]): HealthCounts {
+  const counts: HealthCounts = { Healthy: 0, Degraded: 0, Unhealthy: 0, Unknown: 0 }
+  for (const state of states) counts[state]++
+  return counts
+}
 
 export interface ProbeAnswer {
   /** `ready`, `live`, or `url` (the optional direct URL), and for workers the pod it came from. */
@@ -50,7 +70,8 @@ export interface PodSummary {
 
 export interface ComponentRegionHealth {
   region: string
-  health: Health
+  /** Unknown only when the region could not be read (unreachableComponentRegion). */
+  health: HealthOrUnknown
   explanation: string
   replicas: { desired: number; ready: number; updated: number; available: number }
   rolloutInProgress: boolean
@@ -115,7 +136,8 @@ export function podSummaries(pods: readonly V1Pod[]): PodSummary[] {
  * answers, rolled up to the worst of them, explained by the most important problem.
  */
 export function componentRegionHealth(region: string, deployment: V1Deployment | undefined, pods: readonly V1Pod[], answers: readonly ProbeAnswer[], observedAt: string): ComponentRegionHealth {
-  if (!deployment) return unknownComponentRegion(region, 'deployment not found', observedAt)
+  // The cluster answered and has no such Deployment: nothing serves the component there, which is a known failure.
+  if (!deployment) return emptyComponentRegion(region, 'Unhealthy', 'deployment not found', observedAt)
   const status = deployment.status ?? {}
   const replicas = {
     desired: deployment.spec?.replicas ?? 1,
@@ -175,11 +197,15 @@ export function withScaling(regionHealth: ComponentRegionHealth, scaling: Scalin
   return { ...regionHealth, health, explanation, scaling }
 }
 
-/** A component in a region with nothing to judge: no Deployment, or the region could not be read. */
-export function unknownComponentRegion(region: string, explanation: string, observedAt: string): ComponentRegionHealth {
+/** A component in a region that could not be read: its state is unknown, the region's error says why. */
+export function unreachableComponentRegion(region: string, observedAt: string): ComponentRegionHealth {
+  return emptyComponentRegion(region, 'Unknown', 'region unreachable', observedAt)
+}
+
+function emptyComponentRegion(region: string, health: HealthOrUnknown, explanation: string, observedAt: string): ComponentRegionHealth {
   return {
     region,
-    health: 'Unhealthy',
+    health,
     explanation,
     replicas: { desired: 0, ready: 0, updated: 0, available: 0 },
     rolloutInProgress: false,
@@ -194,7 +220,8 @@ export function unknownComponentRegion(region: string, explanation: string, obse
 export interface ComponentHealth {
   name: string
   kind: 'service' | 'worker'
-  health: Health
+  /** The worst of its regions and backlog (Unknown when a region could not be read and none is Unhealthy). */
+  health: HealthOrUnknown
   regions: ComponentRegionHealth[]
   /** Service Bus backlog of what it consumes (environment-wide: one namespace serves every region). */
   backlog: Array<{ entity: string; active: number | null; deadLetter: number | null; health: Health; summary: string; at: string }>
@@ -203,42 +230,44 @@ export interface ComponentHealth {
 export interface RegionHealth {
   region: string
   reachable: boolean
-  health: Health
+  health: HealthOrUnknown
   error: string | null
   /** The exit code of `error` (69 unreachable, 77 no or rejected credential). */
   exitCode: number | null
+  /** The components' lines in this region by state (all Unknown when it is unreachable). */
+  counts: HealthCounts
 }
 
 export interface HealthModel {
   environment: string
-  health: Health
+  health: HealthOrUnknown
   regions: RegionHealth[]
   components: ComponentHealth[]
-  counts: Record<Health, number>
+  /** Components by their rolled-up health (across regions and backlog). */
+  counts: HealthCounts
   durationMs: number
   /** When this roll-up was made (ISO 8601). */
   checkedAt: string
 }
 
-export function rollUp(environment: string, regions: RegionHealth[], components: ComponentHealth[], durationMs: number, checkedAt: string): HealthModel {
-  const counts: Record<Health, number> = { Healthy: 0, Degraded: 0, Unhealthy: 0 }
-  for (const c of components) counts[c.health]++
-  const regionHealth = regions.map((r) => ({
-    ...r,
-    health: r.reachable ? worst(...components.flatMap((c) => c.regions.filter((cr) => cr.region === r.region).map((cr) => cr.health))) : ('Unhealthy' as Health),
-  }))
+export function rollUp(environment: string, regions: ReadonlyArray<Omit<RegionHealth, 'health' | 'counts'>>, components: ComponentHealth[], durationMs: number, checkedAt: string): HealthModel {
+  // Each region counts its own lines: an unreachable region's are Unknown, the others keep their real state.
+  const regionHealth = regions.map((r) => {
+    const lines = components.flatMap((c) => c.regions.filter((cr) => cr.region === r.region).map((cr) => cr.health))
+    return { ...r, health: r.reachable ? worst(...lines) : ('Unknown' as const), counts: countHealth(lines) }
+  })
   return {
     environment,
     health: worst(...regionHealth.map((r) => r.health), ...components.map((c) => c.health)),
     regions: regionHealth,
     components,
-    counts,
+    counts: countHealth(components.map((c) => c.health)),
     durationMs,
     checkedAt,
   }
 }
 
-/** Exit code of `mkt health`: 0 healthy, 82 unhealthy (or degraded with --fail-on degraded). */
+/** Exit code of `mkt health` once every region was read: 0 healthy, 82 unhealthy (or degraded with --fail-on degraded). */
 export function healthExitCode(model: HealthModel, failOn: 'unhealthy' | 'degraded'): 0 | 82 {
   if (model.health === 'Unhealthy') return 82
   if (failOn === 'degraded' && model.health === 'Degraded') return 82

@@ -35,7 +35,7 @@ export function refuseContainerApps(environment: Environment, regions: readonly 
 export async function connectRegion(platform: Platform, environment: Environment, region: Region): Promise<ClusterConnection> {
   const target = clusterTarget(region)
   // Load the client while the sandbox is checked: both are on the path to an incident's first API write.
-  const [k8s, sandbox] = await Promise.all([loadKubeClient(), target.type === 'sandbox' ? ensureSandbox(platform) : undefined])
+  const [k8s, sandbox] = await Promise.all([loadKubeClient(), target.type === 'sandbox' ? ensureSandbox(platform, { environment: environment.name }) : undefined])
   let kubeConfig = new k8s.KubeConfig()
   switch (target.type) {
     case 'sandbox': {

@@ -38,22 +38,33 @@ export function podStartDelayFromEnv(): number | undefined {
 /** Returns the running sandbox's state, starting it (detached) first when it is not running. */
 const starting = new Map<string, Promise<SandboxState>>()
 
-/** Concurrent callers in one process (health, login) share one start. */
-export function ensureSandbox(platform: Platform, dataDir = defaultSandboxDir()): Promise<SandboxState> {
+/**
+ * Concurrent callers in one process (health, login) share one start. `environment` is the environment the
+ * command works on, named when the sandbox has to start (without one: every environment the sandbox serves).
+ */
+export function ensureSandbox(platform: Platform, options: { dataDir?: string; environment?: string } = {}): Promise<SandboxState> {
+  const dataDir = options.dataDir ?? defaultSandboxDir()
   let pending = starting.get(dataDir)
   if (!pending) {
-    pending = startOrReuse(platform, dataDir)
+    pending = startOrReuse(platform, dataDir, options.environment)
     starting.set(dataDir, pending)
     pending.catch(() => starting.delete(dataDir))
   }
   return pending
 }
 
-async function startOrReuse(platform: Platform, dataDir: string): Promise<SandboxState> {
+/** `the local-multi environment`, or for a start no environment asked for, the ones the sandbox serves. */
+export function sandboxEnvironmentsText(platform: Platform, environment?: string): string {
+  if (environment !== undefined) return `the ${environment} environment`
+  const served = platform.environments.filter((e) => e.regions.some((r) => r.sandbox) || [e.serviceBus, e.keyVault].some((x) => x !== undefined && 'sandbox' in x)).map((e) => e.name)
+  return served.length === 1 ? `the ${served[0]} environment` : `the ${served.join(', ') || 'sandbox'} environments`
+}
+
+async function startOrReuse(platform: Platform, dataDir: string, environment: string | undefined): Promise<SandboxState> {
   const state = await readSandboxState(dataDir)
   if (state && (await isSandboxRunning(state))) return state
   // Said every time: a mistyped MKT_SANDBOX_DIR must not silently become a second, unintended sandbox.
-  notice(`starting the sandbox in ${dataDir} (the local environment; \`mkt sandbox stop\` stops it)…`, 'info')
+  notice(`starting the sandbox in ${dataDir} (${sandboxEnvironmentsText(platform, environment)}; \`mkt sandbox stop\` stops it)…`, 'info')
   try {
     return await startDetached({ dataDir, seed: await seedFromPlatform(platform), podStartDelayMs: podStartDelayFromEnv(), entry: sandboxEntry() })
   } catch (error) {

@@ -9,7 +9,7 @@ import { connectionStringFor } from './sql-runner.js'
 export async function resolveDatabaseAddress(platform: Platform, environment: Environment): Promise<{ host: string; port: number; source: string }> {
   const source = databaseSource(environment, process.env)
   if (source.kind === 'sandbox') {
-    const state = await ensureSandbox(platform)
+    const state = await ensureSandbox(platform, { environment: environment.name })
     const url = new URL(state.endpoints.postgres ?? 'postgresql://127.0.0.1:5432')
     return { host: url.hostname, port: Number(url.port || 5432), source: SANDBOX_DATABASE_SOURCE }
   }

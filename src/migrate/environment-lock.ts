@@ -6,7 +6,9 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { ExitCode, lockedError, MktError } from '../errors.js'
 import { LeaseLock } from '../kube/lock.js'
 import { formatDuration } from '../duration.js'
-import type { Environment, Platform } from '../platform/schema.js'
+import type { Environment, Platform, Region } from '../platform/schema.js'
+import { connectRegion } from '../kube/client.js'
+import { clusterTarget } from '../platform/environments.js'
 import { LOCK_COMPONENT, primaryConnection } from './job-runner.js'
 
 const RETRY_MS = 1_000
@@ -21,7 +23,7 @@ export interface MigrationLeaseOptions {
 
 /** Takes the Lease at once if free; otherwise says who holds it and retries every second until waitMs, then exit 73. */
 export async function acquireMigrationLease(platform: Platform, environment: Environment, options: MigrationLeaseOptions): Promise<LeaseLock> {
-  const connection = await primaryConnection(platform, environment)
+  const connection = await leaseConnection(platform, environment)
   const started = Date.now()
   let said = false
   for (;;) {
@@ -38,4 +40,14 @@ export async function acquireMigrationLease(platform: Platform, environment: Env
       await delay(RETRY_MS, undefined, { signal: options.signal }).catch(() => undefined)
     }
   }
+}
+
+/**
+ * The primary Kubernetes region; for an environment on Container Apps alone, the sandbox's own cluster (this Lease
+ * exists only for the sandbox's database, and the sandbox that serves it always has a cluster).
+ */
+async function leaseConnection(platform: Platform, environment: Environment) {
+  const kubernetes = environment.regions.some((r) => clusterTarget(r).type !== 'containerApps')
+  if (kubernetes) return primaryConnection(platform, environment)
+  return connectRegion(platform, environment, { name: 'local', primary: true, sandbox: true, namespace: 'marketplace' } satisfies Region)
 }

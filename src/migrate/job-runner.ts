@@ -9,13 +9,13 @@ import { Writable } from 'node:stream'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { BatchV1Api, CoreV1Api, V1Job, V1Pod } from '@kubernetes/client-node'
 import { parse as parseYaml } from 'yaml'
-import { ExitCode, failedError, invalidInputError, lockedError, MktError, timeoutError, usageError } from '../errors.js'
+import { configError, ExitCode, failedError, invalidInputError, lockedError, MktError, timeoutError, usageError } from '../errors.js'
 import { formatDuration } from '../duration.js'
 import { connectRegion, loadKubeClient, type ClusterConnection } from '../kube/client.js'
 import { toKubeError } from '../kube/errors.js'
 import { LeaseLock } from '../kube/lock.js'
 import { templatesDir } from '../paths.js'
-import { regionsInRolloutOrder } from '../platform/environments.js'
+import { clusterTarget, regionsInRolloutOrder } from '../platform/environments.js'
 import type { Environment, Platform } from '../platform/schema.js'
 import { resolveImage } from '../rollout/image.js'
 import { DEFAULT_RESTART_BURST, podFailureSignals } from '../rollout/signals.js'
@@ -80,9 +80,15 @@ export interface JobRunResult {
 /** Waits `ms`, or less when the run is interrupted (resolves either way). */
 const sleep = (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }).catch(() => undefined)
 
-/** The primary region: migrations run where writes go home. */
+/** The primary Kubernetes region: migrations run where writes go home (Container Apps regions run no Jobs). */
 export async function primaryConnection(platform: Platform, environment: Environment): Promise<ClusterConnection> {
-  return connectRegion(platform, environment, regionsInRolloutOrder(environment)[0]!)
+  const region = regionsInRolloutOrder(environment).find((r) => clusterTarget(r).type !== 'containerApps')
+  if (!region) {
+    throw configError(`environment ${environment.name} has no Kubernetes region to run the migrations Job in (its regions run on Container Apps)`, {
+      hints: ['Run SQL migrations with `mkt migrate run --sql <dir>`, which needs only the database.'],
+    })
+  }
+  return connectRegion(platform, environment, region)
 }
 
 /** --job-template, else migration-job.yaml next to mkt.yaml, else the built-in templates/migration-job.yaml. */

@@ -15,8 +15,8 @@ interface PostgresStatus {
 /** What the commands say the connection string came from. */
 export const SANDBOX_DATABASE_SOURCE = 'the embedded sandbox database'
 
-export async function ensureSandboxDatabase(platform: Platform, options: { timeoutMs?: number; onWait?: (message: string) => void } = {}): Promise<string> {
-  const state = await ensureSandbox(platform)
+export async function ensureSandboxDatabase(platform: Platform, options: { timeoutMs?: number; onWait?: (message: string) => void; environment?: string } = {}): Promise<string> {
+  const state = await ensureSandbox(platform, { environment: options.environment })
   if (!state.endpoints.postgres) {
     throw unavailableError('the running sandbox has no database (it was started by an older mkt)', { hints: ['Restart it: mkt sandbox stop && mkt sandbox start (objects are kept).'] })
   }

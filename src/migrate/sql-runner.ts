@@ -36,7 +36,7 @@ export async function resolveDatabase(
   const env = options.env ?? process.env
   const source = databaseSource(environment, env)
   const { text, source: described } =
-    source.kind === 'sandbox' ? { text: await ensureSandboxDatabase(platform, { onWait: options.onWait }), source: SANDBOX_DATABASE_SOURCE } : await connectionStringFor(platform, environment, source, env)
+    source.kind === 'sandbox' ? { text: await ensureSandboxDatabase(platform, { onWait: options.onWait, environment: environment.name }), source: SANDBOX_DATABASE_SOURCE } : await connectionStringFor(platform, environment, source, env)
   const config = parseConnectionString(text)
   return { config, target: targetOf(config), source: described, ...(source.kind === 'sandbox' ? { sharedSession: true } : {}) }
 }

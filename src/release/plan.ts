@@ -2,11 +2,12 @@
 // migrations, GitOps ownership) and lays out every step of a release in order. Read-only. The run uses the same
 // plan, so what `plan` shows is what `run` does.
 import type { V1Deployment } from '@kubernetes/client-node'
-import { usageError } from '../errors.js'
+import { configError, usageError } from '../errors.js'
 import { MKT_ANNOTATIONS } from '../rollout/objects.js'
 import { CHECKSUM_ANNOTATION, planConfig, type ComponentPlan } from '../config/service.js'
 import { dataDiffIsEmpty } from '../config/render.js'
 import { connectRegion } from '../kube/client.js'
+import { clusterTarget, regionsInRolloutOrder } from '../platform/environments.js'
 import { readSqlDir } from '../migrate/sql-files.js'
 import { planSqlMigrations, resolveDatabase } from '../migrate/sql-runner.js'
 import { dependencyWaves } from '../platform/components.js'
@@ -180,13 +181,14 @@ export async function prepareRelease(context: PlanContext): Promise<PreparedRele
     restart: manifest.configuration?.restart ?? false,
   }))
   const missingSecrets = configuration.flatMap((c) => c.secrets.filter((s) => s.state === 'missing' || s.state === 'deleted').map((s) => `${c.region}/${c.component}: Key Vault secret ${s.name} is ${s.state}`))
-  const blockers = [...rows.flatMap((r) => r.blockers.map((b) => `${r.region}/${r.component}: ${b}`)), ...missingSecrets]
+  const homeless = noReleaseHome(environment)
+  const blockers = [...(homeless ? [homeless] : []), ...rows.flatMap((r) => r.blockers.map((b) => `${r.region}/${r.component}: ${b}`)), ...missingSecrets]
   const plan: ReleasePlan = {
     name: manifest.name,
     version: manifest.version,
     digest: manifest.digest,
     environment: environment.name,
-    primaryRegion: regions[0]!.name,
+    primaryRegion: releaseHomeRegion(environment)?.name ?? regions[0]!.name,
     regions: regions.map((r) => r.name),
     migrations,
     configuration,
@@ -200,7 +202,7 @@ export async function prepareRelease(context: PlanContext): Promise<PreparedRele
 
 async function planMigrations(context: PlanContext): Promise<MigrationsPlan | null> {
   const m = context.manifest.migrations
-  const region = context.regions[0]!.name
+  const region = releaseHomeRegion(context.environment)?.name ?? context.regions[0]!.name
   if (!m) return null
   if (m.kind === 'job') return { runner: 'job', region, pending: [], databaseVersion: null, targetVersion: null, image: m.image, dir: null }
   const files = await readSqlDir(m.dir)
@@ -217,8 +219,27 @@ async function planMigrations(context: PlanContext): Promise<MigrationsPlan | nu
   }
 }
 
-/** Connects to the primary region (where migrations run and the record lives). */
-export const primaryConnection = (platform: Platform, environment: Environment, regions: Region[]) => connectRegion(platform, environment, regions[0]!)
+/**
+ * Where an environment's releases keep their record (a ConfigMap) and their lock (a Lease): its first Kubernetes
+ * region, primary first. Container Apps regions have neither, and the environment's (not the manifest's) regions
+ * decide, so `release status` and `history` find every release whatever regions it narrowed to.
+ */
+export const releaseHomeRegion = (environment: Environment): Region | undefined => regionsInRolloutOrder(environment).find((r) => clusterTarget(r).type !== 'containerApps')
+
+/** Why an environment cannot keep release records (one line), or undefined when it can. */
+export const noReleaseHome = (environment: Environment): string | undefined =>
+  releaseHomeRegion(environment) ? undefined : `environment ${environment.name} has no Kubernetes region to keep the release record and lock in (a ConfigMap and a Lease): mkt release cannot run on Container Apps alone`
+
+/** Connects to the environment's release home region (where the record and the release lock live). */
+export async function primaryConnection(platform: Platform, environment: Environment) {
+  const home = releaseHomeRegion(environment)
+  if (!home) {
+    throw configError(noReleaseHome(environment)!, {
+      hints: ['Add an AKS region to the environment in mkt.yaml, or release its components with `mkt deploy service` and `mkt migrate run --sql` (README "Container Apps").'],
+    })
+  }
+  return connectRegion(platform, environment, home)
+}
 
 /** The plan as lines: every step in order, what changes and what does not, the waves and the gates. */
 export function describeReleasePlan(plan: ReleasePlan, gates: string): string[] {
@@ -256,5 +277,9 @@ export function describeReleasePlan(plan: ReleasePlan, gates: string): string[] 
   lines.push(`${step}. verify: the health roll-up of ${plan.environment} (every component, every region) must not be Unhealthy`)
   lines.push(gates)
   lines.push('On any failure: every component this release changed is rolled back together (one compensation step), configuration restored; migrations stay applied (forward-only).')
+  if (plan.blockers.length > 0) {
+    lines.push(`Blocked: \`mkt release run\` refuses this release, changing nothing, until ${plan.blockers.length === 1 ? 'this is' : 'these are'} fixed:`)
+    for (const blocker of plan.blockers) lines.push(`  ${blocker}`)
+  }
   return lines
 }

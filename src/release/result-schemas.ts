@@ -1,7 +1,10 @@
 // The --json result schemas of the `mkt release …` commands (merged into src/cli/result-schemas.ts).
 import { z } from 'zod'
+import { componentMove, regionComponent, rolloutStrategy, waves } from '../cli/result-rows.js'
 
 const change = z.enum(['image', 'configuration'])
+
+const migration = z.object({ version: z.number().int(), name: z.string() })
 
 export const releasePlanSchema = z.object({
   name: z.string(),
@@ -14,7 +17,7 @@ export const releasePlanSchema = z.object({
     .object({
       runner: z.enum(['sql', 'job']),
       region: z.string(),
-      pending: z.array(z.object({ version: z.number().int(), name: z.string() })),
+      pending: z.array(migration),
       databaseVersion: z.number().int().nullable(),
       targetVersion: z.number().int().nullable(),
       image: z.string().nullable(),
@@ -45,7 +48,7 @@ export const releasePlanSchema = z.object({
       revision: z.number().int().nullable(),
       verdict: z.string().nullable(),
       changes: z.array(change),
-      strategy: z.enum(['rolling', 'canary']),
+      strategy: rolloutStrategy,
       canarySteps: z.array(z.number().int()),
       bakeMs: z.number(),
       gitops: z.string().nullable().describe('The reconciler (Flux, Argo CD) that owns the Deployment, or null'),
@@ -53,7 +56,7 @@ export const releasePlanSchema = z.object({
       notes: z.array(z.string()),
     }),
   ),
-  waves: z.array(z.array(z.object({ region: z.string(), component: z.string() }))),
+  waves,
   changed: z.boolean(),
   blockers: z.array(z.string()),
 })
@@ -90,7 +93,7 @@ export const releaseRecordSchema = z.object({
   migrations: z
     .object({
       runner: z.enum(['sql', 'job']),
-      applied: z.array(z.object({ version: z.number().int(), name: z.string() })),
+      applied: z.array(migration),
       databaseVersion: z.number().int().nullable(),
       image: z.string().nullable(),
       forwardOnly: z.literal(true),
@@ -100,12 +103,7 @@ export const releaseRecordSchema = z.object({
   items: z.array(
     z.object({
       wave: z.number().int(),
-      region: z.string(),
-      component: z.string(),
-      from: z.string().nullable(),
-      to: z.string().nullable(),
-      fromRevision: z.number().int().nullable(),
-      toRevision: z.number().int().nullable(),
+      ...componentMove.shape,
       changes: z.array(change),
       outcome: z.string(),
       reason: z.string(),
@@ -121,7 +119,7 @@ export const releaseResultSchemas: Record<string, z.ZodType> = {
   'release history': z.object({ environment: z.string(), releases: z.array(releaseRecordSchema.pick({ id: true, name: true, version: true, status: true, startedAt: true, finishedAt: true, startedBy: true, reason: true, gitSha: true, exitCode: true, attempts: true })) }),
   'release rollback': z.object({
     record: releaseRecordSchema,
-    items: z.array(z.object({ region: z.string(), component: z.string(), toRevision: z.number().int().nullable(), outcome: z.string(), reason: z.string() })),
+    items: z.array(z.object({ ...regionComponent.shape, toRevision: z.number().int().nullable(), outcome: z.string(), reason: z.string() })),
   }),
   'release init': z.object({ file: z.string(), environment: z.string(), components: z.number().int() }),
 }

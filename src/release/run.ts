@@ -61,7 +61,7 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 /** Runs (or resumes) a release. Throws before anything changed (bad input, locks, GitOps, unreachable); otherwise the outcome's exitCode says what happened. */
 export async function executeRelease(context: RunContext): Promise<RunOutcome> {
   const { manifest, environment } = context
-  const primary = await primaryConnection(context.platform, environment, context.regions)
+  const primary = await primaryConnection(context.platform, environment)
   const store = await RecordStore.open(primary)
   let previous: ReleaseRecord | undefined
   if (context.resume) {
@@ -254,11 +254,13 @@ export async function executeRelease(context: RunContext): Promise<RunOutcome> {
     startStep(verifyStep)
     const model = await checkHealth({ platform: context.platform, environment, components: context.platform.components, regions: context.regions, timeoutMs: parseDuration(context.platform.defaults.timeouts.probe), concurrency: 8 }).finally(() => context.onPhase(undefined))
     const released = new Set(record.items.filter((i) => i.outcome === 'deployed').map((i) => i.component))
-    const sick = model.components.filter((c) => c.health === 'Unhealthy' && released.has(c.name))
-    const others = model.components.filter((c) => c.health === 'Unhealthy' && !released.has(c.name))
-    if (others.length > 0) context.onStep(`warning: not changed by this release but Unhealthy: ${others.map((c) => c.name).join(', ')}`)
+    // A released component whose region could not be read (Unknown) is not verified either: it fails like Unhealthy.
+    const unverified = (c: (typeof model.components)[number]) => c.health === 'Unhealthy' || c.health === 'Unknown'
+    const sick = model.components.filter((c) => unverified(c) && released.has(c.name))
+    const others = model.components.filter((c) => unverified(c) && !released.has(c.name))
+    if (others.length > 0) context.onStep(`warning: not changed by this release but Unhealthy or unknown: ${others.map((c) => c.name).join(', ')}`)
     if (sick.length > 0) {
-      const why = `the health roll-up says ${sick.map((c) => `${c.name} is Unhealthy (${c.regions.find((r) => r.health === 'Unhealthy')?.explanation ?? ''})`).join('; ')}`
+      const why = `the health roll-up says ${sick.map((c) => `${c.name} is ${c.health} (${c.regions.find((r) => r.health === c.health)?.explanation ?? ''})`).join('; ')}`
       finishStep(verifyStep, 'failed', why)
       await save()
       const back = await rollbackRelease({ ...context, record, store, reason: `release ${record.id} failed its verification: ${why}` })
@@ -520,7 +522,7 @@ export async function rollbackRelease(context: RollbackContext): Promise<{ ok: b
 
 /** `mkt release rollback <id>`: reads the record, takes the release lock and rolls back. */
 export async function rollbackReleaseById(context: Omit<RollbackContext, 'record' | 'store' | 'reason'> & { id: string; reason?: string }) {
-  const primary = await primaryConnection(context.platform, context.environment, context.regions)
+  const primary = await primaryConnection(context.platform, context.environment)
   const store = await RecordStore.open(primary)
   const record = await store.read(context.id)
   if (!record) throw usageError(`no release ${context.id} in ${context.environment.name} (${primary.region})`, { hints: ['`mkt release history` lists the releases of an environment.'] })

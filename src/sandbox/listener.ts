@@ -3,6 +3,7 @@
 // tracking, listening on the loopback, stopping without waiting for clients, coming back on the
 // previous run's port so the URLs handed out (kubeconfig, connection strings) keep working, and the
 // API fault hook's latency and dropped connections.
+import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer, type Server } from 'node:https'
 import type { Server as NetServer, Socket } from 'node:net'
@@ -61,6 +62,46 @@ export function createSandboxHttpsServer(tls: { cert: string; key: string }, han
       }, CLOSE_GRACE_MS).unref()
       await closed
     },
+  }
+}
+
+/**
+ * An endpoint that accepts the sandbox token (the Kubernetes API, ARM, Key Vault) as a class: its HTTPS server,
+ * answered by handle(), and the token check. How a request presents the token, and the answer when it does not,
+ * are each endpoint's own (as with the real services).
+ */
+export abstract class SandboxHttpsEndpoint {
+  protected readonly listener: SandboxHttpsServer
+  private readonly tokenBytes: Buffer
+
+  constructor(tls: { cert: string; key: string }, token: string) {
+    this.tokenBytes = Buffer.from(token, 'utf8')
+    this.listener = createSandboxHttpsServer(tls, (req, res) => {
+      void this.handle(req, res)
+    })
+  }
+
+  protected abstract handle(req: IncomingMessage, res: ServerResponse): Promise<void>
+
+  /** Listens on 127.0.0.1; port 0 picks a free one. Resolves with the port. */
+  listen(port: number): Promise<number> {
+    return this.listener.listen(port)
+  }
+
+  get url(): string {
+    return this.listener.url
+  }
+
+  /** Stops listening and ends the connections; nothing to do if it never listened or already stopped. */
+  async close(): Promise<void> {
+    if (!this.listener.server.listening) return
+    await this.listener.close()
+  }
+
+  /** Whether `presented` is the sandbox token (compared in constant time: the time taken tells nothing of it). */
+  protected isSandboxToken(presented: string): boolean {
+    const bytes = Buffer.from(presented, 'utf8')
+    return bytes.length === this.tokenBytes.length && timingSafeEqual(bytes, this.tokenBytes)
   }
 }
 

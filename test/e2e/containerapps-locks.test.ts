@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import type { ContainerAppsAPIClient } from '@azure/arm-appcontainers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseEnvelope, runMkt, validateEnvelope } from '../helpers/cli.js'
-import { SANDBOX_RESOURCE_GROUP as RG, startContainerAppsSandbox, strandLock as strand } from '../helpers/containerapps.js'
+import { sandboxContainerAppsClient, SANDBOX_RESOURCE_GROUP as RG, strandLock as strand } from '../helpers/sandbox.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mkt-containerapps-locks-e2e-'))
 const cwd = mkdtempSync(join(tmpdir(), 'mkt-containerapps-locks-cwd-'))
@@ -41,7 +41,9 @@ async function locks(): Promise<LockRow[]> {
 }
 
 beforeAll(async () => {
-  client = await startContainerAppsSandbox(dataDir, cwd)
+  const start = await runMkt(['sandbox', 'start'], { env, cwd, timeoutMs: 120_000 })
+  expect(start.exitCode, start.stderr).toBe(0)
+  client = await sandboxContainerAppsClient(dataDir)
 }, 150_000)
 
 afterAll(async () => {

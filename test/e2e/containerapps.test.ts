@@ -13,10 +13,10 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { ContainerApp, ContainerAppsAPIClient, Revision } from '@azure/arm-appcontainers'
+import type { ContainerAppsAPIClient, ContainerApp, Revision } from '@azure/arm-appcontainers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseEnvelope, runMkt, validateEnvelope } from '../helpers/cli.js'
-import { SANDBOX_RESOURCE_GROUP as RG, startContainerAppsSandbox, strandLock } from '../helpers/containerapps.js'
+import { sandboxContainerAppsClient, SANDBOX_RESOURCE_GROUP as RG, strandLock } from '../helpers/sandbox.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mkt-containerapps-e2e-'))
 const cwd = mkdtempSync(join(tmpdir(), 'mkt-containerapps-cwd-'))
@@ -60,7 +60,9 @@ async function history(component: string): Promise<Entry[]> {
 }
 
 beforeAll(async () => {
-  client = await startContainerAppsSandbox(dataDir, cwd)
+  const start = await runMkt(['sandbox', 'start'], { env, cwd, timeoutMs: 120_000 })
+  expect(start.exitCode, start.stderr).toBe(0)
+  client = await sandboxContainerAppsClient(dataDir)
 }, 150_000)
 
 afterAll(async () => {
@@ -74,7 +76,7 @@ describe('Container Apps through the built CLI', () => {
     const envelope = parseEnvelope(run)
     expect(validateEnvelope('health', envelope)).toEqual([])
     const model = envelope.result as { counts: Record<string, number>; components: Array<{ name: string; regions: Array<{ explanation: string; replicas: { desired: number; ready: number }; pods: unknown[]; probes: Array<{ target: string; health: string; httpStatus: number | null }> }> }> }
-    expect(model.counts).toEqual({ Healthy: 16, Degraded: 0, Unhealthy: 0 })
+    expect(model.counts).toEqual({ Healthy: 16, Degraded: 0, Unhealthy: 0, Unknown: 0 })
     const catalog = model.components.find((c) => c.name === 'marketplace-catalog-service')!.regions[0]!
     expect(catalog.replicas).toMatchObject({ desired: 2, ready: 2 })
     expect(catalog.pods).toHaveLength(2)

@@ -73,7 +73,7 @@ describe('a namespace shaped like real AKS', () => {
     const envelope = parseEnvelope(run)
     expect(validateEnvelope('health', envelope)).toEqual([])
     const model = envelope.result as Model
-    expect(model.counts).toEqual({ Healthy: 16, Degraded: 0, Unhealthy: 0 })
+    expect(model.counts).toEqual({ Healthy: 16, Degraded: 0, Unhealthy: 0, Unknown: 0 })
     expect(component(model, 'marketplace-catalog-service').regions[0]!.scaling).toMatchObject({ kind: 'HorizontalPodAutoscaler', health: 'Healthy', maxReplicas: 10 })
     expect(component(model, 'installation-worker').regions[0]!.scaling).toMatchObject({ kind: 'ScaledObject', health: 'Healthy' })
   }, 120_000)

@@ -91,7 +91,7 @@ describe('mkt health serve', () => {
     expect(validateEnvelope('health', body)).toEqual([])
     const model = body.result as Model
     expect(body.ok).toBe(true)
-    expect(model.counts).toEqual({ Healthy: 16, Degraded: 0, Unhealthy: 0 })
+    expect(model.counts).toEqual({ Healthy: 16, Degraded: 0, Unhealthy: 0, Unknown: 0 })
     const catalog = model.components.find((c) => c.name === 'marketplace-catalog-service')!.regions[0]!
     expect(catalog.probes.length).toBeGreaterThanOrEqual(2)
     for (const time of [model.checkedAt, catalog.observedAt, ...catalog.probes.map((p) => p.at)]) expect(Date.parse(time)).toBeGreaterThan(Date.now() - 120_000)
@@ -167,7 +167,7 @@ describe('mkt health serve', () => {
     expect((await getJson(`${server.url}/health/live`)).status).toBe(200)
     expect((await mkt('sandbox', 'start', '-q')).exitCode).toBe(0)
     const up = await until('a healthy roll-up again', () => getJson(`${server.url}/health`), (r) => r.body.ok === true && (r.body.result as Model).counts.Healthy === 16, 60_000)
-    expect((up.body.result as Model).regions).toEqual([{ region: 'local', reachable: true, health: 'Healthy', error: null, exitCode: null }])
+    expect((up.body.result as Model).regions).toEqual([{ region: 'local', reachable: true, health: 'Healthy', error: null, exitCode: null, counts: { Healthy: 16, Degraded: 0, Unhealthy: 0, Unknown: 0 } }])
     expect(server.child.exitCode).toBeNull()
   }, 120_000)
 

@@ -50,7 +50,7 @@ describe('mkt health', () => {
     const envelope = parseEnvelope(run)
     expect(validateEnvelope('health', envelope)).toEqual([])
     const model = envelope.result as Model
-    expect(model.counts).toEqual({ Healthy: 16, Degraded: 0, Unhealthy: 0 })
+    expect(model.counts).toEqual({ Healthy: 16, Degraded: 0, Unhealthy: 0, Unknown: 0 })
     expect(component(model, 'marketplace-catalog-service').regions[0]!.probes.map((p) => p.kind).sort()).toEqual(['live', 'ready', 'ready', 'ready'])
     const table = await mkt('health', '--no-color')
     expect(table.stdout).toMatch(/installation-worker\s+worker\s+✓ healthy\s+2\/2 ready, ready: Healthy/)
@@ -169,7 +169,18 @@ current-context: gone
     writeFileSync(join(dir, 'mkt.yaml'), yaml)
     const run = await runMkt(['health', '--env', 'lab', '--json'], { env: { ...env, KUBECONFIG: join(dir, 'kubeconfig') }, cwd: dir })
     expect(run.exitCode).toBe(69)
-    expect(parseEnvelope(run).error!.message).toMatch(/region lab-east is unreachable: .*ECONNREFUSED/)
+    const envelope = parseEnvelope(run)
+    expect(envelope.error!.message).toMatch(/region lab-east is unreachable: .*ECONNREFUSED/)
+    expect(validateEnvelope('health', envelope)).toEqual([])
+    // Nothing could be read: every component is unknown, none is reported unhealthy.
+    const model = envelope.result as Model & { regions: Array<{ health: string; counts: Record<string, number> }> }
+    expect(model.health).toBe('Unknown')
+    expect(model.counts).toEqual({ Healthy: 0, Degraded: 0, Unhealthy: 0, Unknown: 16 })
+    expect(model.regions).toMatchObject([{ health: 'Unknown', counts: { Healthy: 0, Degraded: 0, Unhealthy: 0, Unknown: 16 } }])
+    const human = await runMkt(['health', '--env', 'lab'], { env: { ...env, KUBECONFIG: join(dir, 'kubeconfig') }, cwd: dir })
+    expect(human.exitCode).toBe(69)
+    expect(human.stdout).toMatch(/^marketplace-catalog-service\s+service\s+\? unknown\s+region unreachable$/m)
+    expect(human.stdout).toMatch(/^lab: \? unknown \(0 healthy, 0 degraded, 0 unhealthy, 16 unknown\) in \d+\.\ds$/m)
     expect((await mkt('health', '--component', 'nope')).exitCode).toBe(64)
     expect((await mkt('health', '--regions', 'mars')).exitCode).toBe(64)
   })

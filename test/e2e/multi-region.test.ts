@@ -37,8 +37,10 @@ const runWatching = (args: string[], when: Parameters<typeof runMktWatching>[2])
 beforeAll(async () => {
   kubectl = await kubectlPath()
   // The first command on local-multi starts the sandbox and both regional clusters, each seeded and Available.
-  const health = await multi('health', '--json')
-  expect(health.exitCode, health.stderr).toBe(0)
+  const health = await multi('health')
+  expect(health.exitCode, health.stdout + health.stderr).toBe(0)
+  // The start notice names the environment this command was for.
+  expect(health.stderr).toContain(`starting the sandbox in ${dataDir} (the local-multi environment;`)
   const regions = parseEnvelope(await mkt('sandbox', 'region', 'list', '--json')).result as { regions: Array<{ region: string; kubeconfigPath: string; up: boolean }> }
   for (const r of regions.regions) kubeconfigs[r.region] = r.kubeconfigPath
   expect(Object.keys(kubeconfigs).sort()).toEqual(['northeurope', 'westeurope'])
@@ -90,14 +92,32 @@ describe('local-multi: two regional clusters', () => {
       const envelope = parseEnvelope(json)
       expect(envelope.error!.message).toMatch(/region northeurope is unreachable/)
       expect(validateEnvelope('health', envelope)).toEqual([])
-      const model = envelope.result as { regions: Array<{ region: string; reachable: boolean }>; components: Array<{ name: string; regions: Array<{ region: string; health: string }> }> }
-      expect(model.regions).toEqual([expect.objectContaining({ region: 'westeurope', reachable: true }), expect.objectContaining({ region: 'northeurope', reachable: false })])
-      for (const component of model.components) expect(component.regions.find((r) => r.region === 'westeurope')!.health).toBe('Healthy')
+      const model = envelope.result as {
+        health: string
+        counts: Record<string, number>
+        regions: Array<{ region: string; reachable: boolean; health: string; counts: Record<string, number> }>
+        components: Array<{ name: string; health: string; regions: Array<{ region: string; health: string; explanation: string }> }>
+      }
+      // The summary is true per region: westeurope's 16 components as they are, northeurope's unknown (not unhealthy).
+      expect(model.regions).toEqual([
+        expect.objectContaining({ region: 'westeurope', reachable: true, health: 'Healthy', counts: { Healthy: 16, Degraded: 0, Unhealthy: 0, Unknown: 0 } }),
+        expect.objectContaining({ region: 'northeurope', reachable: false, health: 'Unknown', counts: { Healthy: 0, Degraded: 0, Unhealthy: 0, Unknown: 16 } }),
+      ])
+      for (const component of model.components) {
+        expect(component.regions.map((r) => [r.region, r.health])).toEqual([['westeurope', 'Healthy'], ['northeurope', 'Unknown']])
+        expect(component.regions[1]!.explanation).toBe('region unreachable')
+        // Healthy where it could be seen, unknown where it could not: not proven healthy, not known unhealthy.
+        expect(component.health).toBe('Unknown')
+      }
+      expect(model.counts).toEqual({ Healthy: 0, Degraded: 0, Unhealthy: 0, Unknown: 16 })
+      expect(model.health).toBe('Unknown')
 
       const human = await multi('health')
       expect(human.exitCode).toBe(69)
-      expect(human.stdout).toMatch(/^marketplace-catalog-service\s+service\s+✓ healthy\s+✗ unhealthy\s+northeurope: region unreachable/m)
+      expect(human.stdout).toMatch(/^marketplace-catalog-service\s+service\s+✓ healthy\s+\? unknown\s+northeurope: region unreachable/m)
+      expect(human.stdout).not.toMatch(/✗ unhealthy/)
       expect(human.stdout).toMatch(/region northeurope unreachable: .*ECONNREFUSED/)
+      expect(human.stdout).toMatch(/^local-multi: \? unknown \(westeurope: 16 healthy, 0 degraded, 0 unhealthy; northeurope: unreachable, 16 unknown\) in \d+\.\ds$/m)
       expect(human.stderr).toMatch(/Error: region northeurope is unreachable/)
 
       // During the outage: a deploy to every region stops before changing anything, naming the region;

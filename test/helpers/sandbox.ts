@@ -23,3 +23,24 @@ export function sandboxRequest(dataDir: string, method: string, path: string, bo
     req.end(body === undefined ? undefined : JSON.stringify(body))
   })
 }
+
+/** The real ContainerAppsAPIClient against a running sandbox's ARM endpoint (its URL, CA and token), as a foreign client. */
+export async function sandboxContainerAppsClient(dataDir: string) {
+  const { ContainerAppsAPIClient } = await import('@azure/arm-appcontainers')
+  const state = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')) as { endpoints: { arm: string } }
+  const token = readFileSync(join(dataDir, 'token'), 'utf8').trim()
+  return new ContainerAppsAPIClient({ getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3600_000 }) }, '00000000-0000-0000-0000-000000000000', {
+    endpoint: state.endpoints.arm,
+    tlsOptions: { ca: readFileSync(join(dataDir, 'ca.crt'), 'utf8') },
+  })
+}
+
+/** The resource group of the sandbox's seeded container apps (the built-in `containerapps` environment). */
+export const SANDBOX_RESOURCE_GROUP = 'rg-marketplace-local'
+
+/** A lock tag on `app` as another operator's mkt leaves it when its runner dies: lease 10 minutes ahead, nobody renewing. */
+export async function strandLock(client: Awaited<ReturnType<typeof sandboxContainerAppsClient>>, app: string, holder: string, operation: string): Promise<void> {
+  const { location } = await client.containerApps.get(SANDBOX_RESOURCE_GROUP, app)
+  const lock = JSON.stringify({ h: holder, op: operation, at: new Date().toISOString(), exp: new Date(Date.now() + 600_000).toISOString() })
+  await client.containerApps.beginUpdateAndWait(SANDBOX_RESOURCE_GROUP, app, { location: location!, tags: { 'mkt-lock': lock } }, { updateIntervalInMs: 200 })
+}

@@ -5,51 +5,17 @@
 import { readFile, rm } from 'node:fs/promises'
 import { request } from 'node:https'
 import { join } from 'node:path'
-import { ContainerServiceClient, RestError, type ContainerServiceClientOptionalParams } from '@azure/arm-containerservice'
+import { ContainerServiceClient } from '@azure/arm-containerservice'
 import { AppsV1Api, KubeConfig } from '@kubernetes/client-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { SandboxState } from '../../src/sandbox/files.js'
 import { ARM_FILE, ARM_PORT_FILE } from '../../src/sandbox/arm/index.js'
-import { makeTempDir, raw, startTestSandbox, type TestSandbox } from './sandbox-helpers.js'
-
-type Credential = ConstructorParameters<typeof ContainerServiceClient>[0]
-type Scopes = Parameters<Credential['getToken']>[0]
+import { armClient, makeTempDir, raw, restErrorOf, sandboxArm, staticCredential, startTestSandbox, type SandboxArm, type TestSandbox } from './sandbox-helpers.js'
 
 const SUBSCRIPTION = '11111111-2222-3333-4444-555555555555'
 const RG = 'rg-marketplace-dev'
 
-/** A static credential handing out `token`, recording the scopes the SDK asked for. */
-function staticCredential(token: string): Credential & { scopes: Scopes[] } {
-  const scopes: Scopes[] = []
-  return {
-    scopes,
-    async getToken(requested: Scopes) {
-      scopes.push(requested)
-      return { token, expiresOnTimestamp: Date.now() + 3600_000 }
-    },
-  }
-}
-
 /** The client exactly as the README documents it. */
-function armClient(endpoint: string, token: string, caCert: string, subscription = SUBSCRIPTION): { client: ContainerServiceClient; credential: ReturnType<typeof staticCredential> } {
-  const credential = staticCredential(token)
-  const options: ContainerServiceClientOptionalParams = { endpoint, tlsOptions: { ca: caCert }, retryOptions: { maxRetries: 0 } }
-  return { client: new ContainerServiceClient(credential, subscription, options), credential }
-}
-
-async function stateOf(dir: string): Promise<SandboxState> {
-  return JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as SandboxState
-}
-
-async function restErrorOf(promise: Promise<unknown>): Promise<RestError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(RestError)
-    return error as RestError
-  }
-  throw new Error('expected the call to fail')
-}
+const aksClient = (arm: SandboxArm, subscription = SUBSCRIPTION): ContainerServiceClient => armClient(ContainerServiceClient, subscription, arm)
 
 /** A raw HTTPS request to the ARM listener. */
 function armRaw(url: string, caCert: string, method: string, path: string, token?: string): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
@@ -69,6 +35,7 @@ function armRaw(url: string, caCert: string, method: string, path: string, token
 describe('sandbox ARM endpoint with the real ContainerServiceClient', () => {
   let dir: string
   let sandbox: TestSandbox
+  let arm: SandboxArm
   let armUrl: string
 
   beforeAll(async () => {
@@ -84,7 +51,8 @@ describe('sandbox ARM endpoint with the real ContainerServiceClient', () => {
       },
       dir,
     )
-    armUrl = (await stateOf(dir)).endpoints.arm!
+    arm = await sandboxArm(sandbox)
+    armUrl = arm.endpoint
   })
 
   afterAll(async () => {
@@ -98,7 +66,8 @@ describe('sandbox ARM endpoint with the real ContainerServiceClient', () => {
   })
 
   it('gets a managed cluster it has (any subscription and resource group), asking for the ARM scope', async () => {
-    const { client, credential } = armClient(armUrl, sandbox.handle.token, sandbox.caCert)
+    const credential = staticCredential(sandbox.handle.token)
+    const client = aksClient({ ...arm, credential })
     const cluster = await client.managedClusters.get(RG, 'aks-marketplace-dev')
     expect(cluster.id).toBe(`/subscriptions/${SUBSCRIPTION}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/aks-marketplace-dev`)
     expect(cluster.name).toBe('aks-marketplace-dev')
@@ -113,14 +82,14 @@ describe('sandbox ARM endpoint with the real ContainerServiceClient', () => {
     expect(cluster.aadProfile).toBeNull()
     expect(cluster.disableLocalAccounts).toBe(false)
     expect(cluster.agentPoolProfiles?.[0]).toMatchObject({ name: 'nodepool1', count: 1, mode: 'System' })
-    expect(credential.scopes).toContainEqual(['https://management.azure.com/.default'])
+    expect(credential.calls.map((c) => c.scopes)).toContainEqual(['https://management.azure.com/.default'])
 
-    const other = armClient(armUrl, sandbox.handle.token, sandbox.caCert, 'another-subscription').client
+    const other = aksClient(arm, 'another-subscription')
     expect((await other.managedClusters.get('another-rg', 'AKS-MARKETPLACE-LOCAL')).id).toBe('/subscriptions/another-subscription/resourceGroups/another-rg/providers/Microsoft.ContainerService/managedClusters/AKS-MARKETPLACE-LOCAL')
   })
 
   it('answers 404 ResourceNotFound, like ARM, for a cluster it does not have (a typo in mkt.yaml)', async () => {
-    const { client } = armClient(armUrl, sandbox.handle.token, sandbox.caCert)
+    const client = aksClient(arm)
     const missing = await restErrorOf(client.managedClusters.get(RG, 'aks-marketplace-dve'))
     expect(missing.statusCode).toBe(404)
     expect(missing.code).toBe('ResourceNotFound')
@@ -134,7 +103,7 @@ describe('sandbox ARM endpoint with the real ContainerServiceClient', () => {
   })
 
   it('lists user credentials: a kubeconfig that @kubernetes/client-node uses to list the seeded deployments', async () => {
-    const { client } = armClient(armUrl, sandbox.handle.token, sandbox.caCert)
+    const client = aksClient(arm)
     const result = await client.managedClusters.listClusterUserCredentials(RG, 'aks-marketplace-dev')
     expect(result.kubeconfigs).toHaveLength(1)
     expect(result.kubeconfigs![0]!.name).toBe('clusterUser')
@@ -150,14 +119,14 @@ describe('sandbox ARM endpoint with the real ContainerServiceClient', () => {
   })
 
   it('lists admin credentials (clusterAdmin) with the same kubeconfig', async () => {
-    const { client } = armClient(armUrl, sandbox.handle.token, sandbox.caCert)
+    const client = aksClient(arm)
     const result = await client.managedClusters.listClusterAdminCredentials(RG, 'aks-marketplace-dev')
     expect(result.kubeconfigs?.[0]?.name).toBe('clusterAdmin')
     expect(Buffer.from(result.kubeconfigs![0]!.value!).toString('utf8')).toBe(await readFile(sandbox.handle.kubeconfigPath, 'utf8'))
   })
 
   it('answers 404 ResourceNotFound for a cluster marked missing and 403 AuthorizationFailed for one marked forbidden', async () => {
-    const { client } = armClient(armUrl, sandbox.handle.token, sandbox.caCert)
+    const client = aksClient(arm)
     expect((await raw(sandbox, 'POST', '/_sandbox/arm/clusters', { body: { cluster: 'aks-gone', state: 'ok' } })).status).toBe(200)
     expect((await raw(sandbox, 'POST', '/_sandbox/arm/clusters', { body: { cluster: 'aks-gone', state: 'missing' } })).status).toBe(200)
     expect((await raw(sandbox, 'POST', '/_sandbox/arm/clusters', { body: { cluster: 'aks-locked', state: 'forbidden' } })).status).toBe(200)
@@ -200,7 +169,7 @@ describe('sandbox ARM endpoint with the real ContainerServiceClient', () => {
   })
 
   it('answers 401 InvalidAuthenticationToken for a wrong or missing token', async () => {
-    const { client } = armClient(armUrl, 'not-the-sandbox-token', sandbox.caCert)
+    const client = aksClient({ ...arm, credential: staticCredential('not-the-sandbox-token') })
     const error = await restErrorOf(client.managedClusters.get(RG, 'aks-marketplace-dev'))
     expect(error.statusCode).toBe(401)
     expect(error.code).toBe('InvalidAuthenticationToken')
@@ -225,7 +194,7 @@ describe('sandbox ARM endpoint with the real ContainerServiceClient', () => {
   })
 
   it('applies the API fault rules: latency and an injected 503', async () => {
-    const { client } = armClient(armUrl, sandbox.handle.token, sandbox.caCert)
+    const client = aksClient(arm)
     for (const cluster of ['slow', 'down']) expect((await raw(sandbox, 'POST', '/_sandbox/arm/clusters', { body: { cluster, state: 'ok' } })).status).toBe(200)
     const add = await raw(sandbox, 'POST', '/_sandbox/faults', { body: { id: 'arm-slow', pathPattern: '/subscriptions/**/managedClusters/slow', latencyMs: 300 } })
     expect(add.status).toBe(201)
@@ -248,8 +217,9 @@ describe('sandbox ARM endpoint with the real ContainerServiceClient', () => {
     expect(Number((await readFile(join(dir, ARM_PORT_FILE), 'utf8')).trim())).toBe(port)
     await sandbox.handle.stop()
     sandbox = await startTestSandbox({}, dir)
-    expect((await stateOf(dir)).endpoints.arm).toBe(armUrl)
-    const { client } = armClient(armUrl, sandbox.handle.token, sandbox.caCert)
+    arm = await sandboxArm(sandbox)
+    expect(arm.endpoint).toBe(armUrl)
+    const client = aksClient(arm)
     expect((await restErrorOf(client.managedClusters.get(RG, 'aks-locked'))).statusCode).toBe(403)
     // Back to the default clusters: the ones created here (aks-locked, aks-gone, slow, down) are gone.
     expect((await raw(sandbox, 'DELETE', '/_sandbox/arm/clusters')).json()).toEqual({ deleted: 4 })

@@ -3,30 +3,18 @@
 // Azure-AsyncOperation URL), beginUpdateAndWait (PATCH → 202, polled, final GET through Location),
 // containerAppsRevisions.list and listRevisions paging through nextLink, traffic weights, deactivate refused while
 // a revision has traffic, replicas with the pod faults applied, an If-Match precondition, and a 404 for a missing app.
-import { readFile, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { request } from 'node:https'
-import { join } from 'node:path'
 import { ContainerAppsAPIClient, type ContainerApp } from '@azure/arm-appcontainers'
-import { RestError } from '@azure/core-rest-pipeline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MktError } from '../../src/errors.js'
 import { ContainerAppsRegion } from '../../src/runtime/containerapps/apps.js'
 import { TagLock } from '../../src/runtime/containerapps/lock.js'
 import { SANDBOX_CONTAINERAPPS } from '../../src/sandbox/arm/containerapps.js'
-import { makeTempDir, raw, startTestSandbox, waitFor, type TestSandbox } from './sandbox-helpers.js'
+import { armClient, makeTempDir, raw, restErrorOf, sandboxArm, startTestSandbox, waitFor, type TestSandbox } from './sandbox-helpers.js'
 
 const { subscription: SUBSCRIPTION, resourceGroup: RG, environment: ENVIRONMENT } = SANDBOX_CONTAINERAPPS
 const ENV_ID = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${RG}/providers/Microsoft.App/managedEnvironments/${ENVIRONMENT}`
-
-async function restErrorOf(promise: Promise<unknown>): Promise<RestError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(RestError)
-    return error as RestError
-  }
-  throw new Error('expected the call to fail')
-}
 
 /** A request to an ingress FQDN, reached at the ARM listener's address (TLS and Host name the FQDN). */
 function ingressGet(armUrl: string, ca: string, fqdn: string, path: string): Promise<{ status: number; body: string }> {
@@ -66,10 +54,9 @@ describe('sandbox Container Apps with the real ContainerAppsAPIClient', () => {
       },
       dir,
     )
-    const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as { endpoints: { arm: string } }
-    const credential = { getToken: async () => ({ token: sandbox.handle.token, expiresOnTimestamp: Date.now() + 3600_000 }) }
-    armUrl = state.endpoints.arm
-    client = new ContainerAppsAPIClient(credential, SUBSCRIPTION, { endpoint: state.endpoints.arm, tlsOptions: { ca: sandbox.caCert }, retryOptions: { maxRetries: 0 } })
+    const arm = await sandboxArm(sandbox)
+    armUrl = arm.endpoint
+    client = armClient(ContainerAppsAPIClient, SUBSCRIPTION, arm)
   })
 
   afterAll(async () => {

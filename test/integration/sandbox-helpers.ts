@@ -1,12 +1,17 @@
 // Shared by the sandbox integration tests: an in-process sandbox on an ephemeral port in a temp dir,
-// and REAL @kubernetes/client-node clients built from the kubeconfig it writes.
+// REAL @kubernetes/client-node clients built from the kubeconfig it writes, and the set-up that points the
+// REAL Azure SDK clients (ARM, Key Vault, Service Bus) at it.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { request } from 'node:https'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import type { GetTokenOptions, TokenCredential } from '@azure/core-auth'
+import { RestError } from '@azure/core-rest-pipeline'
 import { ApiException, AppsV1Api, BatchV1Api, CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node'
 import { expect } from 'vitest'
+import type { SandboxState } from '../../src/sandbox/files.js'
 import { startSandbox, type SandboxHandle, type StartSandboxOptions } from '../../src/sandbox/index.js'
+import { readSandboxState } from '../../src/sandbox/lifecycle.js'
 
 export interface TestSandbox {
   handle: SandboxHandle
@@ -46,6 +51,60 @@ export async function startTestSandbox(options: Partial<StartSandboxOptions> = {
       if (dir === undefined) await rm(dataDir, { recursive: true, force: true })
     },
   }
+}
+
+/** The endpoints (ARM, Key Vault, Service Bus …) the sandbox in `dir` advertises in its state.json. */
+export async function advertisedEndpoints(dir: string): Promise<SandboxState['endpoints']> {
+  const state = await readSandboxState(dir)
+  if (state === undefined) throw new Error(`no sandbox state.json in ${dir}`)
+  return state.endpoints
+}
+
+export type StaticCredential = TokenCredential & { calls: { scopes: string | string[]; tenantId?: string }[] }
+
+/** A credential handing out `token` (the sandbox's, or a wrong one), recording what the SDK asked for. */
+export function staticCredential(token: string): StaticCredential {
+  const calls: StaticCredential['calls'] = []
+  return {
+    calls,
+    async getToken(scopes: string | string[], options?: GetTokenOptions) {
+      calls.push({ scopes, tenantId: options?.tenantId })
+      return { token, expiresOnTimestamp: Date.now() + 3600_000 }
+    },
+  }
+}
+
+/** What every Azure SDK client needs against the sandbox: trust its CA; and no retries, so a failure shows at once. */
+export const sandboxSdkOptions = (caCert: string) => ({ tlsOptions: { ca: caCert }, retryOptions: { maxRetries: 0 } })
+
+export interface SandboxArm {
+  /** https://127.0.0.1:<port>, from state.json */
+  endpoint: string
+  caCert: string
+  credential: TokenCredential
+}
+
+/** The sandbox's ARM endpoint, its CA, and a credential handing out its token. */
+export async function sandboxArm(sandbox: Pick<TestSandbox, 'dir' | 'handle' | 'caCert'>): Promise<SandboxArm> {
+  return { endpoint: (await advertisedEndpoints(sandbox.dir)).arm!, caCert: sandbox.caCert, credential: staticCredential(sandbox.handle.token) }
+}
+
+type ArmClientClass<C> = new (credential: TokenCredential, subscriptionId: string, options: { endpoint: string } & ReturnType<typeof sandboxSdkOptions>) => C
+
+/** An unchanged ARM SDK client (ContainerServiceClient, ContainerAppsAPIClient) against the sandbox, set up as the README documents. */
+export function armClient<C>(Client: ArmClientClass<C>, subscription: string, arm: SandboxArm): C {
+  return new Client(arm.credential, subscription, { endpoint: arm.endpoint, ...sandboxSdkOptions(arm.caCert) })
+}
+
+/** The RestError an Azure SDK call fails with. */
+export async function restErrorOf(promise: Promise<unknown>): Promise<RestError> {
+  try {
+    await promise
+  } catch (error) {
+    expect(error).toBeInstanceOf(RestError)
+    return error as RestError
+  }
+  throw new Error('expected the call to fail')
 }
 
 export interface RawResponse {

@@ -9,26 +9,9 @@ import { join } from 'node:path'
 import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FaultRegistry } from '../../src/sandbox/faults.js'
-import type { SandboxState } from '../../src/sandbox/files.js'
 import { KEYVAULT_FILE } from '../../src/sandbox/keyvault/index.js'
 import { resetSandbox } from '../../src/sandbox/lifecycle.js'
-import { makeTempDir, raw, startTestSandbox, type TestSandbox } from './sandbox-helpers.js'
-
-type Credential = ConstructorParameters<typeof SecretClient>[1]
-type Scopes = Parameters<Credential['getToken']>[0]
-type TokenOptions = Parameters<Credential['getToken']>[1]
-
-/** A static credential handing out `token`, recording what the SDK asked for. */
-function staticCredential(token: string): Credential & { calls: { scopes: Scopes; tenantId?: string }[] } {
-  const calls: { scopes: Scopes; tenantId?: string }[] = []
-  return {
-    calls,
-    async getToken(scopes: Scopes, options?: TokenOptions) {
-      calls.push({ scopes, tenantId: options?.tenantId })
-      return { token, expiresOnTimestamp: Date.now() + 3600_000 }
-    },
-  }
-}
+import { advertisedEndpoints, makeTempDir, raw, sandboxSdkOptions, startTestSandbox, staticCredential, type TestSandbox } from './sandbox-helpers.js'
 
 interface Exchange {
   method: string
@@ -43,8 +26,7 @@ function sandboxClientOptions(caCert: string, exchanges?: Exchange[]): SecretCli
   const options: SecretClientOptions = {
     // The challenge names resource https://vault.azure.net; 127.0.0.1 is not a *.vault.azure.net host.
     disableChallengeResourceVerification: true,
-    tlsOptions: { ca: caCert },
-    retryOptions: { maxRetries: 0 },
+    ...sandboxSdkOptions(caCert),
   }
   if (exchanges !== undefined) {
     options.additionalPolicies = [
@@ -104,10 +86,6 @@ async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   return items
 }
 
-async function readState(dir: string): Promise<SandboxState> {
-  return JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as SandboxState
-}
-
 let sb: TestSandbox
 let dir: string
 let vaultUrl: string
@@ -126,7 +104,7 @@ beforeAll(async () => {
     },
     dir,
   )
-  vaultUrl = (await readState(dir)).endpoints.keyVault!
+  vaultUrl = (await advertisedEndpoints(dir)).keyVault!
   client = new SecretClient(vaultUrl, staticCredential(sb.handle.token), sandboxClientOptions(sb.caCert))
 })
 
@@ -186,7 +164,7 @@ describe('sandbox Key Vault: wiring and authentication', () => {
   })
 
   it('works without disableChallengeResourceVerification only if the host were *.vault.azure.net', async () => {
-    const strict = new SecretClient(vaultUrl, staticCredential(sb.handle.token), { tlsOptions: { ca: sb.caCert }, retryOptions: { maxRetries: 0 } })
+    const strict = new SecretClient(vaultUrl, staticCredential(sb.handle.token), sandboxSdkOptions(sb.caCert))
     const error = await failure(strict.getSecret('challenge-check'))
     expect(error.message).toMatch(/does not match the requested domain/)
   })
@@ -427,7 +405,7 @@ describe('sandbox Key Vault: persistence', () => {
     const dataDir = await makeTempDir('mkt-sandbox-kv-persist-')
     try {
       let sandbox = await startTestSandbox({}, dataDir)
-      const url = (await readState(dataDir)).endpoints.keyVault!
+      const url = (await advertisedEndpoints(dataDir)).keyVault!
       let kv = new SecretClient(url, staticCredential(sandbox.handle.token), sandboxClientOptions(sandbox.caCert))
       const first = await kv.setSecret('keep', 'one', { tags: { a: 'b' } })
       await kv.setSecret('keep', 'two')
@@ -436,7 +414,7 @@ describe('sandbox Key Vault: persistence', () => {
       await sandbox.stop()
 
       sandbox = await startTestSandbox({}, dataDir)
-      const again = (await readState(dataDir)).endpoints.keyVault!
+      const again = (await advertisedEndpoints(dataDir)).keyVault!
       expect(again).toBe(url)
       kv = new SecretClient(again, staticCredential(sandbox.handle.token), sandboxClientOptions(sandbox.caCert))
       expect((await kv.getSecret('keep')).value).toBe('two')
@@ -449,7 +427,7 @@ describe('sandbox Key Vault: persistence', () => {
       await resetSandbox(dataDir)
       await expect(stat(join(dataDir, KEYVAULT_FILE))).rejects.toMatchObject({ code: 'ENOENT' })
       sandbox = await startTestSandbox({}, dataDir)
-      expect((await readState(dataDir)).endpoints.keyVault).toBe(url)
+      expect((await advertisedEndpoints(dataDir)).keyVault).toBe(url)
       kv = new SecretClient(url, staticCredential(sandbox.handle.token), sandboxClientOptions(sandbox.caCert))
       expect(await collect(kv.listPropertiesOfSecrets())).toEqual([])
       expect(await collect(kv.listDeletedSecrets())).toEqual([])

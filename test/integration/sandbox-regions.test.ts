@@ -1,12 +1,10 @@
 // Regional clusters of one sandbox (issue #19), driven by REAL clients: @kubernetes/client-node through each
 // region's kubeconfig, and ContainerServiceClient against the sandbox ARM endpoint.
-import { readFile, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { rm } from 'node:fs/promises'
 import { ContainerServiceClient } from '@azure/arm-containerservice'
 import { KubeConfig } from '@kubernetes/client-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { SandboxState } from '../../src/sandbox/files.js'
-import { clientsFor, makeTempDir, raw, startTestSandbox, type TestSandbox } from './sandbox-helpers.js'
+import { armClient, clientsFor, makeTempDir, raw, sandboxArm, startTestSandbox, type TestSandbox } from './sandbox-helpers.js'
 
 interface RegionView {
   region: string
@@ -66,9 +64,7 @@ describe('regional clusters', () => {
 
   it('are listed by the sandbox ARM as AKS clusters in their region, whose credentials reach that region', async () => {
     const { region: north } = await ensure('northeurope')
-    const state = JSON.parse(await readFile(join(sandbox.dir, 'state.json'), 'utf8')) as SandboxState
-    const credential = { getToken: async () => ({ token: sandbox.handle.token, expiresOnTimestamp: Date.now() + 3600_000 }) }
-    const client = new ContainerServiceClient(credential, '11111111-2222-3333-4444-555555555555', { endpoint: state.endpoints.arm!, tlsOptions: { ca: sandbox.caCert }, retryOptions: { maxRetries: 0 } })
+    const client = armClient(ContainerServiceClient, '11111111-2222-3333-4444-555555555555', await sandboxArm(sandbox))
     const cluster = await client.managedClusters.get('rg-marketplace-local', 'aks-marketplace-local-northeurope')
     expect(cluster.location).toBe('northeurope')
     const credentials = await client.managedClusters.listClusterUserCredentials('rg-marketplace-local', 'aks-marketplace-local-northeurope')

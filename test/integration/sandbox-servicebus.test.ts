@@ -4,18 +4,10 @@
 // mapping, persistence, API faults with Retry-After, and the write statistics.
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { AccessToken, TokenCredential } from '@azure/core-auth'
 import { ServiceBusAdministrationClient, type ServiceBusAdministrationClientOptions } from '@azure/service-bus'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { RESET_FILES, readSandboxState } from '../../src/sandbox/lifecycle.js'
-import { makeTempDir, raw, startTestSandbox, waitFor, type TestSandbox } from './sandbox-helpers.js'
-
-class StaticToken implements TokenCredential {
-  constructor(private readonly token: string) {}
-  async getToken(): Promise<AccessToken> {
-    return { token: this.token, expiresOnTimestamp: Date.now() + 3600_000 }
-  }
-}
+import { RESET_FILES } from '../../src/sandbox/lifecycle.js'
+import { advertisedEndpoints, makeTempDir, raw, sandboxSdkOptions, startTestSandbox, staticCredential, waitFor, type TestSandbox } from './sandbox-helpers.js'
 
 interface Bus {
   sandbox: TestSandbox
@@ -27,12 +19,11 @@ interface Bus {
 }
 
 async function serviceBusOf(sandbox: TestSandbox): Promise<Bus> {
-  const state = await readSandboxState(sandbox.dir)
-  const endpoint = state!.endpoints.serviceBus!
+  const endpoint = (await advertisedEndpoints(sandbox.dir)).serviceBus!
   const host = new URL(endpoint).host
   const connect = (options: { token?: string; retries?: number } = {}): ServiceBusAdministrationClient => {
-    const clientOptions: ServiceBusAdministrationClientOptions = { tlsOptions: { ca: sandbox.caCert }, retryOptions: { maxRetries: options.retries ?? 0 } }
-    return new ServiceBusAdministrationClient(host, new StaticToken(options.token ?? sandbox.handle.token), clientOptions)
+    const clientOptions: ServiceBusAdministrationClientOptions = { ...sandboxSdkOptions(sandbox.caCert), retryOptions: { maxRetries: options.retries ?? 0 } }
+    return new ServiceBusAdministrationClient(host, staticCredential(options.token ?? sandbox.handle.token), clientOptions)
   }
   return { sandbox, host, endpoint, client: connect(), connect }
 }
@@ -278,7 +269,7 @@ describe('Service Bus endpoint with the real ServiceBusAdministrationClient', ()
 
   it('accepts a SAS connection string made with the namespace key, and rejects other keys', async () => {
     const connectionString = (await readFile(join(bus.sandbox.dir, 'servicebus.connection'), 'utf8')).trim()
-    const sas = new ServiceBusAdministrationClient(connectionString, { tlsOptions: { ca: bus.sandbox.caCert }, retryOptions: { maxRetries: 0 } })
+    const sas = new ServiceBusAdministrationClient(connectionString, sandboxSdkOptions(bus.sandbox.caCert))
     await sas.createQueue('sas-created')
     // Forwarding PUTs carry a supplementary SAS token for the namespace.
     const sub = await sas.createQueue('sas-forwarder', { forwardTo: 'sas-created', forwardDeadLetteredMessagesTo: 'sas-created' })
@@ -286,14 +277,14 @@ describe('Service Bus endpoint with the real ServiceBusAdministrationClient', ()
     expect((await all(sas.listQueues())).map((q) => q.name)).toContain('sas-created')
 
     const wrongKey = connectionString.replace(/SharedAccessKey=[^;]+/, `SharedAccessKey=${Buffer.alloc(32, 7).toString('base64')}`)
-    const denied = await failure(new ServiceBusAdministrationClient(wrongKey, { tlsOptions: { ca: bus.sandbox.caCert }, retryOptions: { maxRetries: 0 } }).getQueue('sas-created'))
+    const denied = await failure(new ServiceBusAdministrationClient(wrongKey, sandboxSdkOptions(bus.sandbox.caCert)).getQueue('sas-created'))
     expect(denied).toMatchObject({ code: 'UnauthorizedRequestError', statusCode: 401 })
     const wrongName = connectionString.replace('RootManageSharedAccessKey', 'SendOnly')
-    expect(await failure(new ServiceBusAdministrationClient(wrongName, { tlsOptions: { ca: bus.sandbox.caCert }, retryOptions: { maxRetries: 0 } }).getQueue('sas-created'))).toMatchObject({ statusCode: 401 })
+    expect(await failure(new ServiceBusAdministrationClient(wrongName, sandboxSdkOptions(bus.sandbox.caCert)).getQueue('sas-created'))).toMatchObject({ statusCode: 401 })
   })
 
   it('works through localhost too (the certificate covers it)', async () => {
-    const viaLocalhost = new ServiceBusAdministrationClient(bus.host.replace('127.0.0.1', 'localhost'), new StaticToken(bus.sandbox.handle.token), { tlsOptions: { ca: bus.sandbox.caCert }, retryOptions: { maxRetries: 0 } })
+    const viaLocalhost = new ServiceBusAdministrationClient(bus.host.replace('127.0.0.1', 'localhost'), staticCredential(bus.sandbox.handle.token), sandboxSdkOptions(bus.sandbox.caCert))
     expect((await viaLocalhost.getQueue('orders')).name).toBe('orders')
   })
 

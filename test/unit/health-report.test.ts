@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node'
 import { componentRegionHealth, healthExitCode, judgeAnswer, rollUp, worst, type ProbeAnswer } from '../../src/health/report.js'
+import { composeModel, healthFailure } from '../../src/health/probe.js'
+import { renderHealthTable } from '../../src/health/render.js'
+import type { Component, Environment, Region } from '../../src/platform/schema.js'
 import { withPool } from '../../src/pool.js'
 
 const deployment = (ready: number, desired = 2): V1Deployment => ({
@@ -81,14 +84,42 @@ describe('roll-up and exit codes', () => {
   it('takes the worst state and counts components', () => {
     expect(worst('Healthy', 'Degraded', 'Healthy')).toBe('Degraded')
     const region = (health: 'Healthy' | 'Degraded' | 'Unhealthy') => componentRegionHealth('weu', health === 'Healthy' ? deployment(2) : health === 'Degraded' ? deployment(1) : deployment(0), [], [], AT)
-    const model = rollUp('prod', [{ region: 'weu', reachable: true, health: 'Healthy', error: null, exitCode: null }], [
+    const model = rollUp('prod', [{ region: 'weu', reachable: true, error: null, exitCode: null }], [
       { name: 'a', kind: 'service', health: 'Healthy', regions: [region('Healthy')], backlog: [] },
       { name: 'b', kind: 'worker', health: 'Degraded', regions: [region('Degraded')], backlog: [] },
     ], 10, AT)
     expect(model.health).toBe('Degraded')
-    expect(model.counts).toEqual({ Healthy: 1, Degraded: 1, Unhealthy: 0 })
+    expect(model.counts).toEqual({ Healthy: 1, Degraded: 1, Unhealthy: 0, Unknown: 0 })
+    expect(model.regions[0]).toMatchObject({ health: 'Degraded', counts: { Healthy: 1, Degraded: 1, Unhealthy: 0, Unknown: 0 } })
     expect(healthExitCode(model, 'unhealthy')).toBe(0)
     expect(healthExitCode(model, 'degraded')).toBe(82)
+  })
+
+  it('an unreachable region makes its lines Unknown, not Unhealthy; the reachable region keeps its real counts; exit 69', () => {
+    const regions = [{ name: 'weu' }, { name: 'neu' }] as Region[]
+    const components = [{ name: 'a', kind: 'service' }, { name: 'b', kind: 'worker' }, { name: 'c', kind: 'service' }] as Component[]
+    const weu = { a: deployment(2), b: deployment(1), c: deployment(0) } as Record<string, V1Deployment>
+    const model = composeModel(
+      { environment: { name: 'prod' } as Environment, components, regions },
+      [{ region: regions[0]!, at: AT }, { region: regions[1]!, error: 'ECONNREFUSED', exitCode: 69, at: AT }],
+      (component, region) => componentRegionHealth(region.name, weu[component.name], [], [], AT),
+      new Map(),
+      10,
+    )
+    expect(model.regions).toEqual([
+      { region: 'weu', reachable: true, health: 'Unhealthy', error: null, exitCode: null, counts: { Healthy: 1, Degraded: 1, Unhealthy: 1, Unknown: 0 } },
+      { region: 'neu', reachable: false, health: 'Unknown', error: 'ECONNREFUSED', exitCode: 69, counts: { Healthy: 0, Degraded: 0, Unhealthy: 0, Unknown: 3 } },
+    ])
+    // Known bad stays bad; healthy or degraded where known and unknown elsewhere is Unknown.
+    expect(model.components.map((c) => c.health)).toEqual(['Unknown', 'Unknown', 'Unhealthy'])
+    expect(model.components[0]!.regions.map((r) => [r.health, r.explanation])).toEqual([['Healthy', '2/2 ready'], ['Unknown', 'region unreachable']])
+    expect(model.counts).toEqual({ Healthy: 0, Degraded: 0, Unhealthy: 1, Unknown: 2 })
+    expect(model.health).toBe('Unhealthy')
+    expect(healthFailure(model, 'unhealthy')).toMatchObject({ exitCode: 69, message: 'region neu is unreachable: ECONNREFUSED' })
+
+    const text = renderHealthTable(model, { style: (t) => t })
+    expect(text).toMatch(/^b\s+worker\s+! degraded\s+\? unknown\s+weu: /m)
+    expect(text.split('\n').at(-1)).toMatch(/^prod: ✗ unhealthy \(weu: 1 healthy, 1 degraded, 1 unhealthy; neu: unreachable, 3 unknown\) in 0\.0s$/)
   })
 })
 

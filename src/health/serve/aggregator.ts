@@ -12,7 +12,7 @@ import type { BacklogResult } from '../backlog.js'
 import { podsOf } from '../targets.js'
 import { composeModel, healthFailure, probesFor, readBacklogs, type HealthOptions, type RegionState } from '../probe.js'
 import { hpaView, scaledObjectView, scalerFor } from '../scaling.js'
-import { componentRegionHealth, withScaling, type Health, type HealthModel, type ProbeAnswer } from '../report.js'
+import { componentRegionHealth, withScaling, type HealthModel, type HealthOrUnknown, type ProbeAnswer } from '../report.js'
 import { RegionWatch } from './informers.js'
 
 export interface ServeOptions extends HealthOptions {
@@ -23,8 +23,8 @@ export interface ServeOptions extends HealthOptions {
 export interface LineChange {
   component: string
   region: string
-  from: Health | null
-  to: Health
+  from: HealthOrUnknown | null
+  to: HealthOrUnknown
   explanation: string
 }
 
@@ -32,7 +32,7 @@ export interface LineChange {
 export interface HealthChange {
   at: string
   environment: string
-  health: Health
+  health: HealthOrUnknown
   changes: LineChange[]
 }
 
@@ -88,7 +88,7 @@ export class HealthAggregator {
   private stopped = false
   private model?: HealthModel
   private envelope = ''
-  private previousLines = new Map<string, { health: Health; explanation: string }>()
+  private previousLines = new Map<string, { health: HealthOrUnknown; explanation: string }>()
 
   constructor(private readonly options: ServeOptions) {
     const at = new Date().toISOString()
@@ -271,7 +271,7 @@ export class HealthAggregator {
   /** The lines whose health or explanation moved since the last roll-up. */
   private diff(model: HealthModel): HealthChange | undefined {
     const changes: LineChange[] = []
-    const next = new Map<string, { health: Health; explanation: string }>()
+    const next = new Map<string, { health: HealthOrUnknown; explanation: string }>()
     for (const component of model.components) {
       for (const line of component.regions) {
         const key = keyOf(line.region, component.name)

@@ -93,6 +93,8 @@ export async function createHealthMetrics(aggregator: HealthAggregator, environm
     for (const region of model.regions) regionReachable.set({ region: region.region }, region.reachable ? 1 : 0)
     for (const component of model.components) {
       for (const r of component.regions) {
+        // An unreachable region's lines are unknown: no sample (mkt_region_reachable 0 says why), not a made-up value.
+        if (r.health === 'Unknown') continue
         const labels = { region: r.region, component: component.name, kind: component.kind }
         componentHealth.set(labels, HEALTH_VALUE[r.health])
         replicasReady.set(labels, r.replicas.ready)

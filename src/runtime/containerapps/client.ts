@@ -40,7 +40,7 @@ export async function connectContainerApps(platform: Platform, environment: Envi
   const description = describeClusterTarget({ type: 'containerApps', ...target, sandbox: region.sandbox === true })
   if (region.sandbox) {
     const { sandboxAzureEndpoint } = await import('../../azure/sandbox.js')
-    const sandbox = await sandboxAzureEndpoint(platform, 'arm')
+    const sandbox = await sandboxAzureEndpoint(platform, 'arm', environment.name)
     const client = new ContainerAppsAPIClient(sandbox.credential, target.subscription, { endpoint: sandbox.url, tlsOptions: { ca: sandbox.ca }, retryOptions })
     const ingress = { address: '127.0.0.1', port: Number(new URL(sandbox.url).port), ca: sandbox.ca }
     return { client, environment: environment.name, region: region.name, target, description, endpoint: sandbox.url, auth: 'sandbox', ingress }

@@ -3,9 +3,9 @@
 // managedClusters get and listClusterUserCredential / listClusterAdminCredential, behind a bearer
 // token check, with the sandbox's API fault hook applied. Which clusters exist is clusters.ts.
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
-import { randomUUID, timingSafeEqual } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { applyApiFault, createSandboxHttpsServer, type SandboxHttpsServer } from '../listener.js'
+import { applyApiFault, SandboxHttpsEndpoint } from '../listener.js'
 import type { ApiFaultHook, PodHttpResponse } from '../types.js'
 import type { ClusterRegistry } from './clusters.js'
 import type { ArmReply } from './containerapps-routes.js'
@@ -62,33 +62,12 @@ interface ClusterRef {
   id: string
 }
 
-export class ArmServer {
-  private readonly listener: SandboxHttpsServer
-  private readonly tokenBytes: Buffer
-
+export class ArmServer extends SandboxHttpsEndpoint {
   constructor(private readonly options: ArmServerOptions) {
-    this.tokenBytes = Buffer.from(options.token, 'utf8')
-    this.listener = createSandboxHttpsServer(options.tls, (req, res) => {
-      void this.handle(req, res)
-    })
+    super(options.tls, options.token)
   }
 
-  /** Listens on 127.0.0.1; port 0 picks a free one. Resolves with the port. */
-  listen(port: number): Promise<number> {
-    return this.listener.listen(port)
-  }
-
-  get url(): string {
-    return this.listener.url
-  }
-
-  /** Stops listening and ends the connections; nothing to do if it never listened or already stopped. */
-  async close(): Promise<void> {
-    if (!this.listener.server.listening) return
-    await this.listener.close()
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET'
     const url = new URL(req.url ?? '/', 'https://127.0.0.1')
     // Virtual hosting: a container app's FQDN reaches the app (no ARM token), like the environment's ingress.
@@ -126,10 +105,7 @@ export class ArmServer {
   private authenticate(req: IncomingMessage): void {
     const header = req.headers.authorization
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header)
-    if (match !== null) {
-      const presented = Buffer.from(match[1]!, 'utf8')
-      if (presented.length === this.tokenBytes.length && timingSafeEqual(presented, this.tokenBytes)) return
-    }
+    if (match !== null && this.isSandboxToken(match[1]!)) return
     const message = match === null ? "Authentication failed. The 'Authorization' header is missing or not a Bearer token." : 'The access token is invalid (the sandbox accepts only its own token).'
     throw new ArmError(401, 'InvalidAuthenticationToken', message, {
       'WWW-Authenticate': `Bearer authorization_uri="https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000", error="invalid_token", error_description="${message.replace(/"/g, "'")}"`,

@@ -4,9 +4,9 @@
 //
 // Never log or echo a secret value: request bodies are not logged, JSON parse errors (which quote
 // the input) are replaced by a fixed message, and internal errors answer a generic message.
-import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { applyApiFault, createSandboxHttpsServer, type SandboxHttpsServer } from '../listener.js'
+import { applyApiFault, SandboxHttpsEndpoint } from '../listener.js'
 import type { ApiFaultHook } from '../types.js'
 import {
   badParameter,
@@ -62,38 +62,18 @@ interface RouteRequest {
 
 const MUTATING = new Set(['PUT', 'PATCH', 'POST', 'DELETE'])
 
-export class KeyVaultServer {
-  private readonly listener: SandboxHttpsServer
-  private readonly tokenBytes: Buffer
+export class KeyVaultServer extends SandboxHttpsEndpoint {
   private readonly backupKey: Buffer
 
   constructor(private readonly options: KeyVaultServerOptions) {
-    this.tokenBytes = Buffer.from(options.token, 'utf8')
+    super(options.tls, options.token)
     // Backups are encrypted like the real service's (opaque, restorable only by this sandbox).
     this.backupKey = createHash('sha256').update('mkt-sandbox-keyvault-backup\0').update(options.token).digest()
-    this.listener = createSandboxHttpsServer(options.tls, (req, res) => {
-      void this.handle(req, res)
-    })
-  }
-
-  /** Listens on 127.0.0.1; port 0 picks a free one. Resolves with the port. */
-  listen(port: number): Promise<number> {
-    return this.listener.listen(port)
-  }
-
-  get url(): string {
-    return this.listener.url
-  }
-
-  /** Stops listening and ends the connections; nothing to do if it never listened or already stopped. */
-  async close(): Promise<void> {
-    if (!this.listener.server.listening) return
-    await this.listener.close()
   }
 
   // ---- request handling -----------------------------------------------------------------------
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET'
     const url = new URL(req.url ?? '/', 'https://127.0.0.1')
     try {
@@ -125,8 +105,7 @@ export class KeyVaultServer {
     if (header === undefined || header.trim() === '') return 'missing'
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
     if (match === null) return 'invalid'
-    const presented = Buffer.from(match[1]!, 'utf8')
-    return presented.length === this.tokenBytes.length && timingSafeEqual(presented, this.tokenBytes) ? 'valid' : 'invalid'
+    return this.isSandboxToken(match[1]!) ? 'valid' : 'invalid'
   }
 
   /** 401 with the challenge; the request body (if any) is left unread and discarded by Node. */

@@ -1,10 +1,9 @@
 // The sandbox's HTTPS listener: bearer-token authentication, the Kubernetes API (/api, /apis with
 // fault injection), health and version endpoints, OpenAPI stubs, and the authenticated /_sandbox/
 // control routes other parts register.
-import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { badRequest, internalError, isStatusError, methodNotAllowed, pathNotFound, serviceUnavailable, StatusError, tooManyRequests, unauthorized } from '../errors.js'
-import { applyApiFault, createSandboxHttpsServer, type SandboxHttpsServer } from '../listener.js'
+import { applyApiFault, SandboxHttpsEndpoint } from '../listener.js'
 import type { FileStore } from '../store.js'
 import type { ApiFaultHook, Clock, PodHttpBackend, SandboxApi, SandboxRouteHandler } from '../types.js'
 import { KubeApi } from './api.js'
@@ -35,18 +34,16 @@ function isPublic(path: string): boolean {
   return PUBLIC_PATHS.has(path) || [...HEALTH_PATHS].some((p) => path.startsWith(`${p}/`))
 }
 
-export class KubeApiServer implements SandboxApi {
-  private readonly listener: SandboxHttpsServer
+export class KubeApiServer extends SandboxHttpsEndpoint implements SandboxApi {
   private readonly api: KubeApi
   private readonly longRunning = new Map<ServerResponse, () => void>()
   private readonly sandboxRoutes = new Map<string, SandboxRouteHandler>()
-  private readonly tokenBytes: Buffer
   private backend: PodHttpBackend = UNAVAILABLE_BACKEND
   private faultHook: ApiFaultHook | undefined
   readonly startedAt = Date.now()
 
   constructor(private readonly options: KubeApiServerOptions) {
-    this.tokenBytes = Buffer.from(options.token, 'utf8')
+    super(options.tls, options.token)
     this.api = new KubeApi({
       store: options.store,
       clock: options.clock,
@@ -57,23 +54,11 @@ export class KubeApiServer implements SandboxApi {
       },
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 15_000,
     })
-    this.listener = createSandboxHttpsServer(options.tls, (req, res) => {
-      void this.handle(req, res)
-    })
     this.registerSandboxRoute('GET', '/_sandbox/status', () => ({ body: this.status() }))
   }
 
-  /** Listens on 127.0.0.1; port 0 picks a free one. Resolves with the port. */
-  listen(port: number): Promise<number> {
-    return this.listener.listen(port)
-  }
-
-  get url(): string {
-    return this.listener.url
-  }
-
   /** Ends watches and log follows, closes idle and active connections, stops listening. */
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     for (const end of [...this.longRunning.values()]) end()
     await this.listener.close()
   }
@@ -117,11 +102,10 @@ export class KubeApiServer implements SandboxApi {
     if (header === undefined || header === '') return 'missing'
     const match = /^Bearer\s+(.+)$/i.exec(header)
     if (match === null) return 'invalid'
-    const presented = Buffer.from(match[1]!.trim(), 'utf8')
-    return presented.length === this.tokenBytes.length && timingSafeEqual(presented, this.tokenBytes) ? 'valid' : 'invalid'
+    return this.isSandboxToken(match[1]!.trim()) ? 'valid' : 'invalid'
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // The API server's clock is the sandbox clock (tests move it): its Date header says so, like a real
     // apiserver's says its own time, and clients measure ages of the timestamps it writes against it.
     res.setHeader('Date', new Date(this.options.clock.now()).toUTCString())
