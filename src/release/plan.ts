@@ -86,6 +86,15 @@ export interface PreparedRelease {
   configPlans: ComponentPlan[]
 }
 
+/**
+ * The regions a release pushes configuration to: its Kubernetes regions. On Container Apps the configuration lives
+ * on the container app (its env and secrets, set by whatever provisions it); mkt says so in the plan and rolls
+ * the image there without it, so a mixed environment can still release.
+ */
+export const configurationRegions = (regions: Region[]): Region[] => regions.filter((r) => !r.containerApps)
+
+const CONTAINER_APPS_CONFIGURATION_NOTE = 'configuration not pushed here: on Container Apps it lives on the container app (az containerapp update --set-env-vars); the image is released without it'
+
 export async function prepareRelease(context: PlanContext): Promise<PreparedRelease> {
   const { manifest, platform, environment, regions } = context
   const configComponents = manifest.configuration?.components ?? []
@@ -98,7 +107,7 @@ export async function prepareRelease(context: PlanContext): Promise<PreparedRele
   for (const c of [...manifest.components.map((rc) => rc.component), ...configComponents]) rolling.set(c.name, c)
   const [read, configPlans, migrations] = await Promise.all([
     readCurrent({ platform, environment, regions, components: [...rolling.values()] }),
-    configComponents.length > 0 ? planConfig({ platform, environment, components: configComponents, regions, root: context.configRoot, values: context.values, ...(context.allowUnreferenced ? { allowUnreferenced: true } : {}) }) : Promise.resolve([]),
+    configComponents.length > 0 ? planConfig({ platform, environment, components: configComponents, regions: configurationRegions(regions), root: context.configRoot, values: context.values, ...(context.allowUnreferenced ? { allowUnreferenced: true } : {}) }) : Promise.resolve([]),
     planMigrations(context),
   ])
   // The verdict of the revision each Deployment serves (the engine keeps it on the Deployment while current).
@@ -133,6 +142,7 @@ export async function prepareRelease(context: PlanContext): Promise<PreparedRele
         changes.push('image')
         entry.notes.push(`already runs ${entry.to} but its revision has no passed verdict (${verdict ?? 'none'}): rolled and gated again`)
       }
+      if (region.containerApps && configComponents.some((c) => c.name === component.name)) entry.notes.push(CONTAINER_APPS_CONFIGURATION_NOTE)
       const gitops = deployment ? gitopsOwnerOf(deployment) : undefined
       if (gitops) entry.notes.push(`${gitops}: a direct change would be reverted by the reconciler`)
       entry.changes = changes.length > 0

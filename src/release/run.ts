@@ -23,7 +23,7 @@ import { takeLocks, withHeldLocks, type AnyExecutor } from '../rollout/executor.
 import { runRelease, type ItemResult, type ReleaseItem } from '../rollout/release.js'
 import { rollback } from '../rollout/rollback.js'
 import { restoreConfigMaps, snapshotConfigMaps } from './configuration.js'
-import { prepareRelease, primaryConnection, type PlanContext, type PreparedRelease, type ReleasePlan } from './plan.js'
+import { configurationRegions, prepareRelease, primaryConnection, type PlanContext, type PreparedRelease, type ReleasePlan } from './plan.js'
 import { emptySteps, finishStep, newReleaseId, RecordStore, startStep, stepOf, type RecordItem, type ReleaseRecord, type ReleaseStatus } from './record.js'
 
 export const RELEASE_LOCK = 'release'
@@ -189,7 +189,7 @@ export async function executeRelease(context: RunContext): Promise<RunOutcome> {
       await save()
       try {
         const pushed = await pushConfig(
-          { platform: context.platform, environment, components, regions: context.regions, root: context.configRoot, values: context.values, ...(context.allowUnreferenced ? { allowUnreferenced: true } : {}) },
+          { platform: context.platform, environment, components, regions: configurationRegions(context.regions), root: context.configRoot, values: context.values, ...(context.allowUnreferenced ? { allowUnreferenced: true } : {}) },
           {
             restart: false,
             rollout: { ...context.budgets, bakeMs: manifest.bakeMs, autoRollback: true, signal: context.signal, onEvent: context.onEvent, identity: context.identity, audit: context.audit },

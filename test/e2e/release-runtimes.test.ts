@@ -1,7 +1,8 @@
 // `mkt release` across both runtimes, through the built CLI with default flags: an environment whose primary
 // region runs on Kubernetes (westeurope, a regional cluster of the sandbox) and whose second region runs on
 // Azure Container Apps (aca, the sandbox's ARM endpoint). Observed with kubectl and the real ContainerAppsAPIClient:
-// - the plan names both runtimes' gates and the home of the record (the Kubernetes region);
+// - the plan names both runtimes' gates and the home of the record (the Kubernetes region), and that the
+//   configuration goes to the Kubernetes region's ConfigMap only (on Container Apps it lives on the app);
 // - a release rolls Deployments and container app revisions in one run, records both, verifies the roll-up;
 // - a release whose image is never ready on Container Apps only (a fault on the sandbox's main cluster, which
 //   serves the container apps, not westeurope's pods) fails in its last wave and the one compensation step returns
@@ -10,12 +11,12 @@
 // - on Container Apps alone (the built-in `containerapps` environment) release plan shows why it cannot run and
 //   release run exits 78, changing nothing; SQL migrations run there, Job migrations say to use --sql.
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ContainerAppsAPIClient, Revision } from '@azure/arm-appcontainers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sandboxContainerAppsClient } from '../helpers/sandbox.js'
+import { SANDBOX_RESOURCE_GROUP, sandboxContainerAppsClient } from '../helpers/sandbox.js'
 import { parseEnvelope, repoRoot, runMkt, validateEnvelope } from '../helpers/cli.js'
 import { kubectlPath } from '../helpers/kubectl.js'
 
@@ -23,7 +24,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'mkt-release-runtimes-e2e-'))
 const project = mkdtempSync(join(tmpdir(), 'mkt-release-runtimes-project-'))
 const env = { MKT_SANDBOX_DIR: dataDir }
 const mkt = (...args: string[]) => runMkt(args, { env, cwd: project, timeoutMs: 300_000 })
-const RG = 'rg-marketplace-local'
+const RG = SANDBOX_RESOURCE_GROUP
 const TWO = ['marketplace-catalog-service', 'marketplace-search-service']
 let client: ContainerAppsAPIClient
 let kubectl = ''
@@ -68,13 +69,19 @@ function writeProject() {
 defaults:`,
   )
   writeFileSync(join(project, 'mkt.yaml'), platform)
+  // hybrid's configuration: local's, with catalog's page size changed (the first release pushes it).
+  cpSync(join(repoRoot, 'templates', 'config', 'local'), join(project, 'config', 'hybrid'), { recursive: true })
+  const catalog = join(project, 'config', 'hybrid', 'marketplace-catalog-service.yaml')
+  writeFileSync(catalog, readFileSync(catalog, 'utf8').replace('PageSize: 50', 'PageSize: 100'))
 }
 
+/** release.yaml for catalog and search at `version`, pushing catalog's configuration (with a restart). */
 function manifest(version: string): string {
   const path = join(project, `release-${version}.yaml`)
-  writeFileSync(path, `name: marketplace\nversion: ${version}\nenvironment: hybrid\ncomponents:\n  catalog:\n    image: ${version}\n  search:\n    image: ${version}\n`)
+  writeFileSync(path, `name: marketplace\nversion: ${version}\nenvironment: hybrid\nconfiguration:\n  components: [catalog]\n  restart: true\ncomponents:\n  catalog:\n    image: ${version}\n  search:\n    image: ${version}\n`)
   return path
 }
+const pageSize = () => kc('get', 'configmap', 'marketplace-catalog-service-config', '-o', 'jsonpath={.data.MarketplaceCatalog__PageSize}')
 
 async function revisions(app: string): Promise<Revision[]> {
   const all: Revision[] = []
@@ -120,10 +127,15 @@ describe('mkt release across Kubernetes and Container Apps', () => {
     expect(plan.stdout).toContain('Kubernetes regions:')
     expect(plan.stdout).toContain("Container Apps regions (aca): a new revision, the traffic moved to it (canary: step by step)")
     expect(plan.stdout).not.toContain('Blocked')
+    // Configuration goes to the Kubernetes region's ConfigMap; on Container Apps it lives on the app, and the plan says so.
+    expect(plan.stdout).toMatch(/westeurope\/marketplace-catalog-service: marketplace-catalog-service-config \+0 ~1 -0 keys/)
+    expect(plan.stdout).not.toMatch(/aca\/marketplace-catalog-service: marketplace-catalog-service-config/)
+    expect(plan.stdout).toContain('note: configuration not pushed here: on Container Apps it lives on the container app')
     // The first command on the environment started westeurope's regional cluster.
     const regions = parseEnvelope(await mkt('sandbox', 'region', 'list', '--json')).result as { regions: Array<{ region: string; kubeconfigPath: string }> }
     kubeconfig = regions.regions.find((r) => r.region === 'westeurope')!.kubeconfigPath
     expect(TWO.map(deploymentImage)).toEqual(TWO.map((c) => `${c}:1.0.0`))
+    expect(pageSize()).toBe('50')
   }, 300_000)
 
   it('a release rolls Deployments and container app revisions in one run and records both (exit 0)', async () => {
@@ -139,6 +151,8 @@ describe('mkt release across Kubernetes and Container Apps', () => {
       [4, 'aca', 'marketplace-search-service', 'deployed'],
     ])
     expect(record.steps.find((s) => s.name === 'verify')!.status).toBe('succeeded')
+    expect(record.steps.find((s) => s.name === 'configuration')!.status).toBe('succeeded')
+    expect(pageSize()).toBe('100')
     expect(TWO.map(deploymentImage)).toEqual(TWO.map((c) => `${c}:2.0.0`))
     for (const app of TWO) {
       const now = await serving(app)
@@ -199,6 +213,7 @@ describe('mkt release across Kubernetes and Container Apps', () => {
       ['aca', 'marketplace-search-service', 'rolled-back'],
     ])
     expect(TWO.map(deploymentImage)).toEqual(TWO.map((c) => `${c}:1.0.0`))
+    expect(pageSize()).toBe('50')
     for (const app of TWO) expect((await serving(app)).traffic).toEqual([{ image: `${app}:1.0.0`, weight: 100 }])
     const health = await mkt('health', '--env', 'hybrid', '--json')
     expect(health.exitCode, health.stderr).toBe(0)
