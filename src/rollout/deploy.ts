@@ -138,7 +138,7 @@ export async function assertUnlocked(
         const { describeHeld } = await import('../runtime/containerapps/lock.js')
         const component = options.components.find((c) => c.name === item.component)!
         const held = await heldLockOf(apps, component)
-        if (held) throw lockedError(describeHeld(item.component, environment, held), { hints: [options.hint ?? 'Wait for that operation to finish; `mkt lock status` shows it.'] })
+        if (held && !(options.takeOverDead && deadOnThisHost(held.holder))) throw lockedError(describeHeld(item.component, environment, held), { hints: [options.hint ?? 'Wait for that operation to finish; `mkt lock status` shows it.'] })
         continue
       }
       const [held] = (await listLocks(cluster.connection, item.component)).filter((lock) => !lock.expired && !(options.takeOverDead && lock.holder && deadOnThisHost(lock.holder)))

@@ -4,9 +4,11 @@
 //   broken by `lock break --yes` with the break audited in the app's `mkt-lock-broken` tag, and a deploy then works;
 // - `lock break` without --reason is a usage error (64) that changes nothing;
 // - `rollback --force-unlock` breaks a stuck lock too, and its human line says which revision serves now;
+// - a lock whose holder was an mkt process on this host that no longer runs is taken over at once (said);
 // - `health serve` and `config push --restart` refuse Container Apps regions in one line (78).
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ContainerAppsAPIClient } from '@azure/arm-appcontainers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -97,6 +99,16 @@ describe('Container Apps locks through the built CLI', () => {
     const tags = await tagsOf()
     expect(tags['mkt-lock']).toBeUndefined()
     expect(JSON.parse(tags['mkt-lock-broken']!)).toMatchObject({ h: 'bob@runner/7', r: 'rollback --force-unlock: INC-8' })
+  }, 240_000)
+
+  it('a lock left by an mkt process that died on this host is taken over at once, and the take-over is said', async () => {
+    // The holder a killed `mkt deploy` leaves: this host, a pid that no longer runs (a lease that has not run out).
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid!
+    await strandLock(`root@${hostname()}/${gone}`, 'deploy 9.9.9')
+    const deploy = await mkt('deploy', 'service', 'pricing', '--image', '4.0.0', '--json')
+    expect(deploy.exitCode, deploy.stderr).toBe(0)
+    expect(parseEnvelope(deploy).warnings.join('\n')).toMatch(new RegExp(`took over the lock mkt-lock on container app ${APP} from root@\\S+/${gone}: that process is no longer running on this host`))
+    expect((await tagsOf())['mkt-lock']).toBeUndefined()
   }, 240_000)
 
   it('health serve and config push --restart refuse a Container Apps region in one line: exit 78', async () => {

@@ -2,12 +2,15 @@
 // and a lease end. Taken with a PATCH carrying If-Match: <the ETag just read>, so of two processes reading the same
 // free lock only one write succeeds (the other gets 412 and reports exit 73); then read back to confirm. Renewed
 // every LEASE_SECONDS/3 (read, check it is still ours, write the new lease end with If-Match); a lease that ran
-// out without renewal (a killed process) counts as free. Released by removing the tag, If-Match again. Broken by
+// out without renewal counts as free, and so does a lease whose holder was an mkt process on this host that is no
+// longer running (taken over at once, as on Kubernetes). Released by removing the tag, If-Match again. Broken by
 // `mkt lock break` (breakTagLock): the tag removed and the break recorded in `mkt-lock-broken`, If-Match again.
 import { configError, lockedError, MktError } from '../../errors.js'
 import type { LockRequest, ReleaseLock } from '../../rollout/executor.js'
 import type { ContainerAppsRegion } from './apps.js'
 import { lockedHints } from '../../kube/lease-logic.js'
+import { deadOnThisHost } from '../../kube/lock.js'
+import { notice } from '../../notices.js'
 import { encodeLock, encodeLockBreak, LOCK_BROKEN_TAG, LOCK_TAG, parseLock, type LockRecord } from './records.js'
 
 export const LEASE_SECONDS = 60
@@ -76,7 +79,9 @@ export class TagLock implements ReleaseLock {
     if (!read) throw missingApp(apps, app)
     const held = heldLock(read.app.tags)
     if (held && held.holder !== request.identity) {
-      throw lockedError(describeHeld(request.component, request.environment, held), { hints: lockedHints(request.component, request.environment) })
+      // Its process is gone (kill -9, a closed laptop lid mid-deploy): nobody will renew it, so waiting out the lease helps no one.
+      if (!deadOnThisHost(held.holder)) throw lockedError(describeHeld(request.component, request.environment, held), { hints: lockedHints(request.component, request.environment) })
+      notice(`took over the lock ${LOCK_TAG} on container app ${app} from ${held.holder}: that process is no longer running on this host`)
     }
     const now = Date.now()
     const record: LockRecord = { holder: request.identity, operation: request.operation, ...(request.reason ? { reason: request.reason } : {}), acquiredAt: new Date(now).toISOString(), expiresAt: new Date(now + LEASE_SECONDS * 1000).toISOString() }
