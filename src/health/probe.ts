@@ -330,7 +330,8 @@ export function healthFailure(model: HealthModel, failOn: 'unhealthy' | 'degrade
   if (healthExitCode(model, failOn) === 0) return undefined
   const bad = model.components.filter((c) => c.health === 'Unhealthy' || (failOn === 'degraded' && c.health === 'Degraded'))
   const first = bad[0]
-  const why = first ? `${first.name}: ${first.regions.find((r) => r.health === first.health)?.explanation}` : model.health
+  // A worker Unhealthy only from its backlog has no region saying so: its backlog explains it.
+  const why = first ? `${first.name}: ${first.regions.find((r) => r.health === first.health)?.explanation ?? first.backlog.find((b) => b.health !== 'Healthy')?.summary ?? first.health}` : model.health
   return new MktError('UNHEALTHY', ExitCode.UNHEALTHY, `${model.environment} is ${model.health.toLowerCase()}: ${plural(bad.length, 'component')} (${why})`, {
     result: model,
     hints: ['`mkt health --details` shows pods, probes and every health entry.'],

@@ -10,8 +10,10 @@ const STYLE: Record<HealthOrUnknown, Style> = { Healthy: 'green', Degraded: 'yel
 
 /** The explanation to show for a component: its worst region's (a known problem before an unreachable region). */
 function explain(component: ComponentHealth, multiRegion: boolean): string {
+  // Unknown (a region unreachable, nothing known bad): a problem a region that answered shows, else the unreachable one.
   const known = component.regions.filter((r) => r.health !== 'Unknown')
-  const worstRegion = known.find((r) => r.health === component.health) ?? known.find((r) => r.health !== 'Healthy') ?? component.regions.find((r) => r.health === component.health)
+  const worstRegion =
+    component.health === 'Unknown' ? (known.find((r) => r.health !== 'Healthy') ?? component.regions.find((r) => r.health === 'Unknown')) : component.regions.find((r) => r.health === component.health)
   const backlog = component.backlog.find((b) => b.health !== 'Healthy')
   if (!worstRegion && backlog) return backlog.summary
   if (!worstRegion) return component.regions[0]?.explanation ?? ''

@@ -81,12 +81,10 @@ export interface JobRunResult {
 const sleep = (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }).catch(() => undefined)
 
 /** The primary Kubernetes region: migrations run where writes go home (Container Apps regions run no Jobs). */
-export async function primaryConnection(platform: Platform, environment: Environment): Promise<ClusterConnection> {
+export async function primaryConnection(platform: Platform, environment: Environment, sqlInstead = 'Run SQL migrations with `mkt migrate run --sql <dir>`, which needs only the database.'): Promise<ClusterConnection> {
   const region = regionsInRolloutOrder(environment).find((r) => clusterTarget(r).type !== 'containerApps')
   if (!region) {
-    throw configError(`environment ${environment.name} has no Kubernetes region to run the migrations Job in (its regions run on Container Apps)`, {
-      hints: ['Run SQL migrations with `mkt migrate run --sql <dir>`, which needs only the database.'],
-    })
+    throw configError(`environment ${environment.name} has no Kubernetes region to run the migrations Job in (its regions run on Container Apps)`, { hints: [sqlInstead] })
   }
   return connectRegion(platform, environment, region)
 }
@@ -379,7 +377,7 @@ export interface MigrationStatus {
 
 /** `mkt migrate status`: the migration Jobs of the primary region, newest first. */
 export async function migrationStatus(platform: Platform, environment: Environment, limit: number): Promise<MigrationStatus> {
-  const connection = await primaryConnection(platform, environment)
+  const connection = await primaryConnection(platform, environment, 'SQL migrations have no Jobs: `mkt migrate status --sql <dir>` shows what the database has applied.')
   const batch = connection.kubeConfig.makeApiClient((await loadKubeClient()).BatchV1Api)
   const now = Date.now()
   const jobs = sortNewestFirst((await listMigrationJobs(batch, connection)).map((j) => summarizeMigrationJob(j, now))).slice(0, limit)

@@ -53,6 +53,8 @@ export interface ReleasePlan {
   digest: string
   environment: string
   primaryRegion: string
+  /** Where the record and the release lock live (null: no Kubernetes region, the release cannot run). */
+  recordRegion: string | null
   regions: string[]
   migrations: MigrationsPlan | null
   configuration: Array<{ region: string; component: string; configMap: string; added: number; changed: number; removed: number; envFromWired: boolean; secrets: Array<{ name: string; state: string }>; checksum: string; restart: boolean }>
@@ -198,7 +200,8 @@ export async function prepareRelease(context: PlanContext): Promise<PreparedRele
     version: manifest.version,
     digest: manifest.digest,
     environment: environment.name,
-    primaryRegion: releaseHomeRegion(environment)?.name ?? regions[0]!.name,
+    primaryRegion: regionsInRolloutOrder(environment)[0]!.name,
+    recordRegion: releaseHomeRegion(environment)?.name ?? null,
     regions: regions.map((r) => r.name),
     migrations,
     configuration,
@@ -212,7 +215,7 @@ export async function prepareRelease(context: PlanContext): Promise<PreparedRele
 
 async function planMigrations(context: PlanContext): Promise<MigrationsPlan | null> {
   const m = context.manifest.migrations
-  const region = releaseHomeRegion(context.environment)?.name ?? context.regions[0]!.name
+  const region = releaseHomeRegion(context.environment)?.name ?? regionsInRolloutOrder(context.environment)[0]!.name
   if (!m) return null
   if (m.kind === 'job') return { runner: 'job', region, pending: [], databaseVersion: null, targetVersion: null, image: m.image, dir: null }
   const files = await readSqlDir(m.dir)
@@ -253,7 +256,8 @@ export async function primaryConnection(platform: Platform, environment: Environ
 
 /** The plan as lines: every step in order, what changes and what does not, the waves and the gates. */
 export function describeReleasePlan(plan: ReleasePlan, gates: string): string[] {
-  const lines: string[] = [`Release ${plan.name} ${plan.version} to ${plan.environment} (${plan.regions.join(', ')}; primary ${plan.primaryRegion}), manifest ${plan.digest.slice(0, 19)}…`]
+  const home = plan.recordRegion && plan.recordRegion !== plan.primaryRegion ? `; record and lock in ${plan.recordRegion}` : ''
+  const lines: string[] = [`Release ${plan.name} ${plan.version} to ${plan.environment} (${plan.regions.join(', ')}; primary ${plan.primaryRegion}${home}), manifest ${plan.digest.slice(0, 19)}…`]
   let step = 1
   const m = plan.migrations
   if (m) {
@@ -284,7 +288,7 @@ export function describeReleasePlan(plan: ReleasePlan, gates: string): string[] 
     lines.push(`   ${row.wave === null ? '-' : `wave ${row.wave}`} ${row.region}/${row.component}: ${what}${row.gitops ? ` [GitOps: ${row.gitops}]` : ''}`)
     for (const note of row.notes) lines.push(`      note: ${note}`)
   }
-  lines.push(`${step}. verify: the health roll-up of ${plan.environment} (every component, every region) must not be Unhealthy`)
+  lines.push(`${step}. verify: the health roll-up of ${plan.environment} (every component, every region) must show no component this release changed Unhealthy or Unknown (a region that cannot be read)`)
   lines.push(gates)
   lines.push('On any failure: every component this release changed is rolled back together (one compensation step), configuration restored; migrations stay applied (forward-only).')
   if (plan.blockers.length > 0) {

@@ -50,6 +50,8 @@ export interface ReleaseRecord {
   version: string
   environment: string
   primaryRegion: string
+  /** Where this record and the release lock live (absent in records of older mkt: primaryRegion). */
+  recordRegion?: string
   regions: string[]
   manifestDigest: string
   startedBy: string

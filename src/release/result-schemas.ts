@@ -11,7 +11,8 @@ export const releasePlanSchema = z.object({
   version: z.string(),
   digest: z.string().describe('sha256 of release.yaml as read'),
   environment: z.string(),
-  primaryRegion: z.string(),
+  primaryRegion: z.string().describe("The environment's primary region"),
+  recordRegion: z.string().nullable().describe("Where the release record and lock live: the environment's first Kubernetes region (null: none, the release cannot run)"),
   regions: z.array(z.string()),
   migrations: z
     .object({
@@ -75,7 +76,8 @@ export const releaseRecordSchema = z.object({
   name: z.string(),
   version: z.string(),
   environment: z.string(),
-  primaryRegion: z.string(),
+  primaryRegion: z.string().describe("The environment's primary region"),
+  recordRegion: z.string().optional().describe('Where this record and the release lock live (the first Kubernetes region); absent in records of older mkt, where it is primaryRegion'),
   regions: z.array(z.string()),
   manifestDigest: z.string(),
   startedBy: z.string(),

@@ -23,6 +23,7 @@ import { takeLocks, withHeldLocks, type AnyExecutor } from '../rollout/executor.
 import { runRelease, type ItemResult, type ReleaseItem } from '../rollout/release.js'
 import { rollback } from '../rollout/rollback.js'
 import { restoreConfigMaps, snapshotConfigMaps } from './configuration.js'
+import { verifyVerdict } from './verify.js'
 import { configurationRegions, prepareRelease, primaryConnection, type PlanContext, type PreparedRelease, type ReleasePlan } from './plan.js'
 import { emptySteps, finishStep, newReleaseId, RecordStore, startStep, stepOf, type RecordItem, type ReleaseRecord, type ReleaseStatus } from './record.js'
 
@@ -104,7 +105,8 @@ export async function executeRelease(context: RunContext): Promise<RunOutcome> {
           name: manifest.name,
           version: manifest.version,
           environment: environment.name,
-          primaryRegion: primary.region,
+          primaryRegion: plan.primaryRegion,
+          recordRegion: primary.region,
           regions: plan.regions,
           manifestDigest: manifest.digest,
           startedBy: context.audit.deployedBy,
@@ -254,19 +256,16 @@ export async function executeRelease(context: RunContext): Promise<RunOutcome> {
     startStep(verifyStep)
     const model = await checkHealth({ platform: context.platform, environment, components: context.platform.components, regions: context.regions, timeoutMs: parseDuration(context.platform.defaults.timeouts.probe), concurrency: 8 }).finally(() => context.onPhase(undefined))
     const released = new Set(record.items.filter((i) => i.outcome === 'deployed').map((i) => i.component))
-    // A released component whose region could not be read (Unknown) is not verified either: it fails like Unhealthy.
-    const unverified = (c: (typeof model.components)[number]) => c.health === 'Unhealthy' || c.health === 'Unknown'
-    const sick = model.components.filter((c) => unverified(c) && released.has(c.name))
-    const others = model.components.filter((c) => unverified(c) && !released.has(c.name))
-    if (others.length > 0) context.onStep(`warning: not changed by this release but Unhealthy or unknown: ${others.map((c) => c.name).join(', ')}`)
-    if (sick.length > 0) {
-      const why = `the health roll-up says ${sick.map((c) => `${c.name} is ${c.health} (${c.regions.find((r) => r.health === c.health)?.explanation ?? ''})`).join('; ')}`
+    const verdict = verifyVerdict(model, released)
+    if (verdict.warning) context.onStep(`warning: ${verdict.warning}`)
+    if (verdict.failure) {
+      const why = verdict.failure
       finishStep(verifyStep, 'failed', why)
       await save()
       const back = await rollbackRelease({ ...context, record, store, reason: `release ${record.id} failed its verification: ${why}` })
       return await finish(back.ok ? 'rolled-back' : 'rollback-failed', back.ok ? ExitCode.ROLLED_BACK : ExitCode.ROLLBACK_FAILED, failureLine(back.ok ? ExitCode.ROLLED_BACK : ExitCode.ROLLBACK_FAILED, why, record))
     }
-    finishStep(verifyStep, 'succeeded', `${model.environment} is ${model.health} (${model.counts.Healthy} healthy, ${model.counts.Degraded} degraded, ${model.counts.Unhealthy} unhealthy)`)
+    finishStep(verifyStep, 'succeeded', verdict.detail)
     return await finish('succeeded', ExitCode.OK, '')
   } finally {
     await releaseComponentLocks()

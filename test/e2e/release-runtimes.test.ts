@@ -241,6 +241,6 @@ describe('mkt release across Kubernetes and Container Apps', () => {
     const jobs = await mkt('migrate', 'status', '--env', 'containerapps')
     expect(jobs.exitCode).toBe(78)
     expect(jobs.stderr).toContain('environment containerapps has no Kubernetes region to run the migrations Job in')
-    expect(jobs.stderr).toContain('mkt migrate run --sql <dir>')
+    expect(jobs.stderr).toContain('mkt migrate status --sql <dir>')
   }, 120_000)
 })

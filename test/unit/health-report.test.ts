@@ -123,6 +123,24 @@ describe('roll-up and exit codes', () => {
   })
 })
 
+describe('the why column', () => {
+  it('a component Unhealthy from its backlog while Degraded in one region says the backlog, not the Degraded region', () => {
+    const regions = [{ name: 'weu' }, { name: 'neu' }] as Region[]
+    const components = [{ name: 'w', kind: 'worker' }] as Component[]
+    const backlog = new Map([['w', [{ entity: 'orders/w', active: 10, deadLetter: 250, health: 'Unhealthy' as const, summary: 'orders/w: 250 dead-lettered', at: AT }]]])
+    const model = composeModel(
+      { environment: { name: 'prod' } as Environment, components, regions },
+      [{ region: regions[0]!, at: AT }, { region: regions[1]!, at: AT }],
+      (_component, region) => componentRegionHealth(region.name, region.name === 'weu' ? deployment(1) : deployment(2), [], [], AT),
+      backlog,
+      10,
+    )
+    expect(model.components[0]!.health).toBe('Unhealthy')
+    expect(renderHealthTable(model, { style: (t) => t })).toMatch(/^w\s+worker\s+! degraded\s+✓ healthy\s+orders\/w: 250 dead-lettered$/m)
+    expect(healthFailure(model, 'unhealthy')?.message).toBe('prod is unhealthy: 1 component (w: orders/w: 250 dead-lettered)')
+  })
+})
+
 describe('bounded pool', () => {
   it('never runs more than the limit at once and keeps result order', async () => {
     let running = 0
