@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { envFlag, MktCommand } from '../../src/cli/mkt-command.js'
 import { renderTable } from '../../src/cli/output.js'
-import { primaryConnection } from '../../src/release/plan.js'
+import { releaseHomeConnection } from '../../src/release/plan.js'
 import { RecordStore } from '../../src/release/record.js'
 
 export default class ReleaseHistory extends MktCommand<typeof ReleaseHistory> {
@@ -12,7 +12,7 @@ export default class ReleaseHistory extends MktCommand<typeof ReleaseHistory> {
   async run() {
     const { platform } = await this.platform()
     const environment = await this.environment(this.flags.env)
-    const store = await RecordStore.open(await primaryConnection(platform, environment))
+    const store = await RecordStore.open(await releaseHomeConnection(platform, environment))
     const releases = (await store.list()).slice(0, this.flags.limit).map((r) => ({
       id: r.id,
       name: r.name,

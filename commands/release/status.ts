@@ -2,7 +2,7 @@ import { Args } from '@oclif/core'
 import { envFlag, MktCommand } from '../../src/cli/mkt-command.js'
 import { renderTable } from '../../src/cli/output.js'
 import { usageError } from '../../src/errors.js'
-import { primaryConnection } from '../../src/release/plan.js'
+import { releaseHomeConnection } from '../../src/release/plan.js'
 import { checkReleaseId, RecordStore, type ReleaseRecord } from '../../src/release/record.js'
 
 export default class ReleaseStatus extends MktCommand<typeof ReleaseStatus> {
@@ -16,7 +16,7 @@ mkt holds the release lock (\`mkt lock status\`) was interrupted: \`mkt release 
   async run(): Promise<ReleaseRecord> {
     const { platform } = await this.platform()
     const environment = await this.environment(this.flags.env)
-    const store = await RecordStore.open(await primaryConnection(platform, environment))
+    const store = await RecordStore.open(await releaseHomeConnection(platform, environment))
     const record = this.args.id ? await store.read(checkReleaseId(this.args.id)) : (await store.list())[0]
     if (!record) throw usageError(this.args.id ? `no release ${this.args.id} in ${environment.name}` : `no release recorded in ${environment.name} yet`, { hints: ['`mkt release history` lists the releases of an environment.'] })
     this.out.result(`release ${record.id}: ${record.name} ${record.version} to ${record.environment}: ${record.status}${record.exitCode === null ? '' : ` (exit ${record.exitCode})`}`)

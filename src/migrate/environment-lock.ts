@@ -8,7 +8,7 @@ import { LeaseLock } from '../kube/lock.js'
 import { formatDuration } from '../duration.js'
 import type { Environment, Platform, Region } from '../platform/schema.js'
 import { connectRegion } from '../kube/client.js'
-import { clusterTarget } from '../platform/environments.js'
+import { firstKubernetesRegion } from '../platform/environments.js'
 import { LOCK_COMPONENT, primaryConnection } from './job-runner.js'
 
 const RETRY_MS = 1_000
@@ -47,7 +47,6 @@ export async function acquireMigrationLease(platform: Platform, environment: Env
  * exists only for the sandbox's database, and the sandbox that serves it always has a cluster).
  */
 async function leaseConnection(platform: Platform, environment: Environment) {
-  const kubernetes = environment.regions.some((r) => clusterTarget(r).type !== 'containerApps')
-  if (kubernetes) return primaryConnection(platform, environment)
+  if (firstKubernetesRegion(environment)) return primaryConnection(platform, environment)
   return connectRegion(platform, environment, { name: 'local', primary: true, sandbox: true, namespace: 'marketplace' } satisfies Region)
 }

@@ -15,7 +15,7 @@ import { connectRegion, loadKubeClient, type ClusterConnection } from '../kube/c
 import { toKubeError } from '../kube/errors.js'
 import { LeaseLock } from '../kube/lock.js'
 import { templatesDir } from '../paths.js'
-import { clusterTarget, regionsInRolloutOrder } from '../platform/environments.js'
+import { firstKubernetesRegion } from '../platform/environments.js'
 import type { Environment, Platform } from '../platform/schema.js'
 import { resolveImage } from '../rollout/image.js'
 import { DEFAULT_RESTART_BURST, podFailureSignals } from '../rollout/signals.js'
@@ -82,7 +82,7 @@ const sleep = (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal
 
 /** The primary Kubernetes region: migrations run where writes go home (Container Apps regions run no Jobs). */
 export async function primaryConnection(platform: Platform, environment: Environment, sqlInstead = 'Run SQL migrations with `mkt migrate run --sql <dir>`, which needs only the database.'): Promise<ClusterConnection> {
-  const region = regionsInRolloutOrder(environment).find((r) => clusterTarget(r).type !== 'containerApps')
+  const region = firstKubernetesRegion(environment)
   if (!region) {
     throw configError(`environment ${environment.name} has no Kubernetes region to run the migrations Job in (its regions run on Container Apps)`, { hints: [sqlInstead] })
   }

@@ -23,6 +23,12 @@ export function regionsInRolloutOrder(env: Environment): Region[] {
   return [...env.regions].sort((a, b) => Number(b.primary) - Number(a.primary))
 }
 
+/**
+ * The environment's first region that runs on Kubernetes, primary first: where what needs a cluster lives (the
+ * release record and lock, migration Jobs). Undefined on Container Apps alone.
+ */
+export const firstKubernetesRegion = (env: Environment): Region | undefined => regionsInRolloutOrder(env).find((r) => !r.containerApps)
+
 export type ClusterTarget =
   | { type: 'sandbox' }
   | { type: 'aks'; subscription: string; resourceGroup: string; cluster: string }

@@ -7,7 +7,7 @@ import { MKT_ANNOTATIONS } from '../rollout/objects.js'
 import { CHECKSUM_ANNOTATION, planConfig, type ComponentPlan } from '../config/service.js'
 import { dataDiffIsEmpty } from '../config/render.js'
 import { connectRegion } from '../kube/client.js'
-import { clusterTarget, regionsInRolloutOrder } from '../platform/environments.js'
+import { firstKubernetesRegion, regionsInRolloutOrder } from '../platform/environments.js'
 import { readSqlDir } from '../migrate/sql-files.js'
 import { planSqlMigrations, resolveDatabase } from '../migrate/sql-runner.js'
 import { dependencyWaves } from '../platform/components.js'
@@ -237,14 +237,14 @@ async function planMigrations(context: PlanContext): Promise<MigrationsPlan | nu
  * region, primary first. Container Apps regions have neither, and the environment's (not the manifest's) regions
  * decide, so `release status` and `history` find every release whatever regions it narrowed to.
  */
-export const releaseHomeRegion = (environment: Environment): Region | undefined => regionsInRolloutOrder(environment).find((r) => clusterTarget(r).type !== 'containerApps')
+export const releaseHomeRegion = firstKubernetesRegion
 
 /** Why an environment cannot keep release records (one line), or undefined when it can. */
 export const noReleaseHome = (environment: Environment): string | undefined =>
   releaseHomeRegion(environment) ? undefined : `environment ${environment.name} has no Kubernetes region to keep the release record and lock in (a ConfigMap and a Lease): mkt release cannot run on Container Apps alone`
 
 /** Connects to the environment's release home region (where the record and the release lock live). */
-export async function primaryConnection(platform: Platform, environment: Environment) {
+export async function releaseHomeConnection(platform: Platform, environment: Environment) {
   const home = releaseHomeRegion(environment)
   if (!home) {
     throw configError(noReleaseHome(environment)!, {

@@ -24,7 +24,7 @@ import { runRelease, type ItemResult, type ReleaseItem } from '../rollout/releas
 import { rollback } from '../rollout/rollback.js'
 import { restoreConfigMaps, snapshotConfigMaps } from './configuration.js'
 import { verifyVerdict } from './verify.js'
-import { configurationRegions, prepareRelease, primaryConnection, type PlanContext, type PreparedRelease, type ReleasePlan } from './plan.js'
+import { configurationRegions, prepareRelease, releaseHomeConnection, type PlanContext, type PreparedRelease, type ReleasePlan } from './plan.js'
 import { emptySteps, finishStep, newReleaseId, RecordStore, startStep, stepOf, type RecordItem, type ReleaseRecord, type ReleaseStatus } from './record.js'
 
 export const RELEASE_LOCK = 'release'
@@ -62,7 +62,7 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 /** Runs (or resumes) a release. Throws before anything changed (bad input, locks, GitOps, unreachable); otherwise the outcome's exitCode says what happened. */
 export async function executeRelease(context: RunContext): Promise<RunOutcome> {
   const { manifest, environment } = context
-  const primary = await primaryConnection(context.platform, environment)
+  const primary = await releaseHomeConnection(context.platform, environment)
   const store = await RecordStore.open(primary)
   let previous: ReleaseRecord | undefined
   if (context.resume) {
@@ -521,7 +521,7 @@ export async function rollbackRelease(context: RollbackContext): Promise<{ ok: b
 
 /** `mkt release rollback <id>`: reads the record, takes the release lock and rolls back. */
 export async function rollbackReleaseById(context: Omit<RollbackContext, 'record' | 'store' | 'reason'> & { id: string; reason?: string }) {
-  const primary = await primaryConnection(context.platform, context.environment)
+  const primary = await releaseHomeConnection(context.platform, context.environment)
   const store = await RecordStore.open(primary)
   const record = await store.read(context.id)
   if (!record) throw usageError(`no release ${context.id} in ${context.environment.name} (${primary.region})`, { hints: ['`mkt release history` lists the releases of an environment.'] })

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import type { ContainerAppsAPIClient } from '@azure/arm-appcontainers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseEnvelope, runMkt, validateEnvelope } from '../helpers/cli.js'
-import { sandboxContainerAppsClient, SANDBOX_RESOURCE_GROUP as RG, strandLock as strand } from '../helpers/sandbox.js'
+import { startSandboxForContainerApps, SANDBOX_RESOURCE_GROUP as RG, strandLock as strand } from '../helpers/sandbox.js'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mkt-containerapps-locks-e2e-'))
 const cwd = mkdtempSync(join(tmpdir(), 'mkt-containerapps-locks-cwd-'))
@@ -43,9 +43,7 @@ async function locks(): Promise<LockRow[]> {
 }
 
 beforeAll(async () => {
-  const start = await runMkt(['sandbox', 'start'], { env, cwd, timeoutMs: 120_000 })
-  expect(start.exitCode, start.stderr).toBe(0)
-  client = await sandboxContainerAppsClient(dataDir)
+  client = await startSandboxForContainerApps(dataDir, { env, cwd })
 }, 150_000)
 
 afterAll(async () => {

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { join } from 'node:path'
+import { runMkt } from './cli.js'
 
 export interface SandboxAnswer {
   status: number
@@ -43,4 +44,11 @@ export async function strandLock(client: Awaited<ReturnType<typeof sandboxContai
   const { location } = await client.containerApps.get(SANDBOX_RESOURCE_GROUP, app)
   const lock = JSON.stringify({ h: holder, op: operation, at: new Date().toISOString(), exp: new Date(Date.now() + 600_000).toISOString() })
   await client.containerApps.beginUpdateAndWait(SANDBOX_RESOURCE_GROUP, app, { location: location!, tags: { 'mkt-lock': lock } }, { updateIntervalInMs: 200 })
+}
+
+/** Starts the sandbox of `dataDir` with the built CLI (failing loudly) and returns a foreign ContainerAppsAPIClient on it. */
+export async function startSandboxForContainerApps(dataDir: string, options: { env: Record<string, string>; cwd: string }) {
+  const start = await runMkt(['sandbox', 'start'], { ...options, timeoutMs: 120_000 })
+  if (start.exitCode !== 0) throw new Error(`mkt sandbox start exited ${start.exitCode}: ${start.stderr}`)
+  return sandboxContainerAppsClient(dataDir)
 }
